@@ -1,0 +1,30 @@
+"""``dropwire``: one console script for operators and for the services' containers."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="dropwire",
+    help="Turn dropped Dutch news-wire files into clean, queryable, monitored data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Each module defines ``register(app)`` and adds its own commands.
+COMMAND_MODULES = (
+    "services.enrich.cli",  # parse, ner, enrich
+    "services.store.cli",  # store, db, articles, entities
+    "services.ingest.cli",  # ingest, failed
+    "dropwire.commands",  # run, status, config, bench
+)
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+def main() -> None:
+    app()

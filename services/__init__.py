@@ -1,0 +1,1 @@
+"""dropwire's three services. Each imports ``shared``, never another service."""

@@ -1,0 +1,1 @@
+"""enrich: splits a page into articles, reads datelines and times, finds named entities."""

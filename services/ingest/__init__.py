@@ -1,0 +1,1 @@
+"""ingest: watches the inbox, claims complete files, publishes them, files them away when done."""

@@ -1,0 +1,1 @@
+"""store: writes enriched documents to PostgreSQL or SQLite, idempotently, in batches."""

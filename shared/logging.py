@@ -1,0 +1,58 @@
+"""structlog set-up: key/value events, JSON when not on a terminal, context variables merged in.
+
+Bind ``doc_id`` (and in workers ``task_id``) with ``structlog.contextvars.bound_contextvars`` so
+every line of one document's journey carries it: ``grep '"doc_id": "…"'`` over all services' logs
+then tells that document's story.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Literal
+
+import structlog
+
+Format = Literal["auto", "json", "console"]
+
+
+def configure_logging(level: str = "INFO", fmt: Format = "auto", service: str | None = None) -> None:
+    """Configure structlog and the standard library's root logger (Celery, SQLAlchemy) alike."""
+    use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    shared_processors: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    if service is not None:
+        structlog.contextvars.bind_contextvars(service=service)
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            *shared_processors,
+            structlog.processors.StackInfoRenderer(),
+            *([structlog.processors.format_exc_info] if use_json else []),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    # Libraries log through the standard library: render their records the same way.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared_processors,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+
+
+def get_logger(name: str | None = None) -> structlog.typing.FilteringBoundLogger:
+    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(name)
+    return logger

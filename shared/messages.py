@@ -1,0 +1,158 @@
+"""The message contract between services: frozen, versioned pydantic records, JSON on the wire.
+
+Producers send tasks by name (see ``shared.celery_app``) with one argument, the JSON text of one of
+these records; consumers call ``decode(Model, payload)`` at the boundary and work with typed objects
+from then on. A payload that is not valid JSON, has another ``schema_version`` or does not fit the
+model raises ``BadMessage`` (a permanent error: dead-lettered, never retried).
+
+Every message carries ``claim``: the name of the claimed file inside ``processing/``. Only the
+ingest service turns it back into a path, and it refuses any name that would leave that folder.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.errors import BadMessage
+
+#: Bumped on any incompatible change; a consumer refuses other versions instead of guessing.
+SCHEMA_VERSION = 1
+
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Role = Literal["main", "brief"]
+EntityLabel = Literal["PER", "LOC", "ORG", "MISC"]
+Outcome = Literal["stored", "duplicate", "failed"]
+Stage = Literal["ingest", "enrich", "store"]
+
+
+class Record(BaseModel):
+    """Base of every value object in the contract: immutable, strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Message(Record):
+    """Base of every top-level message on a queue."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+
+    def to_json(self) -> str:
+        return self.model_dump_json()
+
+
+class Place(Record):
+    """A place resolved through the gazetteer."""
+
+    name: str  # canonical English/GeoNames name, e.g. "The Hague"
+    country: str | None = None  # ISO 3166-1 alpha-2, e.g. "NL"
+    lat: float | None = None
+    lon: float | None = None
+
+
+class Dateline(Record):
+    """The ``PLACE (AGENCY/AGENCY) -`` opening of an article."""
+
+    place: str  # as written, e.g. "DEN HAAG"
+    agencies: tuple[str, ...] = ()  # in order as written, e.g. ("ANP", "RTR")
+    resolved: Place | None = None
+
+
+class Entity(Record):
+    """One named-entity mention in an article body (offsets are into ``Article.body``)."""
+
+    text: str
+    label: EntityLabel
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    name: str  # canonical name: within a document "Trump" joins an earlier "Donald Trump"
+    place: Place | None = None  # for LOC mentions the gazetteer knows
+
+
+class Article(Record):
+    """One article of a page, in page order."""
+
+    seq: int = Field(ge=0)
+    role: Role
+    section: str | None = None
+    headline: str | None = None
+    preamble: str | None = None  # text before the dateline, e.g. a correction notice
+    dateline: Dateline | None = None
+    relative_time: str | None = None  # as written, e.g. "20 minuten geleden"
+    published_at: datetime | None = None  # resolved from relative_time against received_at
+    body: str = ""  # text after the dateline dash, paragraphs separated by "\n"
+    subheads: tuple[str, ...] = ()
+    entities: tuple[Entity, ...] = ()
+
+
+class DocumentReceived(Message):
+    """ingest → enrich: one claimed file, decoded."""
+
+    doc_id: Sha256Hex  # sha256 of the file's bytes: identity is the content, not the name
+    claim: str  # file name inside processing/
+    name: str  # the name it was dropped under
+    received_at: datetime  # when ingest claimed it
+    mtime: datetime  # the file's modification time (≈ when the drop completed)
+    size: int = Field(ge=0)
+    encoding: str  # detected encoding, e.g. "utf-8", "cp1252", "utf-16"
+    text: str  # decoded text, line endings normalised to "\n"
+    heartbeat: bool = False  # a synthetic document that proves the pipeline moves; never stored as news
+
+
+class DocumentEnriched(Message):
+    """enrich → store: the articles of one document."""
+
+    doc_id: Sha256Hex
+    claim: str
+    name: str
+    received_at: datetime
+    mtime: datetime
+    size: int = Field(ge=0)
+    encoding: str
+    section: str | None = None
+    articles: tuple[Article, ...]
+    parser_version: str
+    model_version: str
+    heartbeat: bool = False
+
+
+class DocumentDone(Message):
+    """store (or any stage that gives up) → ingest: what became of one claimed file."""
+
+    doc_id: Sha256Hex | None = None  # None when the file could not even be hashed
+    claim: str
+    name: str
+    outcome: Outcome
+    stage: Stage | None = None  # the stage that failed, for outcome == "failed"
+    reason: str | None = None  # bounded reason code (shared.errors), for outcome == "failed"
+    detail: str | None = None  # the human explanation
+    mtime: datetime | None = None  # carried back for the drop-to-stored latency
+    finished_at: datetime
+    heartbeat: bool = False
+
+
+M = TypeVar("M", bound=Message)
+
+
+def decode(model: type[M], payload: str | bytes) -> M:
+    """Decode one wire payload into ``model``, or raise ``BadMessage`` saying why."""
+    try:
+        data = json.loads(payload)
+    except (ValueError, TypeError) as exc:
+        raise BadMessage("message is not valid JSON", model=model.__name__) from exc
+    if not isinstance(data, dict):
+        raise BadMessage("message is not a JSON object", model=model.__name__)
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise BadMessage(
+            "unsupported schema version", model=model.__name__, got=version, expected=SCHEMA_VERSION
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise BadMessage(
+            "message does not fit the schema", model=model.__name__, errors=exc.error_count()
+        ) from exc

@@ -1,0 +1,166 @@
+"""Every dropwire metric, declared once, on an explicit registry.
+
+Names follow ``dropwire_<noun>_<unit>`` with base units and ``_total`` for counters. Labels are
+bounded: ``stage`` (ingest, enrich, store), ``outcome``, ``reason`` (the codes in
+``shared.errors.FAILURE_REASONS``), ``label`` (PER, LOC, ORG, MISC), ``role``, ``queue``, ``folder``.
+Never a file name or a doc id.
+
+Each service builds one ``Metrics`` for its process and serves it with its health endpoints.
+Counters are pre-initialised for every label value so their series exist (at 0) before the first event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from shared.errors import FAILURE_REASONS
+
+STAGES = ("ingest", "enrich", "store")
+QUEUES = ("enrich", "store", "ingest.done")
+FOLDERS = ("inbox", "processing", "archive", "failed")
+ENTITY_LABELS = ("PER", "LOC", "ORG", "MISC")
+ROLES = ("main", "brief")
+ARCHIVE_OUTCOMES = ("stored", "duplicate")
+
+# Stage durations: parsing + NER of one wire page takes milliseconds to a few hundred ms; a store
+# batch a few ms to a second. Buckets from 1 ms to 10 s cover both with ~2.5x steps.
+DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Drop to stored: settle time + queueing + enrichment + a store batch window; 10 ms to 10 min.
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
+# Documents per store transaction: 1 up to the batch-size cap (default 50).
+BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    registry: CollectorRegistry
+    build_info: Gauge
+    files_detected: Counter
+    files_claimed: Counter
+    files_archived: Counter
+    files_failed: Counter
+    files_waiting: Gauge
+    ingested_bytes: Counter
+    ingest_paused: Gauge
+    tasks_started: Counter
+    tasks_in_progress: Gauge
+    tasks_completed: Counter
+    task_failures: Counter
+    task_duration: Histogram
+    last_success: Gauge
+    retries: Counter
+    dead_letters: Counter
+    articles: Counter
+    entities: Counter
+    store_batch_documents: Histogram
+    store_rows: Counter
+    duplicates: Counter
+    queue_depth: Gauge
+    end_to_end_latency: Histogram
+    heartbeat_age: Gauge
+
+
+def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
+    """Declare every metric on ``registry`` (a fresh one by default) with its series pre-initialised."""
+    reg = registry if registry is not None else CollectorRegistry(auto_describe=True)
+    m = Metrics(
+        registry=reg,
+        build_info=Gauge(
+            "dropwire_build_info", "Always 1; labels carry the versions.",
+            ["version", "parser_version", "model_version"], registry=reg,
+        ),
+        files_detected=Counter("dropwire_files_detected_total", "Files noticed in the inbox.", registry=reg),
+        files_claimed=Counter("dropwire_files_claimed_total", "Files claimed into processing/.", registry=reg),
+        files_archived=Counter(
+            "dropwire_files_archived_total", "Files done and archived (or deleted), by outcome.", ["outcome"],
+            registry=reg,
+        ),
+        files_failed=Counter(
+            "dropwire_files_failed_total", "Files moved to failed/, by stage and reason.", ["stage", "reason"],
+            registry=reg,
+        ),
+        files_waiting=Gauge(
+            "dropwire_files_waiting", "Files currently in a spool folder.", ["folder"], registry=reg,
+        ),
+        ingested_bytes=Counter("dropwire_ingested_bytes_total", "Bytes of claimed files.", registry=reg),
+        ingest_paused=Gauge(
+            "dropwire_ingest_paused", "1 while ingest holds back because the enrich queue is too deep.",
+            registry=reg,
+        ),
+        tasks_started=Counter("dropwire_tasks_started_total", "Work items taken up, by stage.", ["stage"], registry=reg),
+        tasks_in_progress=Gauge(
+            "dropwire_tasks_in_progress", "Work items being processed, by stage.", ["stage"], registry=reg,
+            multiprocess_mode="livesum",
+        ),
+        tasks_completed=Counter(
+            "dropwire_tasks_completed_total", "Work items finished, by stage and outcome.", ["stage", "outcome"],
+            registry=reg,
+        ),
+        task_failures=Counter(
+            "dropwire_task_failures_total", "Work items that failed, by stage and reason.", ["stage", "reason"],
+            registry=reg,
+        ),
+        task_duration=Histogram(
+            "dropwire_task_duration_seconds", "Time to process one work item, by stage.", ["stage"],
+            buckets=DURATION_BUCKETS, registry=reg,
+        ),
+        last_success=Gauge(
+            "dropwire_last_success_timestamp_seconds", "Unix time of the last success, by stage.", ["stage"],
+            registry=reg, multiprocess_mode="max",
+        ),
+        retries=Counter("dropwire_retries_total", "Transient failures retried, by stage.", ["stage"], registry=reg),
+        dead_letters=Counter(
+            "dropwire_dead_letters_total", "Messages given up on, by stage and reason.", ["stage", "reason"],
+            registry=reg,
+        ),
+        articles=Counter("dropwire_articles_total", "Articles extracted, by role.", ["role"], registry=reg),
+        entities=Counter("dropwire_entities_total", "Entity mentions extracted, by label.", ["label"], registry=reg),
+        store_batch_documents=Histogram(
+            "dropwire_store_batch_documents", "Documents per store transaction.", buckets=BATCH_BUCKETS,
+            registry=reg,
+        ),
+        store_rows=Counter("dropwire_store_rows_total", "Rows inserted, by table.", ["table"], registry=reg),
+        duplicates=Counter(
+            "dropwire_duplicates_total", "Documents skipped because their content was already stored.",
+            registry=reg,
+        ),
+        queue_depth=Gauge(
+            "dropwire_queue_depth", "Messages waiting in a broker queue.", ["queue"], registry=reg,
+            multiprocess_mode="max",
+        ),
+        end_to_end_latency=Histogram(
+            "dropwire_end_to_end_latency_seconds", "From file drop (mtime) to stored, seen at ingest.",
+            buckets=LATENCY_BUCKETS, registry=reg,
+        ),
+        heartbeat_age=Gauge(
+            "dropwire_heartbeat_age_seconds", "Seconds since the last heartbeat document came through.",
+            registry=reg, multiprocess_mode="min",
+        ),
+    )
+    for outcome in ARCHIVE_OUTCOMES:
+        m.files_archived.labels(outcome=outcome)
+    for folder in FOLDERS:
+        m.files_waiting.labels(folder=folder)
+    for stage in STAGES:
+        m.tasks_started.labels(stage=stage)
+        m.tasks_in_progress.labels(stage=stage)
+        m.retries.labels(stage=stage)
+        m.task_duration.labels(stage=stage)
+        m.last_success.labels(stage=stage)
+        for outcome in ("ok", "failed"):
+            m.tasks_completed.labels(stage=stage, outcome=outcome)
+        for reason in FAILURE_REASONS:
+            m.files_failed.labels(stage=stage, reason=reason)
+            m.task_failures.labels(stage=stage, reason=reason)
+            m.dead_letters.labels(stage=stage, reason=reason)
+    for role in ROLES:
+        m.articles.labels(role=role)
+    for label in ENTITY_LABELS:
+        m.entities.labels(label=label)
+    for table in ("documents", "articles", "entities", "mentions", "failures"):
+        m.store_rows.labels(table=table)
+    for queue in QUEUES:
+        m.queue_depth.labels(queue=queue)
+    return m

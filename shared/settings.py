@@ -1,0 +1,155 @@
+"""Settings, one pydantic-settings class per concern, all read from ``DROPWIRE_*`` variables.
+
+Defaults work for the embedded first run (``dropwire run``: SQLite under ``./var``, spool under
+``./spool``). Secrets may come from the variable itself or from a file named by ``<VARIABLE>_FILE``
+(docker secrets); ``masked()`` renders any settings object with passwords hidden, for ``dropwire config``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+# A file that settles this long without a size/mtime change is complete (polling mode only).
+DEFAULT_SETTLE_SECONDS = 1.0
+# Long enough for a slow enrich + store under load; a lease this old means its ingest died.
+DEFAULT_LEASE_SECONDS = 300.0
+# Larger wire pages are a few tens of KiB; 10 MiB leaves room for odd but honest files.
+DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+def _prefixed(prefix: str = "DROPWIRE_") -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, extra="ignore", env_file=None)
+
+
+class _FileSecrets(BaseSettings):
+    """Fills a field from ``DROPWIRE_<FIELD>_FILE`` when the variable itself is not set."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        for name in cls.model_fields:
+            path = os.environ.get(f"{prefix}{name}_FILE".upper())
+            if path and data.get(name) is None:
+                data[name] = Path(path).read_text(encoding="utf-8").strip()
+        return data
+
+
+class SpoolSettings(BaseSettings):
+    """Where files live while they move through the pipeline."""
+
+    model_config = _prefixed()
+
+    spool_dir: Path = Field(Path("./spool"), description="Holds inbox/, processing/, archive/, failed/.")
+    delete_archived: bool = Field(False, description="Delete stored files instead of moving them to archive/.")
+
+    @property
+    def inbox(self) -> Path:
+        return self.spool_dir / "inbox"
+
+    @property
+    def processing(self) -> Path:
+        return self.spool_dir / "processing"
+
+    @property
+    def archive(self) -> Path:
+        return self.spool_dir / "archive"
+
+    @property
+    def failed(self) -> Path:
+        return self.spool_dir / "failed"
+
+
+class IngestSettings(BaseSettings):
+    """How ingest notices and claims files."""
+
+    model_config = _prefixed()
+
+    watch_mode: Literal["auto", "events", "poll"] = Field(
+        "auto", description="events: inotify via watchdog; poll: size+mtime scans (docker volumes, NFS)."
+    )
+    settle_seconds: float = Field(DEFAULT_SETTLE_SECONDS, ge=0, description="Polling: unchanged this long = complete.")
+    poll_interval: float = Field(0.2, gt=0, description="Seconds between inbox scans in poll mode.")
+    lease_seconds: float = Field(DEFAULT_LEASE_SECONDS, gt=0, description="Re-publish files in processing/ older than this.")
+    max_file_bytes: int = Field(DEFAULT_MAX_FILE_BYTES, gt=0, description="Larger files fail with reason too_large.")
+    max_queue_depth: int = Field(1000, gt=0, description="Stop claiming while the enrich queue is deeper (backpressure).")
+
+
+class BrokerSettings(_FileSecrets):
+    """The Celery broker."""
+
+    model_config = _prefixed()
+
+    broker_url: str = Field("redis://127.0.0.1:6379/0", description="Celery broker (Redis).")
+    broker_password: SecretStr | None = Field(None, description="Merged into broker_url when set.")
+
+    def url(self) -> str:
+        if self.broker_password is None:
+            return self.broker_url
+        return make_url(self.broker_url).set(password=self.broker_password.get_secret_value()).render_as_string(
+            hide_password=False
+        )
+
+
+class DatabaseSettings(_FileSecrets):
+    """The relational store."""
+
+    model_config = _prefixed()
+
+    database_url: str = Field("sqlite:///./var/dropwire.db", description="SQLAlchemy URL (postgresql+psycopg://… or sqlite:///…).")
+    database_password: SecretStr | None = Field(None, description="Merged into database_url when set.")
+    batch_size: int = Field(50, gt=0, description="Documents per store transaction at most.")
+    batch_seconds: float = Field(0.2, ge=0, description="Longest wait to fill a store batch.")
+
+    def url(self) -> str:
+        url = make_url(self.database_url)
+        if self.database_password is not None:
+            url = url.set(password=self.database_password.get_secret_value())
+        return url.render_as_string(hide_password=False)
+
+
+class MetricsSettings(BaseSettings):
+    """The Prometheus / health HTTP endpoint of one service."""
+
+    model_config = _prefixed()
+
+    metrics_port: int | None = Field(None, description="Defaults: ingest 9101, enrich 9102, store 9103, run 9100.")
+    metrics_host: str = Field("127.0.0.1", description="Bind address; 0.0.0.0 in containers.")
+
+
+class LogSettings(BaseSettings):
+    """Logging."""
+
+    model_config = _prefixed()
+
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR.")
+    log_format: Literal["auto", "json", "console"] = Field("auto", description="auto: console on a terminal, else JSON.")
+
+
+class NerSettings(BaseSettings):
+    """Named-entity recognition."""
+
+    model_config = _prefixed()
+
+    ner_model: str | None = Field(None, description="Path or installed spaCy package; default: the shipped model.")
+
+
+def masked(settings: BaseSettings) -> dict[str, Any]:
+    """The settings as a plain dict, with secrets and URL passwords hidden."""
+    out: dict[str, Any] = {}
+    for name, value in settings.model_dump().items():
+        if isinstance(value, SecretStr):
+            out[name] = "**********"
+        elif isinstance(value, str) and name.endswith("_url"):
+            out[name] = make_url(value).render_as_string(hide_password=True) if "://" in value else value
+        else:
+            out[name] = value
+    return out
