@@ -32,3 +32,15 @@ format: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+model: install
+	$(BIN)/python scripts/train_ner.py
+
+bench: install
+	$(BIN)/dropwire bench --json bench-out/bench.json
+
+bench-quick: install
+	$(BIN)/dropwire bench --quick --json bench-out/bench-quick.json
+
+chaos: install
+	$(BIN)/python -m pytest tests/chaos -m chaos -p no:randomly --chaos-files 2000

@@ -16,10 +16,12 @@ app = typer.Typer(
 
 # Each module defines ``register(app)`` and adds its own commands.
 COMMAND_MODULES = (
-    "services.enrich.cli",  # parse, ner, enrich
+    "services.enrich.cli",  # parse
+    "services.enrich.ner_cli",  # ner
+    "services.enrich.worker_cli",  # enrich (the Celery worker)
     "services.store.cli",  # store, db, articles, entities
     "services.ingest.cli",  # ingest, failed
-    "dropwire.commands",  # run, status, config, bench
+    "dropwire.commands",  # run, status, config, version, bench
 )
 
 for _name in COMMAND_MODULES:

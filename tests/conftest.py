@@ -61,16 +61,32 @@ def redis_server() -> str:
     return f"redis://{REDIS_HOST}:{REDIS_PORT}"
 
 
-# Redis db 0 is left to humans; tests take 1..15, one per test, flushed before and after.
-_REDIS_DBS = list(range(1, 16))
+# Redis db 0 is left to humans; tests take 1..15, one per test, flushed before and after. Several
+# pytest processes may run at once (developers in parallel): a db is leased with SET NX in db 0.
+_REDIS_TEST_DBS = range(1, 16)
+_REDIS_LEASE_SECONDS = 1800
 
 
 @pytest.fixture
 def redis_url(redis_server: str) -> Iterator[str]:
     """A Redis URL with a database number of this test's own, empty before and after."""
+    import time
+
     import redis
 
-    db = _REDIS_DBS.pop(0)
+    lessor = redis.Redis.from_url(f"{redis_server}/0")
+    owner = uuid.uuid4().hex
+    deadline = time.monotonic() + 120
+    db = None
+    while db is None:
+        for candidate in _REDIS_TEST_DBS:
+            if lessor.set(f"dropwire:test-db-lease:{candidate}", owner, nx=True, ex=_REDIS_LEASE_SECONDS):
+                db = candidate
+                break
+        else:
+            if time.monotonic() > deadline:
+                pytest.fail("no free Redis test database (1..15) within 120 s")
+            time.sleep(0.5)
     client = redis.Redis.from_url(f"{redis_server}/{db}")
     client.flushdb()
     try:
@@ -78,7 +94,9 @@ def redis_url(redis_server: str) -> Iterator[str]:
     finally:
         client.flushdb()
         client.close()
-        _REDIS_DBS.append(db)
+        if lessor.get(f"dropwire:test-db-lease:{db}") == owner.encode():
+            lessor.delete(f"dropwire:test-db-lease:{db}")
+        lessor.close()
 
 
 @pytest.fixture(scope="session")
