@@ -18,9 +18,18 @@ QUEUE_DONE = "ingest.done"
 
 TASK_ENRICH = "dropwire.enrich.document"
 TASK_STORE = "dropwire.store.document"
+TASK_STORE_FAILURE = "dropwire.store.failure"
 TASK_DONE = "dropwire.ingest.done"
 
-TASK_QUEUES = {TASK_ENRICH: QUEUE_ENRICH, TASK_STORE: QUEUE_STORE, TASK_DONE: QUEUE_DONE}
+# enrich: DocumentReceived. store: DocumentEnriched. store.failure: a DocumentDone(outcome="failed")
+# from any stage that gives up (the store records the failure row, then forwards it to ingest.done).
+# ingest.done: DocumentDone, consumed by ingest, which files the claimed file away.
+TASK_QUEUES = {
+    TASK_ENRICH: QUEUE_ENRICH,
+    TASK_STORE: QUEUE_STORE,
+    TASK_STORE_FAILURE: QUEUE_STORE,
+    TASK_DONE: QUEUE_DONE,
+}
 
 # Longer than the slowest task could ever run (a page is enriched in well under a second), so Redis
 # never hands a message still being worked on to a second worker; short enough that a message whose
