@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shared.errors import BadMessage
 
 #: Bumped on any incompatible change; a consumer refuses other versions instead of guessing.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Role = Literal["main", "brief"]

@@ -49,7 +49,9 @@ class SpoolSettings(BaseSettings):
     model_config = _prefixed()
 
     spool_dir: Path = Field(Path("./spool"), description="Holds inbox/, processing/, archive/, failed/.")
-    delete_archived: bool = Field(False, description="Delete stored files instead of moving them to archive/.")
+    delete_archived: bool = Field(
+        False, description="Delete stored files instead of moving them to archive/."
+    )
 
     @property
     def inbox(self) -> Path:
@@ -76,11 +78,19 @@ class IngestSettings(BaseSettings):
     watch_mode: Literal["auto", "events", "poll"] = Field(
         "auto", description="events: inotify via watchdog; poll: size+mtime scans (docker volumes, NFS)."
     )
-    settle_seconds: float = Field(DEFAULT_SETTLE_SECONDS, ge=0, description="Polling: unchanged this long = complete.")
+    settle_seconds: float = Field(
+        DEFAULT_SETTLE_SECONDS, ge=0, description="Polling: unchanged this long = complete."
+    )
     poll_interval: float = Field(0.2, gt=0, description="Seconds between inbox scans in poll mode.")
-    lease_seconds: float = Field(DEFAULT_LEASE_SECONDS, gt=0, description="Re-publish files in processing/ older than this.")
-    max_file_bytes: int = Field(DEFAULT_MAX_FILE_BYTES, gt=0, description="Larger files fail with reason too_large.")
-    max_queue_depth: int = Field(1000, gt=0, description="Stop claiming while the enrich queue is deeper (backpressure).")
+    lease_seconds: float = Field(
+        DEFAULT_LEASE_SECONDS, gt=0, description="Re-publish files in processing/ older than this."
+    )
+    max_file_bytes: int = Field(
+        DEFAULT_MAX_FILE_BYTES, gt=0, description="Larger files fail with reason too_large."
+    )
+    max_queue_depth: int = Field(
+        1000, gt=0, description="Stop claiming while the enrich queue is deeper (backpressure)."
+    )
 
 
 class BrokerSettings(_FileSecrets):
@@ -94,8 +104,10 @@ class BrokerSettings(_FileSecrets):
     def url(self) -> str:
         if self.broker_password is None:
             return self.broker_url
-        return make_url(self.broker_url).set(password=self.broker_password.get_secret_value()).render_as_string(
-            hide_password=False
+        return (
+            make_url(self.broker_url)
+            .set(password=self.broker_password.get_secret_value())
+            .render_as_string(hide_password=False)
         )
 
 
@@ -104,7 +116,9 @@ class DatabaseSettings(_FileSecrets):
 
     model_config = _prefixed()
 
-    database_url: str = Field("sqlite:///./var/dropwire.db", description="SQLAlchemy URL (postgresql+psycopg://… or sqlite:///…).")
+    database_url: str = Field(
+        "sqlite:///./var/dropwire.db", description="SQLAlchemy URL (postgresql+psycopg://… or sqlite:///…)."
+    )
     database_password: SecretStr | None = Field(None, description="Merged into database_url when set.")
     batch_size: int = Field(50, gt=0, description="Documents per store transaction at most.")
     batch_seconds: float = Field(0.2, ge=0, description="Longest wait to fill a store batch.")
@@ -121,7 +135,9 @@ class MetricsSettings(BaseSettings):
 
     model_config = _prefixed()
 
-    metrics_port: int | None = Field(None, description="Defaults: ingest 9101, enrich 9102, store 9103, run 9100.")
+    metrics_port: int | None = Field(
+        None, description="Defaults: ingest 9101, enrich 9102, store 9103, run 9100."
+    )
     metrics_host: str = Field("127.0.0.1", description="Bind address; 0.0.0.0 in containers.")
 
 
@@ -131,7 +147,9 @@ class LogSettings(BaseSettings):
     model_config = _prefixed()
 
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR.")
-    log_format: Literal["auto", "json", "console"] = Field("auto", description="auto: console on a terminal, else JSON.")
+    log_format: Literal["auto", "json", "console"] = Field(
+        "auto", description="auto: console on a terminal, else JSON."
+    )
 
 
 class NerSettings(BaseSettings):
@@ -139,7 +157,9 @@ class NerSettings(BaseSettings):
 
     model_config = _prefixed()
 
-    ner_model: str | None = Field(None, description="Path or installed spaCy package; default: the shipped model.")
+    ner_model: str | None = Field(
+        None, description="Path or installed spaCy package; default: the shipped model."
+    )
 
 
 def masked(settings: BaseSettings) -> dict[str, Any]:

@@ -17,8 +17,14 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 def received() -> DocumentReceived:
     return DocumentReceived(
-        doc_id="a" * 64, claim="x.txt", name="x.txt", received_at=NOW, mtime=NOW, size=3,
-        encoding="utf-8", text="abc",
+        doc_id="a" * 64,
+        claim="x.txt",
+        name="x.txt",
+        received_at=NOW,
+        mtime=NOW,
+        size=3,
+        encoding="utf-8",
+        text="abc",
     )
 
 

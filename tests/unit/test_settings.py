@@ -11,7 +11,9 @@ from shared.settings import BrokerSettings, DatabaseSettings, masked
 pytestmark = pytest.mark.unit
 
 
-def test_password_file_is_merged_into_the_database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_password_file_is_merged_into_the_database_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     secret = tmp_path / "pw"
     secret.write_text("s3cret\n")
     monkeypatch.setenv("DROPWIRE_DATABASE_URL", "postgresql+psycopg://app@db:5432/dropwire")
