@@ -5,15 +5,21 @@ bounded: ``stage`` (ingest, enrich, store), ``outcome``, ``reason`` (the codes i
 ``shared.errors.FAILURE_REASONS``), ``label`` (PER, LOC, ORG, MISC), ``role``, ``queue``, ``folder``.
 Never a file name or a doc id.
 
-Each service builds one ``Metrics`` for its process and serves it with its health endpoints.
-Counters are pre-initialised for every label value so their series exist (at 0) before the first event.
+Each service builds one ``Metrics`` for its process and serves it with its health endpoints
+(``shared.observability.serve``). Counters are pre-initialised for every label value so their series
+exist (at 0) before the first event.
+
+Multiprocess mode (Celery prefork): every gauge names how the values of several processes combine.
+``live*`` modes drop a dead process's value (``shared.observability.mark_process_dead``);
+``mostrecent`` keeps the latest sample, for values sampled at scrape time. The ``_created`` series
+are switched off: they double every counter's series and multiprocess mode cannot produce them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 
 from shared.errors import FAILURE_REASONS
 
@@ -31,6 +37,8 @@ DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
 # Documents per store transaction: 1 up to the batch-size cap (default 50).
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500)
+
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
@@ -68,75 +76,121 @@ def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
     m = Metrics(
         registry=reg,
         build_info=Gauge(
-            "dropwire_build_info", "Always 1; labels carry the versions.",
-            ["version", "parser_version", "model_version"], registry=reg,
+            "dropwire_build_info",
+            "Always 1; labels carry the versions.",
+            ["version", "parser_version", "model_version"],
+            registry=reg,
+            multiprocess_mode="max",
         ),
         files_detected=Counter("dropwire_files_detected_total", "Files noticed in the inbox.", registry=reg),
-        files_claimed=Counter("dropwire_files_claimed_total", "Files claimed into processing/.", registry=reg),
+        files_claimed=Counter(
+            "dropwire_files_claimed_total", "Files claimed into processing/.", registry=reg
+        ),
         files_archived=Counter(
-            "dropwire_files_archived_total", "Files done and archived (or deleted), by outcome.", ["outcome"],
+            "dropwire_files_archived_total",
+            "Files done and archived (or deleted), by outcome.",
+            ["outcome"],
             registry=reg,
         ),
         files_failed=Counter(
-            "dropwire_files_failed_total", "Files moved to failed/, by stage and reason.", ["stage", "reason"],
+            "dropwire_files_failed_total",
+            "Files moved to failed/, by stage and reason.",
+            ["stage", "reason"],
             registry=reg,
         ),
         files_waiting=Gauge(
-            "dropwire_files_waiting", "Files currently in a spool folder.", ["folder"], registry=reg,
+            "dropwire_files_waiting",
+            "Files currently in a spool folder.",
+            ["folder"],
+            registry=reg,
+            multiprocess_mode="livemax",
         ),
         ingested_bytes=Counter("dropwire_ingested_bytes_total", "Bytes of claimed files.", registry=reg),
         ingest_paused=Gauge(
-            "dropwire_ingest_paused", "1 while ingest holds back because the enrich queue is too deep.",
+            "dropwire_ingest_paused",
+            "1 while ingest holds back because the enrich queue is too deep.",
             registry=reg,
+            multiprocess_mode="livemax",
         ),
-        tasks_started=Counter("dropwire_tasks_started_total", "Work items taken up, by stage.", ["stage"], registry=reg),
+        tasks_started=Counter(
+            "dropwire_tasks_started_total", "Work items taken up, by stage.", ["stage"], registry=reg
+        ),
         tasks_in_progress=Gauge(
-            "dropwire_tasks_in_progress", "Work items being processed, by stage.", ["stage"], registry=reg,
+            "dropwire_tasks_in_progress",
+            "Work items being processed, by stage.",
+            ["stage"],
+            registry=reg,
             multiprocess_mode="livesum",
         ),
         tasks_completed=Counter(
-            "dropwire_tasks_completed_total", "Work items finished, by stage and outcome.", ["stage", "outcome"],
+            "dropwire_tasks_completed_total",
+            "Work items finished, by stage and outcome.",
+            ["stage", "outcome"],
             registry=reg,
         ),
         task_failures=Counter(
-            "dropwire_task_failures_total", "Work items that failed, by stage and reason.", ["stage", "reason"],
+            "dropwire_task_failures_total",
+            "Work items that failed, by stage and reason.",
+            ["stage", "reason"],
             registry=reg,
         ),
         task_duration=Histogram(
-            "dropwire_task_duration_seconds", "Time to process one work item, by stage.", ["stage"],
-            buckets=DURATION_BUCKETS, registry=reg,
+            "dropwire_task_duration_seconds",
+            "Time to process one work item, by stage.",
+            ["stage"],
+            buckets=DURATION_BUCKETS,
+            registry=reg,
         ),
         last_success=Gauge(
-            "dropwire_last_success_timestamp_seconds", "Unix time of the last success, by stage.", ["stage"],
-            registry=reg, multiprocess_mode="max",
+            "dropwire_last_success_timestamp_seconds",
+            "Unix time of the last success, by stage.",
+            ["stage"],
+            registry=reg,
+            multiprocess_mode="max",
         ),
-        retries=Counter("dropwire_retries_total", "Transient failures retried, by stage.", ["stage"], registry=reg),
+        retries=Counter(
+            "dropwire_retries_total", "Transient failures retried, by stage.", ["stage"], registry=reg
+        ),
         dead_letters=Counter(
-            "dropwire_dead_letters_total", "Messages given up on, by stage and reason.", ["stage", "reason"],
+            "dropwire_dead_letters_total",
+            "Messages given up on, by stage and reason.",
+            ["stage", "reason"],
             registry=reg,
         ),
         articles=Counter("dropwire_articles_total", "Articles extracted, by role.", ["role"], registry=reg),
-        entities=Counter("dropwire_entities_total", "Entity mentions extracted, by label.", ["label"], registry=reg),
+        entities=Counter(
+            "dropwire_entities_total", "Entity mentions extracted, by label.", ["label"], registry=reg
+        ),
         store_batch_documents=Histogram(
-            "dropwire_store_batch_documents", "Documents per store transaction.", buckets=BATCH_BUCKETS,
+            "dropwire_store_batch_documents",
+            "Documents per store transaction.",
+            buckets=BATCH_BUCKETS,
             registry=reg,
         ),
         store_rows=Counter("dropwire_store_rows_total", "Rows inserted, by table.", ["table"], registry=reg),
         duplicates=Counter(
-            "dropwire_duplicates_total", "Documents skipped because their content was already stored.",
+            "dropwire_duplicates_total",
+            "Documents skipped because their content was already stored.",
             registry=reg,
         ),
         queue_depth=Gauge(
-            "dropwire_queue_depth", "Messages waiting in a broker queue.", ["queue"], registry=reg,
-            multiprocess_mode="max",
+            "dropwire_queue_depth",
+            "Messages waiting in a broker queue.",
+            ["queue"],
+            registry=reg,
+            multiprocess_mode="mostrecent",
         ),
         end_to_end_latency=Histogram(
-            "dropwire_end_to_end_latency_seconds", "From file drop (mtime) to stored, seen at ingest.",
-            buckets=LATENCY_BUCKETS, registry=reg,
+            "dropwire_end_to_end_latency_seconds",
+            "From file drop (mtime) to stored, seen at ingest.",
+            buckets=LATENCY_BUCKETS,
+            registry=reg,
         ),
         heartbeat_age=Gauge(
-            "dropwire_heartbeat_age_seconds", "Seconds since the last heartbeat document came through.",
-            registry=reg, multiprocess_mode="min",
+            "dropwire_heartbeat_age_seconds",
+            "Seconds since the last heartbeat document came through (since start, before the first one).",
+            registry=reg,
+            multiprocess_mode="mostrecent",
         ),
     )
     for outcome in ARCHIVE_OUTCOMES:

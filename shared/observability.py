@@ -216,6 +216,22 @@ def queue_depth_probe(
     return refresh
 
 
+def heartbeat_age_probe(metrics: Metrics, last_seen: Callable[[], float | None]) -> Callable[[], None]:
+    """A scrape-time refresh that sets ``dropwire_heartbeat_age_seconds`` from ``last_seen()``.
+
+    ``last_seen`` returns the Unix time the last heartbeat document came through, or None before the
+    first: the age then counts from when the probe was made, so a pipeline that never passes a
+    heartbeat shows a growing age rather than a reassuring 0.
+    """
+    started = time.time()
+
+    def refresh() -> None:
+        seen = last_seen()
+        metrics.heartbeat_age.set(max(0.0, time.time() - (started if seen is None else seen)))
+
+    return refresh
+
+
 # --------------------------------------------------------------------------- the HTTP server
 
 

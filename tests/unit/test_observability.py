@@ -19,7 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.metrics import Metrics, create_metrics
-from shared.observability import Server, run_checks, serve
+from shared.observability import Server, heartbeat_age_probe, run_checks, serve
 
 pytestmark = pytest.mark.unit
 
@@ -257,3 +257,20 @@ def test_prepare_multiprocess_dir_wipes_a_previous_run(tmp_path: Path) -> None:
     assert "counter_999999.db" not in result["files"]
     assert "leftover" not in result["files"]
     assert samples(result["before"])[("dropwire_files_detected_total", ())] == 31
+
+
+def test_heartbeat_age_probe_counts_from_start_then_from_the_last_heartbeat(metrics: Metrics) -> None:
+    """Before any heartbeat the age counts from the probe's start; after one, from that heartbeat."""
+    seen: list[float] = []
+    probe = heartbeat_age_probe(metrics, lambda: seen[-1] if seen else None)
+    probe()
+    assert 0 <= metrics.heartbeat_age._value.get() < 5
+    seen.append(time.time() - 42)
+    probe()
+    assert 41 <= metrics.heartbeat_age._value.get() < 47
+
+
+def test_created_series_are_not_exported(server: Server) -> None:
+    """Counters export no ``_created`` series: multiprocess mode cannot, so no process does."""
+    body = get(f"{server.url}/metrics")[1].decode()
+    assert "_created" not in body
