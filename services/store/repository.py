@@ -1,0 +1,480 @@
+"""The store's pure core: batched, idempotent writes and the operators' queries. No Celery here.
+
+One call to ``write`` is ONE transaction for a whole batch of documents (and failure records):
+
+1. documents: one multi-row ``INSERT … ON CONFLICT (sha256) DO NOTHING RETURNING id, sha256``; a
+   document whose hash comes back is new, any other is a ``duplicate`` (a redelivery, or the same
+   bytes under another name) and gets no rows at all;
+2. articles of the new documents: one multi-row insert returning their ids;
+3. entities: ``ON CONFLICT (label, name) DO NOTHING RETURNING``, then one look-up for the ids of
+   those that already existed;
+4. mentions: one executemany insert.
+
+Keys are inserted in sorted order so two workers writing overlapping entities lock rows in the same
+order (no deadlocks). The same SQL runs on PostgreSQL and SQLite (``dialects.*.insert`` with
+``on_conflict_do_nothing``); SQLAlchemy's "insertmanyvalues" turns each executemany into a few
+multi-row statements, which is what makes a batch cost a handful of round trips instead of one per
+row.
+
+Heartbeat documents never become news rows: they upsert the one row of ``heartbeats`` for the
+store stage (when it was seen, and the drop time it carried) and come back as ``stored``.
+
+Errors: a database that cannot be reached (``OperationalError``, ``InterfaceError``) is raised as
+``DependencyUnavailable`` (transient: retry the batch). Any other database error means this batch's
+data was refused (e.g. a NUL byte in a text for PostgreSQL): it is raised as ``RejectedByDatabase``
+(permanent) and the caller isolates the offending document by writing the batch one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from services.store.models import ArticleRow, Document, EntityRow, Failure, Heartbeat, Mention
+from shared.errors import DependencyUnavailable, PermanentError
+from shared.messages import DocumentDone, DocumentEnriched
+
+STAGE = "store"
+# Entity look-ups by (label, name) are chunked to stay far below SQLite's 32,766 bound parameters.
+LOOKUP_CHUNK = 500
+# Default page of `dropwire articles`: a screenful.
+DEFAULT_ARTICLE_LIMIT = 20
+# Failure reason for a document the database refused (bounded code from shared.errors.FAILURE_REASONS).
+REJECTED_REASON = "internal"
+
+
+class RejectedByDatabase(PermanentError):
+    """The database refused this data (constraint or data error): retrying it would fail again."""
+
+    reason = REJECTED_REASON
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Aware UTC for storage: SQLite keeps no zone, so everything is written in UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A time read back from either backend, as aware UTC (SQLite hands back naive UTC)."""
+    return _utc(value)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What one ``write`` did: the outcome per document (input order) and rows inserted per table."""
+
+    done: list[DocumentDone]
+    rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(1 for d in self.done if d.outcome == "duplicate")
+
+
+@dataclass(frozen=True)
+class Counts:
+    documents: int
+    articles: int
+    entities: int
+    mentions: int
+    failures: int
+
+
+@dataclass(frozen=True)
+class FailureView:
+    sha256: str | None
+    claim: str
+    name: str
+    stage: str
+    reason: str
+    detail: str | None
+    failed_at: datetime
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    id: int
+    sha256: str
+    document_name: str
+    seq: int
+    role: str
+    section: str | None
+    headline: str | None
+    place_raw: str | None
+    place: str | None
+    country: str | None
+    lat: float | None
+    lon: float | None
+    agencies: tuple[str, ...]
+    relative_time: str | None
+    published_at: datetime | None
+    body: str
+
+
+@dataclass(frozen=True)
+class EntityCount:
+    label: str
+    name: str
+    mentions: int
+    articles: int
+
+
+@dataclass(frozen=True)
+class HeartbeatView:
+    sha256: str
+    seen_at: datetime
+    mtime: datetime
+
+
+class Repository:
+    """Reads and writes the store's tables through one engine (one per process; never across fork)."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine = engine
+        self._clock = clock
+        self._insert: Callable[[Any], Any] = (
+            postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        )
+
+    # ------------------------------------------------------------------ writes
+
+    def store(self, docs: Sequence[DocumentEnriched]) -> list[DocumentDone]:
+        """Store a batch in one transaction; one ``stored``/``duplicate`` outcome per input, in order."""
+        return self.write(docs).done
+
+    def record_failure(self, done: DocumentDone) -> None:
+        """Record one dead-lettered document (idempotent on claim, stage and time)."""
+        self.write((), failures=(done,))
+
+    def write(self, docs: Sequence[DocumentEnriched], failures: Sequence[DocumentDone] = ()) -> BatchResult:
+        """Store ``docs`` and record ``failures`` in ONE transaction, idempotently."""
+        try:
+            with self.engine.begin() as conn:
+                now = self._clock()
+                done, rows = self._store_documents(conn, docs, now)
+                rows["failures"] = self._insert_failures(conn, failures)
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            raise DependencyUnavailable("database unavailable", error=type(exc.orig).__name__) from exc
+        except sa.exc.DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise DependencyUnavailable("database connection lost") from exc
+            raise RejectedByDatabase(
+                "database refused the batch", error=type(exc.orig).__name__, detail=str(exc.orig)[:300]
+            ) from exc
+        return BatchResult(done=done, rows=rows)
+
+    def _store_documents(
+        self, conn: Connection, docs: Sequence[DocumentEnriched], now: datetime
+    ) -> tuple[list[DocumentDone], dict[str, int]]:
+        rows = {"documents": 0, "articles": 0, "entities": 0, "mentions": 0}
+        news: dict[str, DocumentEnriched] = {}
+        for doc in docs:
+            if not doc.heartbeat:
+                news.setdefault(doc.doc_id, doc)
+        beats = [doc for doc in docs if doc.heartbeat]
+        if beats:
+            self._record_heartbeat(conn, max(beats, key=lambda d: d.received_at), now)
+
+        new_ids = self._insert_documents(conn, [news[k] for k in sorted(news)], now)
+        rows["documents"] = len(new_ids)
+        if new_ids:
+            fresh = [news[sha] for sha in sorted(new_ids)]
+            article_ids = self._insert_articles(conn, fresh, new_ids)
+            rows["articles"] = len(article_ids)
+            entity_ids, rows["entities"] = self._upsert_entities(conn, fresh)
+            rows["mentions"] = self._insert_mentions(conn, fresh, new_ids, article_ids, entity_ids)
+
+        done: list[DocumentDone] = []
+        claimed: set[str] = set()
+        for doc in docs:
+            outcome = "stored"
+            if not doc.heartbeat:
+                outcome = "stored" if doc.doc_id in new_ids and doc.doc_id not in claimed else "duplicate"
+                claimed.add(doc.doc_id)
+            done.append(
+                DocumentDone(
+                    doc_id=doc.doc_id,
+                    claim=doc.claim,
+                    name=doc.name,
+                    outcome=outcome,
+                    mtime=doc.mtime,
+                    finished_at=now,
+                    heartbeat=doc.heartbeat,
+                )
+            )
+        return done, rows
+
+    def _insert_documents(
+        self, conn: Connection, docs: Sequence[DocumentEnriched], now: datetime
+    ) -> dict[str, int]:
+        if not docs:
+            return {}
+        values = [
+            {
+                "sha256": d.doc_id,
+                "name": d.name,
+                "size": d.size,
+                "encoding": d.encoding,
+                "section": d.section,
+                "article_count": len(d.articles),
+                "mtime": _utc(d.mtime),
+                "received_at": _utc(d.received_at),
+                "stored_at": _utc(now),
+                "parser_version": d.parser_version,
+                "model_version": d.model_version,
+            }
+            for d in docs
+        ]
+        stmt = (
+            self._insert(Document)
+            .on_conflict_do_nothing(index_elements=["sha256"])
+            .returning(Document.id, Document.sha256)
+        )
+        return {sha: doc_id for doc_id, sha in conn.execute(stmt, values)}
+
+    def _insert_articles(
+        self, conn: Connection, docs: Sequence[DocumentEnriched], doc_ids: dict[str, int]
+    ) -> dict[tuple[int, int], int]:
+        values = []
+        for d in docs:
+            for a in d.articles:
+                line = a.dateline
+                resolved = line.resolved if line else None
+                values.append(
+                    {
+                        "document_id": doc_ids[d.doc_id],
+                        "seq": a.seq,
+                        "role": a.role,
+                        "section": a.section,
+                        "headline": a.headline,
+                        "preamble": a.preamble,
+                        "place_raw": line.place if line else None,
+                        "place": resolved.name if resolved else None,
+                        "country": resolved.country if resolved else None,
+                        "lat": resolved.lat if resolved else None,
+                        "lon": resolved.lon if resolved else None,
+                        "agencies": "/".join(line.agencies) if line and line.agencies else None,
+                        "relative_time": a.relative_time,
+                        "published_at": _utc(a.published_at),
+                        "subheads": "\n".join(a.subheads) if a.subheads else None,
+                        "body": a.body,
+                    }
+                )
+        if not values:
+            return {}
+        stmt = sa.insert(ArticleRow).returning(ArticleRow.id, ArticleRow.document_id, ArticleRow.seq)
+        return {(doc_id, seq): art_id for art_id, doc_id, seq in conn.execute(stmt, values)}
+
+    def _upsert_entities(
+        self, conn: Connection, docs: Sequence[DocumentEnriched]
+    ) -> tuple[dict[tuple[str, str], int], int]:
+        keys = sorted({(e.label, e.name) for d in docs for a in d.articles for e in a.entities})
+        if not keys:
+            return {}, 0
+        stmt = (
+            self._insert(EntityRow)
+            .on_conflict_do_nothing(index_elements=["label", "name"])
+            .returning(EntityRow.id, EntityRow.label, EntityRow.name)
+        )
+        ids = {
+            (label, name): ent_id
+            for ent_id, label, name in conn.execute(stmt, [{"label": lb, "name": nm} for lb, nm in keys])
+        }
+        inserted = len(ids)
+        missing = [k for k in keys if k not in ids]
+        for start in range(0, len(missing), LOOKUP_CHUNK):
+            chunk = missing[start : start + LOOKUP_CHUNK]
+            query = sa.select(EntityRow.id, EntityRow.label, EntityRow.name).where(
+                sa.tuple_(EntityRow.label, EntityRow.name).in_(chunk)
+            )
+            ids.update({(label, name): ent_id for ent_id, label, name in conn.execute(query)})
+        return ids, inserted
+
+    def _insert_mentions(
+        self,
+        conn: Connection,
+        docs: Sequence[DocumentEnriched],
+        doc_ids: dict[str, int],
+        article_ids: dict[tuple[int, int], int],
+        entity_ids: dict[tuple[str, str], int],
+    ) -> int:
+        values = [
+            {
+                "article_id": article_ids[(doc_ids[d.doc_id], a.seq)],
+                "entity_id": entity_ids[(e.label, e.name)],
+                "start_offset": e.start,
+                "end_offset": e.end,
+                "surface": e.text,
+            }
+            for d in docs
+            for a in d.articles
+            for e in a.entities
+        ]
+        if values:
+            conn.execute(sa.insert(Mention), values)
+        return len(values)
+
+    def _record_heartbeat(self, conn: Connection, beat: DocumentEnriched, now: datetime) -> None:
+        values = {"stage": STAGE, "sha256": beat.doc_id, "seen_at": _utc(now), "mtime": _utc(beat.mtime)}
+        stmt = self._insert(Heartbeat).values(values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["stage"],
+            set_={
+                "sha256": stmt.excluded.sha256,
+                "seen_at": stmt.excluded.seen_at,
+                "mtime": stmt.excluded.mtime,
+            },
+        )
+        conn.execute(stmt)
+
+    def _insert_failures(self, conn: Connection, failures: Iterable[DocumentDone]) -> int:
+        values = [
+            {
+                "sha256": f.doc_id,
+                "claim": f.claim,
+                "name": f.name,
+                "stage": f.stage or STAGE,
+                "reason": f.reason or REJECTED_REASON,
+                "detail": f.detail,
+                "failed_at": _utc(f.finished_at),
+            }
+            for f in failures
+        ]
+        if not values:
+            return 0
+        stmt = (
+            self._insert(Failure)
+            .on_conflict_do_nothing(index_elements=["claim", "stage", "failed_at"])
+            .returning(Failure.id)
+        )
+        return len(conn.execute(stmt, values).all())
+
+    # ------------------------------------------------------------------ reads
+
+    def counts(self) -> Counts:
+        """Rows per table, for ``dropwire status``."""
+        tables = (Document, ArticleRow, EntityRow, Mention, Failure)
+        query = sa.select(*(sa.select(sa.func.count()).select_from(t).scalar_subquery() for t in tables))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).one()
+        return Counts(*(int(n) for n in row))
+
+    def recent_failures(self, limit: int = 10) -> list[FailureView]:
+        """The latest failures, newest first."""
+        query = (
+            sa.select(Failure.__table__).order_by(Failure.failed_at.desc(), Failure.id.desc()).limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [
+                FailureView(
+                    sha256=r.sha256,
+                    claim=r.claim,
+                    name=r.name,
+                    stage=r.stage,
+                    reason=r.reason,
+                    detail=r.detail,
+                    failed_at=_aware(r.failed_at),  # type: ignore[arg-type]
+                )
+                for r in conn.execute(query)
+            ]
+
+    def articles(
+        self,
+        entity: str | None = None,
+        place: str | None = None,
+        since: datetime | None = None,
+        limit: int = DEFAULT_ARTICLE_LIMIT,
+    ) -> list[ArticleView]:
+        """Articles, newest first; filtered by an entity's canonical name, a place (canonical or as
+        written) and a publication time (articles without one count from their document's receipt).
+        Names and places match case-insensitively."""
+        when = sa.func.coalesce(ArticleRow.published_at, Document.received_at)
+        query = (
+            sa.select(ArticleRow.__table__, Document.sha256, Document.name.label("document_name"))
+            .join(Document, Document.id == ArticleRow.document_id)
+            .order_by(when.desc(), ArticleRow.id.desc())
+            .limit(limit)
+        )
+        if entity is not None:
+            query = query.where(
+                sa.exists()
+                .where(Mention.article_id == ArticleRow.id)
+                .where(Mention.entity_id == EntityRow.id)
+                .where(sa.func.lower(EntityRow.name) == entity.lower())
+            )
+        if place is not None:
+            wanted = place.lower()
+            query = query.where(
+                sa.or_(
+                    sa.func.lower(ArticleRow.place) == wanted, sa.func.lower(ArticleRow.place_raw) == wanted
+                )
+            )
+        if since is not None:
+            query = query.where(when >= _utc(since))
+        with self.engine.connect() as conn:
+            result = conn.execute(query)
+            return [
+                ArticleView(
+                    id=r.id,
+                    sha256=r.sha256,
+                    document_name=r.document_name,
+                    seq=r.seq,
+                    role=r.role,
+                    section=r.section,
+                    headline=r.headline,
+                    place_raw=r.place_raw,
+                    place=r.place,
+                    country=r.country,
+                    lat=r.lat,
+                    lon=r.lon,
+                    agencies=tuple(r.agencies.split("/")) if r.agencies else (),
+                    relative_time=r.relative_time,
+                    published_at=_aware(r.published_at),
+                    body=r.body,
+                )
+                for r in result
+            ]
+
+    def top_entities(self, n: int = 10, label: str | None = None) -> list[EntityCount]:
+        """The ``n`` entities with the most mentions (ties by name), optionally of one label."""
+        mentions = sa.func.count(Mention.id).label("mentions")
+        query = (
+            sa.select(
+                EntityRow.label,
+                EntityRow.name,
+                mentions,
+                sa.func.count(sa.distinct(Mention.article_id)).label("articles"),
+            )
+            .join(Mention, Mention.entity_id == EntityRow.id)
+            .group_by(EntityRow.id, EntityRow.label, EntityRow.name)
+            .order_by(mentions.desc(), EntityRow.name, EntityRow.label)
+            .limit(n)
+        )
+        if label is not None:
+            query = query.where(EntityRow.label == label.upper())
+        with self.engine.connect() as conn:
+            return [
+                EntityCount(r.label, r.name, int(r.mentions), int(r.articles)) for r in conn.execute(query)
+            ]
+
+    def last_heartbeat(self) -> HeartbeatView | None:
+        """When the store last saw the pipeline's heartbeat document, if ever."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(Heartbeat.__table__).where(Heartbeat.stage == STAGE)).first()
+        if row is None:
+            return None
+        return HeartbeatView(row.sha256, _aware(row.seen_at), _aware(row.mtime))  # type: ignore[arg-type]
