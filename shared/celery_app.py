@@ -7,6 +7,7 @@ to JSON: a pickled message is refused at the door.
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from celery import Celery
@@ -67,3 +68,83 @@ def create_app(name: str, broker_url: str, **overrides: Any) -> Celery:
     )
     app.conf.update(overrides)
     return app
+
+
+# Transient errors (broker or database down) are retried this many times, waiting 1, 2, 4 … seconds
+# (capped, with full jitter so a fleet of workers does not retry in lock-step) before dead-lettering.
+RETRY_MAX_RETRIES = 10
+# Cap of one backoff wait: a database restart takes tens of seconds, not hours.
+RETRY_BACKOFF_MAX_SECONDS = 120
+# How long the broker remembers that a task id was redelivered (longer than any redelivery cycle).
+REDELIVERY_MEMORY_SECONDS = 24 * 3600
+# Publishing to a broker that is briefly away: a few quick attempts, then the caller decides.
+PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2.0}
+
+
+def task_options() -> dict[str, Any]:
+    """Options for every dropwire task: late acks, and re-queued (not lost) when its worker dies.
+
+    Retries are decided in the task body with ``backoff_seconds`` so that the last failed attempt
+    can be dead-lettered (a failed ``DocumentDone``) instead of vanishing as a failed task.
+    """
+    return {"acks_late": True, "reject_on_worker_lost": True, "max_retries": RETRY_MAX_RETRIES}
+
+
+def backoff_seconds(retries: int) -> float:
+    """Wait before retry number ``retries + 1``: exponential (1, 2, 4 … s), capped, with full jitter."""
+    ceiling = min(RETRY_BACKOFF_MAX_SECONDS, 2.0**retries)
+    return random.uniform(0, ceiling)
+
+
+def send(app: Celery, task_name: str, payload: str) -> None:
+    """Publish one message (JSON text) to ``task_name``'s queue; ``DependencyUnavailable`` if the broker is away."""
+    from kombu.exceptions import OperationalError
+
+    from shared.errors import DependencyUnavailable
+
+    try:
+        app.send_task(
+            task_name,
+            args=[payload],
+            queue=TASK_QUEUES[task_name],
+            routing_key=TASK_QUEUES[task_name],
+            retry=True,
+            retry_policy=PUBLISH_RETRY_POLICY,
+        )
+    except (OperationalError, ConnectionError, OSError) as exc:
+        raise DependencyUnavailable("broker unreachable while publishing", task=task_name) from exc
+
+
+def redelivery_count(app: Celery, task_id: str, redelivered: bool) -> int:
+    """How many times the broker has redelivered ``task_id`` (a worker died or lost it), counting this one.
+
+    Redis marks a restored message ``redelivered``; the count lives in the broker under a key per task
+    id, so it survives the worker that died. A transport without a Redis client (memory://) counts 0.
+    """
+    if not redelivered:
+        return 0
+    with app.connection_for_write() as conn:
+        client = getattr(conn.default_channel, "client", None)
+        if client is None or not hasattr(client, "incr"):
+            return 0
+        key = f"dropwire:redeliveries:{task_id}"
+        count = int(client.incr(key))
+        client.expire(key, REDELIVERY_MEMORY_SECONDS)
+        return count
+
+
+def queue_depth(app: Celery, queue: str) -> int | None:
+    """Messages waiting in ``queue`` (not counting those a worker holds), or None if the broker is away."""
+    from kombu.exceptions import OperationalError
+
+    try:
+        with app.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=1)
+            _, count, _ = conn.default_channel.queue_declare(queue=queue, passive=True)
+            return int(count)
+    except (OperationalError, ConnectionError, OSError):
+        return None
+    except Exception as exc:
+        if "NOT_FOUND" in str(exc) or "no queue" in str(exc).lower():
+            return 0
+        raise

@@ -1,9 +1,112 @@
-"""Command-line entry points of this service (registered by ``dropwire.cli``)."""
+"""``dropwire enrich``: the Celery worker on queue ``enrich`` (registered by ``dropwire.cli``).
+
+Prefork by default. The parent process serves ``/metrics`` (merged from every child through
+prometheus-client's multiprocess mode), ``/healthz`` and ``/readyz`` on ``DROPWIRE_METRICS_PORT``
+(default 9102); each child loads the NER model once, in ``worker_process_init``, never per task.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
+import uuid
+from typing import Any
+
 import typer
+from celery.signals import worker_process_init, worker_process_shutdown
+
+from services.enrich.task import EnrichHandler, ExtractorSlot, celery_sender
+from services.enrich.task import register as register_task
+from shared.celery_app import QUEUE_ENRICH, create_app
+from shared.logging import configure_logging, get_logger
+from shared.metrics import create_metrics
+from shared.observability import (
+    MULTIPROC_ENV,
+    mark_process_dead,
+    prepare_multiprocess_dir,
+    queue_depth_probe,
+    redis_check,
+    serve,
+)
+from shared.settings import BrokerSettings, LogSettings, MetricsSettings, NerSettings
+
+log = get_logger(__name__)
+
+# The enrich worker's metrics port when DROPWIRE_METRICS_PORT is not set.
+DEFAULT_METRICS_PORT = 9102
+# One child per core of a small host; raise it with --concurrency where there are more.
+DEFAULT_CONCURRENCY = 2
+
+
+def _load_extractor(model: str | None) -> Any:
+    from services.enrich.entities import load_extractor
+
+    return load_extractor(model)
+
+
+def enrich(
+    concurrency: int = typer.Option(
+        DEFAULT_CONCURRENCY, "--concurrency", "-c", min=1, help="Worker processes."
+    ),
+    pool: str = typer.Option(
+        "prefork", "--pool", help="prefork (default) or solo (one process, for debugging)."
+    ),
+) -> None:
+    """Run the enrich worker: split pages into articles, find entities, pass them to the store."""
+    logs = LogSettings()
+    configure_logging(logs.log_level, logs.log_format, service="enrich")
+    broker_url = BrokerSettings().url()
+    if pool == "prefork":
+        # Children write their metric values to files the parent's endpoint merges; wiped at start.
+        folder = os.environ.get(MULTIPROC_ENV) or tempfile.mkdtemp(prefix="dropwire-enrich-metrics-")
+        prepare_multiprocess_dir(folder)
+    metrics = create_metrics()
+    model = NerSettings().ner_model
+    slot = ExtractorSlot(lambda: _load_extractor(model))
+    app = create_app("dropwire-enrich", broker_url)
+    register_task(app, EnrichHandler(slot, celery_sender(app), metrics))
+
+    @worker_process_init.connect(weak=False)
+    def _child_start(**_: Any) -> None:
+        configure_logging(logs.log_level, logs.log_format, service="enrich")
+        slot.reset()
+        slot.load()
+
+    @worker_process_shutdown.connect(weak=False)
+    def _child_stop(**_: Any) -> None:
+        mark_process_dead(os.getpid())
+
+    settings = MetricsSettings()
+    server = serve(
+        metrics,
+        port=settings.metrics_port or DEFAULT_METRICS_PORT,
+        host=settings.metrics_host,
+        checks={"broker": redis_check(broker_url)} if broker_url.startswith("redis") else {},
+        on_scrape=[queue_depth_probe(metrics, broker_url)] if broker_url.startswith("redis") else [],
+    )
+    log.info("enrich.starting", concurrency=concurrency, pool=pool, metrics=server.url)
+    try:
+        app.worker_main(
+            [
+                "worker",
+                "--queues",
+                QUEUE_ENRICH,
+                "--pool",
+                pool,
+                "--concurrency",
+                str(concurrency),
+                "--hostname",
+                f"enrich-{uuid.uuid4().hex[:6]}@%h",
+                "--loglevel",
+                logs.log_level,
+                "--without-gossip",
+                "--without-mingle",
+            ]
+        )
+    finally:
+        server.close()
 
 
 def register(app: typer.Typer) -> None:
-    """Add this service's commands to ``app``."""
+    """Add ``enrich`` to ``app``."""
+    app.command()(enrich)

@@ -1,9 +1,135 @@
-"""Command-line entry points of this service (registered by ``dropwire.cli``)."""
+"""Command-line entry points of the ingest service (registered by ``dropwire.cli``).
+
+* ``dropwire ingest``: the service (watcher + claimer in the main thread, ``ingest.done`` consumer
+  in a second one, metrics/health endpoint on ``DROPWIRE_METRICS_PORT``, default 9101).
+* ``dropwire failed list``: what is in ``failed/`` and why.
+* ``dropwire failed retry NAME… | --all``: move failed files back into the inbox.
+"""
 
 from __future__ import annotations
 
+import json
+import signal
+import threading
+from types import FrameType
+from typing import Annotated
+
 import typer
+
+from services.ingest.done import DoneHandler
+from services.ingest.publisher import CeleryPublisher
+from services.ingest.service import IngestService
+from services.ingest.spool import Spool
+from shared.celery_app import QUEUE_DONE, TASK_DONE, create_app
+from shared.consumer import TaskConsumer
+from shared.errors import PermanentError
+from shared.logging import configure_logging, get_logger
+from shared.metrics import create_metrics
+from shared.observability import queue_depth_probe, redis_check, serve
+from shared.settings import BrokerSettings, IngestSettings, LogSettings, MetricsSettings, SpoolSettings
+
+log = get_logger(__name__)
+
+# The ingest service's metrics port when DROPWIRE_METRICS_PORT is not set.
+DEFAULT_METRICS_PORT = 9101
+
+failed_app = typer.Typer(help="Files in failed/: list them, or send them round again.", no_args_is_help=True)
+
+
+def ingest() -> None:
+    """Watch the inbox, claim complete files, queue them for enrich; file them away when done."""
+    logs = LogSettings()
+    configure_logging(logs.log_level, logs.log_format, service="ingest")
+    spool_settings = SpoolSettings()
+    broker_url = BrokerSettings().url()
+    app = create_app("dropwire-ingest", broker_url)
+    metrics = create_metrics()
+    spool = Spool(spool_settings.spool_dir)
+    service = IngestService(spool, IngestSettings(), CeleryPublisher(app), metrics)
+    done = TaskConsumer(
+        app,
+        QUEUE_DONE,
+        {TASK_DONE: DoneHandler(spool, metrics, delete_archived=spool_settings.delete_archived).handle},
+        name="ingest-done",
+    )
+    metrics_settings = MetricsSettings()
+    checks = {"broker": redis_check(broker_url)} if broker_url.startswith("redis") else {}
+    probes = [queue_depth_probe(metrics, broker_url)] if broker_url.startswith("redis") else []
+    server = serve(
+        metrics,
+        port=metrics_settings.metrics_port or DEFAULT_METRICS_PORT,
+        host=metrics_settings.metrics_host,
+        checks=checks,
+        on_scrape=probes,
+    )
+    stop = _stop_on_signals()
+    done.start()
+    log.info("ingest.started", spool=str(spool.root.resolve()), metrics=server.url)
+    try:
+        service.run(stop)
+    finally:
+        done.stop()
+        server.close()
+        log.info("ingest.stopped")
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT: the loop finishes the file in hand and returns."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        log.info("ingest.stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return stop
+
+
+@failed_app.command("list")
+def failed_list(
+    as_json: bool = typer.Option(False, "--json", help="One JSON array instead of a table."),
+) -> None:
+    """List the files in failed/ with the stage and reason they failed at."""
+    entries = Spool(SpoolSettings().spool_dir).failed_entries()
+    if as_json:
+        typer.echo(json.dumps(entries, indent=2, ensure_ascii=False))
+        return
+    if not entries:
+        typer.echo("failed/ is empty")
+        return
+    for entry in entries:
+        typer.echo(
+            f"{entry['claim']}\t{entry['stage']}\t{entry['reason']}\t{entry['time']}\t{entry['detail']}"
+        )
+
+
+@failed_app.command("retry")
+def failed_retry(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Names in failed/ (as `failed list` shows them).")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Retry every failed file.")] = False,
+) -> None:
+    """Move failed files back into the inbox under their original names, to be claimed again."""
+    spool = Spool(SpoolSettings().spool_dir)
+    targets = [e["claim"] for e in spool.failed_entries()] if all_ else list(names or [])
+    if not targets:
+        typer.echo("nothing to retry (give names or --all)", err=True)
+        raise typer.Exit(1)
+    status = 0
+    for claim_name in targets:
+        try:
+            path = spool.retry_failed(claim_name)
+        except (FileNotFoundError, PermanentError) as exc:
+            typer.echo(f"{claim_name}: not in failed/ ({exc})", err=True)
+            status = 1
+            continue
+        typer.echo(f"{claim_name} -> inbox/{path.name}")
+    raise typer.Exit(status)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this service's commands to ``app``."""
+    """Add ``ingest`` and ``failed list|retry`` to ``app``."""
+    app.command()(ingest)
+    app.add_typer(failed_app, name="failed")

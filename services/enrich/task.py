@@ -1,0 +1,182 @@
+"""The enrich adapter: decode a ``DocumentReceived``, call ``enrich``, publish the result by task name.
+
+``EnrichHandler`` is Celery-free (``dropwire run`` calls it from an in-process consumer);
+``register(app, handler)`` wraps it as the Celery task ``TASK_ENRICH`` with late acks, bounded
+redelivery and exponential backoff with jitter for transient errors (the broker away while publishing).
+
+The NER model is loaded once per worker process: ``ExtractorSlot.load()`` runs in Celery's
+``worker_process_init`` (each prefork child) and lazily on first use otherwise (solo pool, embedded run).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from celery import Celery, Task
+from structlog.contextvars import bound_contextvars
+
+from services.enrich.enrichment import Extractor, enrich, failed
+from shared.celery_app import (
+    MAX_DELIVERIES,
+    TASK_ENRICH,
+    TASK_STORE,
+    TASK_STORE_FAILURE,
+    backoff_seconds,
+    redelivery_count,
+    send,
+    task_options,
+)
+from shared.errors import BadMessage, RetriesExhausted, TransientError
+from shared.logging import get_logger
+from shared.messages import DocumentDone, DocumentEnriched, DocumentReceived, decode
+from shared.metrics import Metrics
+
+log = get_logger(__name__)
+
+Send = Callable[[str, str], None]  # (task name, JSON payload)
+
+
+class ExtractorSlot:
+    """Holds the one extractor of this process, loaded on first need or at process start."""
+
+    def __init__(self, loader: Callable[[], Extractor]) -> None:
+        self._loader = loader
+        self._extractor: Extractor | None = None
+        self._lock = threading.Lock()
+
+    def load(self) -> Extractor:
+        with self._lock:
+            if self._extractor is None:
+                started = time.perf_counter()
+                self._extractor = self._loader()
+                log.info(
+                    "ner.loaded",
+                    version=self._extractor.version,
+                    seconds=round(time.perf_counter() - started, 3),
+                )
+            return self._extractor
+
+    def reset(self) -> None:
+        """Forget the extractor (a forked child must load its own, not share the parent's)."""
+        with self._lock:
+            self._extractor = None
+
+
+class EnrichHandler:
+    """Decode → enrich → publish ``DocumentEnriched`` to the store, or a failed ``DocumentDone``."""
+
+    def __init__(self, extractor: ExtractorSlot, send: Send, metrics: Metrics) -> None:
+        self.extractor = extractor
+        self.send = send
+        self.metrics = metrics
+
+    def decode(self, payload: str) -> DocumentReceived | None:
+        try:
+            return decode(DocumentReceived, payload)
+        except BadMessage as exc:
+            # Nothing to report to: without a claim no file can be named. The lease re-publishes it.
+            log.error("enrich.bad_message", error=str(exc))
+            self.metrics.dead_letters.labels(stage="enrich", reason=exc.reason).inc()
+            return None
+
+    def handle(self, payload: str) -> None:
+        """Process one message; raises ``TransientError`` only when the result could not be published."""
+        received = self.decode(payload)
+        if received is None:
+            return
+        with bound_contextvars(doc_id=received.doc_id, claim=received.claim):
+            self.process(received)
+
+    def process(self, received: DocumentReceived) -> None:
+        m = self.metrics
+        m.tasks_started.labels(stage="enrich").inc()
+        m.tasks_in_progress.labels(stage="enrich").inc()
+        started = time.perf_counter()
+        try:
+            result = enrich(received, self.extractor.load())
+        finally:
+            m.tasks_in_progress.labels(stage="enrich").dec()
+            m.task_duration.labels(stage="enrich").observe(time.perf_counter() - started)
+        if isinstance(result, DocumentDone):
+            self.dead_letter(result)
+            return
+        self.send(TASK_STORE, result.to_json())
+        self.count(result)
+        log.info(
+            "enrich.done",
+            articles=len(result.articles),
+            entities=sum(len(a.entities) for a in result.articles),
+        )
+
+    def count(self, result: DocumentEnriched) -> None:
+        m = self.metrics
+        for article in result.articles:
+            m.articles.labels(role=article.role).inc()
+            for entity in article.entities:
+                m.entities.labels(label=entity.label).inc()
+        m.tasks_completed.labels(stage="enrich", outcome="ok").inc()
+        m.last_success.labels(stage="enrich").set(time.time())
+
+    def dead_letter(self, done: DocumentDone) -> None:
+        reason = done.reason or "internal"
+        self.send(TASK_STORE_FAILURE, done.to_json())
+        self.metrics.task_failures.labels(stage="enrich", reason=reason).inc()
+        self.metrics.dead_letters.labels(stage="enrich", reason=reason).inc()
+        self.metrics.tasks_completed.labels(stage="enrich", outcome="failed").inc()
+        log.warning("enrich.failed", reason=reason, detail=done.detail)
+
+
+def celery_sender(app: Celery) -> Send:
+    def _send(task_name: str, payload: str) -> None:
+        send(app, task_name, payload)
+
+    return _send
+
+
+def register(app: Celery, handler: EnrichHandler) -> Task:
+    """Register ``TASK_ENRICH`` on ``app``: the thin Celery shell around ``handler``."""
+
+    @app.task(name=TASK_ENRICH, bind=True, **task_options())
+    def enrich_document(self: Task, payload: str) -> None:
+        request: Any = self.request
+        with bound_contextvars(task_id=request.id):
+            delivery = request.delivery_info or {}
+            redeliveries = redelivery_count(app, request.id, bool(delivery.get("redelivered")))
+            if redeliveries > MAX_DELIVERIES:
+                _give_up(
+                    handler, payload, RetriesExhausted("worker lost too often", redeliveries=redeliveries)
+                )
+                return
+            try:
+                handler.handle(payload)
+            except TransientError as exc:
+                if request.retries >= RETRY_LIMIT:
+                    _give_up(
+                        handler,
+                        payload,
+                        RetriesExhausted("transient failures outlived the retries", error=str(exc)),
+                    )
+                    return
+                handler.metrics.retries.labels(stage="enrich").inc()
+                log.warning("enrich.retry", attempt=request.retries + 1, error=str(exc))
+                raise self.retry(exc=exc, countdown=backoff_seconds(request.retries)) from exc
+
+    return enrich_document
+
+
+RETRY_LIMIT = task_options()["max_retries"]
+
+
+def _give_up(handler: EnrichHandler, payload: str, exc: RetriesExhausted) -> None:
+    received = handler.decode(payload)
+    if received is None:
+        return
+    with bound_contextvars(doc_id=received.doc_id, claim=received.claim):
+        try:
+            handler.dead_letter(failed(received, exc.reason, str(exc)))
+        except TransientError:
+            # The broker is still away: the file stays in processing/ and its lease re-publishes it.
+            log.error("enrich.dead_letter_unsent", reason=exc.reason)

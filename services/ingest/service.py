@@ -1,0 +1,185 @@
+"""The ingest loop: watch the inbox, claim complete files, publish them, re-publish expired leases.
+
+One thread runs ``IngestService.run``; the ``ingest.done`` consumer (``services.ingest.done``) runs
+beside it. Files ingest itself cannot read or decode go straight to ``failed/`` with their reason and
+are reported to the store's failure task so the failure table sees them too.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from structlog.contextvars import bound_contextvars
+
+from services.ingest import claim as claims
+from services.ingest.publisher import Publisher
+from services.ingest.spool import Spool, original_name
+from services.ingest.watcher import InboxWatcher
+from shared.errors import DependencyUnavailable, NotARegularFile, PermanentError
+from shared.logging import get_logger
+from shared.messages import DocumentDone
+from shared.metrics import Metrics
+from shared.settings import IngestSettings
+
+log = get_logger(__name__)
+
+# How often expired leases and folder sizes are looked at: cheap scans, seconds are plenty.
+HOUSEKEEPING_SECONDS = 2.0
+
+
+@dataclass
+class IngestService:
+    spool: Spool
+    settings: IngestSettings
+    publisher: Publisher
+    metrics: Metrics
+
+    def __post_init__(self) -> None:
+        self.spool.ensure()
+        self.watcher = InboxWatcher(
+            self.spool.inbox,
+            mode=self.settings.watch_mode,
+            settle_seconds=self.settings.settle_seconds,
+            poll_interval=self.settings.poll_interval,
+        )
+        self.unpublished: set[str] = set()
+        self.pending: dict[str, None] = {}  # complete names waiting to be claimed, in arrival order
+        self.ready = threading.Event()
+        self._next_housekeeping = 0.0
+
+    # ------------------------------------------------------------------ the loop
+
+    def run(self, stop: threading.Event) -> None:
+        """Watch and claim until ``stop`` is set. Files already in ``processing/`` wait for their lease."""
+        self.watcher.start()
+        self.ready.set()
+        try:
+            while not stop.is_set():
+                notice = self.watcher.poll(self.settings.poll_interval)
+                self.pending.update(dict.fromkeys(notice.complete))
+                if self.pending and not self._paused():
+                    while self.pending and not stop.is_set():
+                        name = next(iter(self.pending))
+                        del self.pending[name]
+                        self.take(name)
+                if time.monotonic() >= self._next_housekeeping:
+                    self._next_housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
+                    self.housekeeping()
+        finally:
+            self.watcher.stop()
+
+    def _paused(self) -> bool:
+        depth = self.publisher.backlog()
+        paused = depth is not None and depth >= self.settings.max_queue_depth
+        self.metrics.ingest_paused.set(1 if paused else 0)
+        if depth is not None:
+            self.metrics.queue_depth.labels(queue="enrich").set(depth)
+        return paused
+
+    def housekeeping(self) -> None:
+        """Retry publishing what the broker refused, re-publish expired leases, refresh folder gauges."""
+        for claim_name in sorted(self.unpublished):
+            self.publish(claim_name)
+        for claim_name in claims.expired_leases(
+            self.spool, lease_seconds=self.settings.lease_seconds, now=time.time()
+        ):
+            log.warning("lease.expired", claim=claim_name)
+            self.publish(claim_name)
+        for folder, count in self.spool.counts().items():
+            self.metrics.files_waiting.labels(folder=folder).set(count)
+
+    # ------------------------------------------------------------------ one file
+
+    def take(self, name: str) -> str | None:
+        """Claim one inbox entry and publish it (or refuse it). Returns the claim name, if any."""
+        entry = claims.inspect(self.spool.path("inbox", name))
+        if entry.kind in ("gone", "dir"):
+            return None
+        self.metrics.files_detected.inc()
+        if entry.kind != "file":
+            refused = claims.refuse(self.spool, name)
+            if refused is not None:
+                self.fail(refused, NotARegularFile(f"inbox entry is a {entry.kind}", kind=entry.kind), None)
+            return refused
+        claim_name = claims.claim(self.spool, name)
+        if claim_name is None:
+            log.info("file.claimed_elsewhere", name=name)
+            return None
+        self.metrics.files_claimed.inc()
+        self.metrics.ingested_bytes.inc(entry.size)
+        self.publish(claim_name)
+        return claim_name
+
+    def publish(self, claim_name: str) -> None:
+        """Read a claimed file, start its lease and queue it; bad input goes to ``failed/``."""
+        started = time.perf_counter()
+        self.metrics.tasks_started.labels(stage="ingest").inc()
+        self.metrics.tasks_in_progress.labels(stage="ingest").inc()
+        try:
+            self._publish(claim_name)
+        finally:
+            self.metrics.tasks_in_progress.labels(stage="ingest").dec()
+            self.metrics.task_duration.labels(stage="ingest").observe(time.perf_counter() - started)
+
+    def _publish(self, claim_name: str) -> None:
+        received_at = datetime.now(UTC)
+        try:
+            message = claims.read_claimed(
+                self.spool, claim_name, max_bytes=self.settings.max_file_bytes, received_at=received_at
+            )
+        except FileNotFoundError:
+            self.unpublished.discard(claim_name)
+            return
+        except PermanentError as exc:
+            self.unpublished.discard(claim_name)
+            source = self.spool.path("processing", claim_name)
+            target = self.spool.path("failed", claim_name)
+            try:
+                os.rename(source, target)
+            except FileNotFoundError:
+                return
+            self.fail(claim_name, exc, None)
+            return
+        with bound_contextvars(doc_id=message.doc_id, claim=claim_name):
+            claims.touch_lease(self.spool, claim_name)
+            try:
+                self.publisher.received(message)
+            except DependencyUnavailable as exc:
+                self.unpublished.add(claim_name)
+                self.metrics.retries.labels(stage="ingest").inc()
+                log.warning("file.publish_deferred", error=str(exc))
+                return
+            self.unpublished.discard(claim_name)
+            self.metrics.tasks_completed.labels(stage="ingest", outcome="ok").inc()
+            self.metrics.last_success.labels(stage="ingest").set(time.time())
+            log.info("file.claimed", name=message.name, size=message.size, encoding=message.encoding)
+
+    def fail(self, claim_name: str, exc: PermanentError, doc_id: str | None) -> None:
+        """A file already in ``failed/``: write its note, count it, and tell the store's failure table."""
+        now = datetime.now(UTC)
+        self.spool.write_error(
+            claim_name, stage="ingest", reason=exc.reason, detail=str(exc), doc_id=doc_id, at=now
+        )
+        self.metrics.files_failed.labels(stage="ingest", reason=exc.reason).inc()
+        self.metrics.task_failures.labels(stage="ingest", reason=exc.reason).inc()
+        self.metrics.tasks_completed.labels(stage="ingest", outcome="failed").inc()
+        log.warning("file.failed", claim=claim_name, stage="ingest", reason=exc.reason, detail=str(exc))
+        done = DocumentDone(
+            doc_id=doc_id,
+            claim=claim_name,
+            name=original_name(claim_name),
+            outcome="failed",
+            stage="ingest",
+            reason=exc.reason,
+            detail=str(exc),
+            finished_at=now,
+        )
+        try:
+            self.publisher.failed(done)
+        except DependencyUnavailable as err:
+            # The file and its note are in failed/ already; only the database row is missing.
+            log.warning("file.failure_not_recorded", claim=claim_name, error=str(err))

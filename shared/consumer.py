@@ -1,0 +1,114 @@
+"""A thread that consumes Celery task messages with kombu and hands each payload to a plain function.
+
+Used where a whole Celery worker would be the wrong shape: inside ``dropwire ingest`` (the
+``ingest.done`` queue, next to the inbox watcher) and in ``dropwire run`` (every queue of the
+pipeline in one process). A Celery worker wants the main thread, its own signal handlers and a pool;
+one kombu consumer per queue in a daemon thread needs none of that, stops on an event, and reads the
+very messages ``send_task`` wrote (protocol 2: body ``[args, kwargs, embed]``, task name in headers).
+
+Delivery is at-least-once, as in the workers: a message is acknowledged only after its handler
+returned. A ``TransientError`` puts it back on the queue after a pause; a ``PermanentError`` or an
+unexpected exception is logged and dropped (the handlers record failures themselves; the ingest lease
+re-publishes any file whose message was lost).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from celery import Celery
+from kombu.exceptions import OperationalError
+from kombu.message import Message
+
+from shared.errors import PermanentError, TransientError
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+Handler = Callable[[str], None]
+
+# How long one drain waits for a message before checking the stop flag: bounds shutdown latency.
+DRAIN_TIMEOUT_SECONDS = 0.5
+# Pause before reconnecting to a broker that went away, and before redelivering a transient failure.
+RECONNECT_SECONDS = 1.0
+
+
+class TaskConsumer:
+    """Consumes one queue in a daemon thread, calling ``handlers[task name](payload)`` per message."""
+
+    def __init__(self, app: Celery, queue: str, handlers: Mapping[str, Handler], *, name: str) -> None:
+        self.app = app
+        self.queue = queue
+        self.handlers = dict(handlers)
+        self.name = name
+        self.stopping = threading.Event()
+        self.consuming = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run(self) -> None:
+        """Consume until ``stopping`` is set, reconnecting whenever the broker goes away."""
+        queue = self.app.amqp.queues[self.queue]
+        while not self.stopping.is_set():
+            try:
+                with self.app.connection_for_read() as conn:
+                    conn.ensure_connection(max_retries=1)
+                    with conn.Consumer([queue], callbacks=[self._on_message], accept=["json"]) as consumer:
+                        consumer.qos(prefetch_count=1)
+                        self.consuming.set()
+                        log.info("consumer.started", queue=self.queue)
+                        while not self.stopping.is_set():
+                            try:
+                                conn.drain_events(timeout=DRAIN_TIMEOUT_SECONDS)
+                            except TimeoutError:
+                                continue
+            except (OperationalError, ConnectionError, OSError) as exc:
+                self.consuming.clear()
+                log.warning("consumer.broker_unavailable", queue=self.queue, error=str(exc))
+                self.stopping.wait(RECONNECT_SECONDS)
+        self.consuming.clear()
+
+    def _on_message(self, body: Any, message: Message) -> None:
+        task = (message.headers or {}).get("task")
+        handler = self.handlers.get(task) if isinstance(task, str) else None
+        payload = _first_arg(body)
+        if handler is None or payload is None:
+            log.error("consumer.unknown_message", queue=self.queue, task=task)
+            message.reject(requeue=False)  # type: ignore[no-untyped-call]
+            return
+        try:
+            handler(payload)
+        except TransientError as exc:
+            log.warning(
+                "consumer.transient_failure", queue=self.queue, task=task, reason=exc.reason, error=str(exc)
+            )
+            self.stopping.wait(RECONNECT_SECONDS)
+            message.requeue()  # type: ignore[no-untyped-call]
+            return
+        except PermanentError as exc:
+            log.error(
+                "consumer.permanent_failure", queue=self.queue, task=task, reason=exc.reason, error=str(exc)
+            )
+        except Exception:
+            log.exception("consumer.handler_crashed", queue=self.queue, task=task)
+            message.reject(requeue=False)  # type: ignore[no-untyped-call]
+            return
+        message.ack()  # type: ignore[no-untyped-call]
+
+
+def _first_arg(body: Any) -> str | None:
+    """The single positional argument of a Celery protocol-2 body ``[args, kwargs, embed]``."""
+    if isinstance(body, (list, tuple)) and body and isinstance(body[0], (list, tuple)) and body[0]:
+        first = body[0][0]
+        return first if isinstance(first, str) else None
+    return None
