@@ -53,6 +53,8 @@ def enrich(
     ),
 ) -> None:
     """Run the enrich worker: split pages into articles, find entities, pass them to the store."""
+    # Imported here, not at module level: every `dropwire` command imports this module to register it.
+
     logs = LogSettings()
     configure_logging(logs.log_level, logs.log_format, service="enrich")
     broker_url = BrokerSettings().url()
