@@ -15,8 +15,6 @@ from typing import Any
 import typer
 from celery.signals import worker_process_init, worker_process_shutdown
 
-from services.enrich.task import EnrichHandler, ExtractorSlot, celery_sender
-from services.enrich.task import register as register_task
 from shared.celery_app import QUEUE_ENRICH, create_app
 from shared.logging import configure_logging, get_logger
 from shared.metrics import create_metrics
@@ -54,6 +52,10 @@ def enrich(
 ) -> None:
     """Run the enrich worker: split pages into articles, find entities, pass them to the store."""
     # Imported here, not at module level: every `dropwire` command imports this module to register it.
+
+    # Imported here, not at module level: every `dropwire` command imports this module to register it.
+    from services.enrich.task import EnrichHandler, ExtractorSlot, celery_sender
+    from services.enrich.task import register as register_task
 
     logs = LogSettings()
     configure_logging(logs.log_level, logs.log_format, service="enrich")
