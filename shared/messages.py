@@ -79,12 +79,14 @@ class Article(Record):
     role: Role
     section: str | None = None
     headline: str | None = None
+    headline_version: int | None = None  # the version marker after the headline: "Kabinet valt (2)" → 2
     preamble: str | None = None  # text before the dateline, e.g. a correction notice
     dateline: Dateline | None = None
     relative_time: str | None = None  # as written, e.g. "20 minuten geleden"
     published_at: datetime | None = None  # resolved from relative_time against received_at
     body: str = ""  # text after the dateline dash, paragraphs separated by "\n"
     subheads: tuple[str, ...] = ()
+    trailer: str | None = None  # desk-contact line after the body, e.g. "(ANP Redactie Buitenland)"
     entities: tuple[Entity, ...] = ()
 
 
