@@ -1,0 +1,133 @@
+"""The dateline that opens a wire article: ``PLACE (AGENCY/AGENCY) - `` or, without agency, ``PLACE - ``.
+
+A dateline is recognised only at the start of a line, and only when every part fits:
+* the place is one to five words in capitals (accents allowed: ``MÜNCHEN``, ``SÃO PAULO``), with
+  hyphens, dots and the Dutch apostrophe forms ``'S-HERTOGENBOSCH`` / ``'T ZAND``; no digits
+  (``COVID-19 (ANP) -`` is a phrase, not a place);
+* the agencies, when present, are one to four known wire names or capitalised tokens separated by
+  ``/`` (``ANP/AFP``, ``ANP/RTR/AFP/DPA``);
+* the separator is a hyphen, en dash or em dash with space after it;
+* the text after the dash reads as a sentence (it has lower-case letters), so a shouted headline in
+  capitals is never mistaken for a place; without an agency the rest must be at least a few words.
+
+Matching is done with plain string scanning (no backtracking regex), so it is linear in the line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: Wire agencies as they appear in datelines; other capitalised tokens of this shape are accepted too.
+KNOWN_AGENCIES = frozenset(
+    {
+        "ANP", "AFP", "RTR", "AP", "DPA", "BELGA", "AFN", "BLOOMBERG", "REUTERS", "EFE", "XINHUA",
+        "NTB", "TT", "KNA", "APA", "SDA", "ANSA", "PAP", "CTK", "MTI", "TASS", "UPI", "KYODO",
+        "YONHAP", "NOS", "NU", "DJ", "GPD", "NIEUWSDIENST",
+    }
+)  # fmt: skip
+#: More agencies than this in one dateline is not something the wire writes.
+MAX_AGENCIES = 4
+#: Longest place name in words ("RIO DE JANEIRO", "SINT MAARTEN AAN ZEE").
+MAX_PLACE_WORDS = 5
+#: A dateline's prefix (place + agencies) is never longer than this; longer openings are prose.
+MAX_PREFIX_CHARS = 64
+#: Without an agency, the text after the dash must have at least this many words to be a body.
+MIN_WORDS_WITHOUT_AGENCY = 4
+
+DASHES = "-\u2013\u2014"  # hyphen-minus, en dash, em dash
+_AGENCY_TOKEN = re.compile(r"[A-Z][A-Za-z]{0,11}")
+_APOSTROPHES = "'\u2019"
+_PLACE_PUNCT = "-.\u2010\u2011" + _APOSTROPHES
+
+
+@dataclass(frozen=True)
+class DatelineMatch:
+    """A dateline found at the start of a line."""
+
+    place: str  # as written, e.g. "DEN HAAG"
+    agencies: tuple[str, ...]  # as written, in order
+    dash: str  # the dash character used
+    end: int  # index in the line where the body starts (after the dash and its spaces)
+
+
+def match_dateline(line: str) -> DatelineMatch | None:
+    """The dateline opening ``line`` (no leading spaces expected), or None."""
+    limit = min(len(line), MAX_PREFIX_CHARS + 8)
+    dash_at = -1
+    for index in range(1, limit):
+        char = line[index]
+        if char in DASHES and line[index - 1] in " )" and index + 1 < len(line) and line[index + 1] == " ":
+            dash_at = index
+            break
+    if dash_at < 0:
+        return None
+    prefix = line[:dash_at].rstrip()
+    if not prefix or len(prefix) > MAX_PREFIX_CHARS:
+        return None
+    agencies: tuple[str, ...] = ()
+    place = prefix
+    if prefix.endswith(")"):
+        opening = prefix.rfind("(")
+        if opening <= 0:
+            return None
+        parsed = _parse_agencies(prefix[opening + 1 : -1])
+        if parsed is None:
+            return None
+        agencies = parsed
+        place = prefix[:opening].rstrip()
+    if not _is_place(place):
+        return None
+    body_start = dash_at + 1
+    while body_start < len(line) and line[body_start] == " ":
+        body_start += 1
+    rest = line[body_start:]
+    if not _reads_as_body(rest, with_agency=bool(agencies)):
+        return None
+    return DatelineMatch(place=place, agencies=agencies, dash=line[dash_at], end=body_start)
+
+
+def _parse_agencies(inner: str) -> tuple[str, ...] | None:
+    tokens = [token.strip() for token in inner.split("/")]
+    if not 1 <= len(tokens) <= MAX_AGENCIES:
+        return None
+    for token in tokens:
+        if token.upper() in KNOWN_AGENCIES:
+            continue
+        # An unknown agency must look like one: an all-capitals acronym or one capitalised name.
+        if not _AGENCY_TOKEN.fullmatch(token) or not (token.isupper() or token[1:].islower()):
+            return None
+    return tuple(tokens)
+
+
+def _is_place(place: str) -> bool:
+    words = place.split(" ")
+    if not 1 <= len(words) <= MAX_PLACE_WORDS:
+        return False
+    letters = 0
+    for position, word in enumerate(words):
+        if not word:
+            return False
+        # A leading apostrophe only in the Dutch article forms: 'S-HERTOGENBOSCH, 'S GRAVENHAGE, 'T HARDE.
+        if word[0] in _APOSTROPHES and (
+            position != 0 or word[1:2] not in ("S", "T") or (len(word) > 2 and word[2] != "-")
+        ):
+            return False
+        for char in word:
+            if char.isalpha():
+                if not char.isupper():
+                    return False
+                letters += 1
+            elif char not in _PLACE_PUNCT:
+                return False
+        if not any(char.isalpha() for char in word):
+            return False
+    return letters >= 2
+
+
+def _reads_as_body(rest: str, *, with_agency: bool) -> bool:
+    if not any(char.islower() for char in rest):
+        return False
+    if with_agency:
+        return True
+    return len(rest.split()) >= MIN_WORDS_WITHOUT_AGENCY
