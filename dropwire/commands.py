@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
+from dataclasses import asdict
+from typing import Annotated, Any
 
 import typer
 
@@ -33,6 +38,107 @@ def config() -> None:
     typer.echo(json.dumps({k: masked(v) for k, v in groups.items()}, indent=2, default=str))
 
 
+def run() -> None:
+    """Run the whole pipeline in this one process: drop files into the inbox it prints, Ctrl-C to stop.
+
+    No servers needed: SQLite under ./var, an in-process queue, ./spool created if missing, metrics
+    on localhost. Set DROPWIRE_BROKER_URL and DROPWIRE_DATABASE_URL to use Redis and PostgreSQL.
+    """
+    from dropwire.embedded import DEFAULT_METRICS_PORT, IN_PROCESS_BROKER, Embedded, EmbeddedConfig
+    from shared.logging import configure_logging
+
+    logs = LogSettings()
+    configure_logging(logs.log_level, logs.log_format, service="run")
+    spool, database, metrics = SpoolSettings(), DatabaseSettings(), MetricsSettings()
+    broker = BrokerSettings().url() if os.environ.get("DROPWIRE_BROKER_URL") else IN_PROCESS_BROKER
+    config = EmbeddedConfig(
+        spool_dir=spool.spool_dir,
+        database_url=database.url(),
+        broker_url=broker,
+        ingest=IngestSettings(),
+        delete_archived=spool.delete_archived,
+        ner_model=NerSettings().ner_model,
+        metrics_host=metrics.metrics_host,
+        metrics_port=metrics.metrics_port or DEFAULT_METRICS_PORT,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    pipeline = Embedded(config)
+    pipeline.start()
+    try:
+        assert pipeline.server is not None
+        typer.echo(f"dropwire is running. Drop files into: {pipeline.spool.inbox.resolve()}/", err=True)
+        typer.echo(
+            f"  stored files go to {pipeline.spool.archive.resolve()}/, failures to {pipeline.spool.failed.resolve()}/",
+            err=True,
+        )
+        typer.echo(f"  database: {masked(database)['database_url']}", err=True)
+        typer.echo(f"  metrics:  {pipeline.server.url}/metrics   (Ctrl-C to stop)", err=True)
+        stop.wait()
+    finally:
+        pipeline.stop()
+
+
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object instead of text.")] = False,
+) -> None:
+    """Files per spool folder, broker queue depths, rows stored and the last failures."""
+    from services.ingest.spool import Spool
+    from shared.celery_app import create_app, queue_depth
+    from shared.metrics import QUEUES
+
+    report: dict[str, Any] = {"folders": Spool(SpoolSettings().spool_dir).counts()}
+    broker = BrokerSettings()
+    app = create_app("dropwire-status", broker.url(), broker_connection_timeout=2)
+    report["broker"] = masked(broker)["broker_url"]
+    report["queues"] = {q: queue_depth(app, q) for q in QUEUES}
+    database = DatabaseSettings()
+    report["database"] = masked(database)["database_url"]
+    report.update(_database_status(database.url()))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, default=str, ensure_ascii=False))
+        return
+    typer.echo("files:   " + "  ".join(f"{k} {v}" for k, v in report["folders"].items()))
+    depths = "  ".join(f"{q} {'unreachable' if d is None else d}" for q, d in report["queues"].items())
+    typer.echo(f"queues:  ({report['broker']})  {depths}")
+    if report.get("rows") is None:
+        typer.echo(f"rows:    ({report['database']}) {report.get('database_error')}")
+    else:
+        typer.echo(
+            f"rows:    ({report['database']})  " + "  ".join(f"{k} {v}" for k, v in report["rows"].items())
+        )
+    failures = report.get("failures") or []
+    typer.echo("last failures:" + ("" if failures else " none"))
+    for f in failures:
+        typer.echo(f"  {f['failed_at']}  {f['stage']}/{f['reason']}  {f['name']}  {f['detail'] or ''}")
+
+
+def _database_status(url: str) -> dict[str, Any]:
+    """Rows per table and the latest failures, or why they could not be read."""
+    import sqlalchemy as sa
+
+    from services.store.db import is_sqlite, make_engine
+    from services.store.repository import Repository
+
+    if is_sqlite(url):
+        path = sa.engine.make_url(url).database
+        if path and path != ":memory:" and not os.path.exists(path):
+            return {"rows": None, "failures": [], "database_error": "no database yet (nothing stored)"}
+    engine = make_engine(url)
+    try:
+        repo = Repository(engine)
+        return {"rows": asdict(repo.counts()), "failures": [asdict(f) for f in repo.recent_failures(5)]}
+    except sa.exc.SQLAlchemyError as exc:
+        return {
+            "rows": None,
+            "failures": [],
+            "database_error": type(exc).__name__ + ": " + str(exc).splitlines()[0],
+        }
+    finally:
+        engine.dispose()
+
+
 def version() -> None:
     """Print dropwire's version."""
     typer.echo(__version__)
@@ -40,5 +146,7 @@ def version() -> None:
 
 def register(app: typer.Typer) -> None:
     """Add the cross-service commands to ``app``."""
+    app.command()(run)
+    app.command()(status)
     app.command()(config)
     app.command()(version)

@@ -1,0 +1,202 @@
+"""``dropwire run``: the whole pipeline in one process, with the same handlers the services use.
+
+Nothing to install or start: the queue is kombu's in-process ``memory://`` transport, the database a
+SQLite file under ``./var/``, the spool ``./spool/`` (created if missing), metrics on localhost.
+Setting ``DROPWIRE_BROKER_URL`` (Redis) and ``DROPWIRE_DATABASE_URL`` (PostgreSQL) runs the very same
+process against those instead.
+
+Four threads do the work, each the thin shell of a service's pure core:
+
+* ingest: ``IngestService.run`` (watcher, claims, leases), publishing by task name;
+* enrich: a ``TaskConsumer`` on ``enrich`` calling ``EnrichHandler`` (parser + NER, loaded once);
+* store: a ``TaskConsumer`` on ``store`` calling ``StoreHandler`` (one writer: SQLite's only mode);
+* done: a ``TaskConsumer`` on ``ingest.done`` calling ``DoneHandler`` (archive/ or failed/).
+
+Messages are the same JSON records, sent with ``send_task`` as between the real services, so a first
+try exercises the same contract as production.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from celery import Celery
+
+from services.enrich.task import EnrichHandler, ExtractorSlot, celery_sender
+from services.ingest.done import DoneHandler
+from services.ingest.publisher import CeleryPublisher
+from services.ingest.service import IngestService
+from services.ingest.spool import Spool
+from services.store.db import make_engine, upgrade
+from services.store.handler import StoreHandler, decode_item, undecodable
+from services.store.repository import Repository
+from shared.celery_app import (
+    QUEUE_DONE,
+    QUEUE_ENRICH,
+    QUEUE_STORE,
+    TASK_DONE,
+    TASK_ENRICH,
+    TASK_STORE,
+    TASK_STORE_FAILURE,
+    create_app,
+    send,
+)
+from shared.consumer import TaskConsumer
+from shared.errors import BadMessage
+from shared.logging import get_logger
+from shared.metrics import Metrics, create_metrics
+from shared.observability import Server, database_check, redis_check, serve
+from shared.settings import IngestSettings
+
+log = get_logger(__name__)
+
+# The in-process broker: kombu's memory transport, shared by every connection of this process.
+IN_PROCESS_BROKER = "memory://localhost/"
+# How often an idle in-process consumer looks for work; Redis consumers block instead of polling.
+MEMORY_POLL_SECONDS = 0.02
+# dropwire run's metrics port when DROPWIRE_METRICS_PORT is not set.
+DEFAULT_METRICS_PORT = 9100
+
+
+@dataclass
+class EmbeddedConfig:
+    spool_dir: Path
+    database_url: str
+    broker_url: str = IN_PROCESS_BROKER
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    delete_archived: bool = False
+    ner_model: str | None = None
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = DEFAULT_METRICS_PORT
+
+
+class Embedded:
+    """The pipeline in one process: ``start()``, then ``stop()`` (or use it as a context manager)."""
+
+    def __init__(self, config: EmbeddedConfig, extractor_loader: Callable[[], object] | None = None) -> None:
+        self.config = config
+        self.metrics: Metrics = create_metrics()
+        self.spool = Spool(config.spool_dir)
+        self.stopping = threading.Event()
+        self._extractor_loader = extractor_loader
+        self._threads: list[threading.Thread] = []
+        self._consumers: list[TaskConsumer] = []
+        self.server: Server | None = None
+        self.app: Celery | None = None
+
+    @property
+    def in_process(self) -> bool:
+        return self.config.broker_url.startswith("memory://")
+
+    def start(self) -> None:
+        """Migrate the database, load the NER model, start every thread and the metrics endpoint."""
+        cfg = self.config
+        self.spool.ensure()
+        upgrade(cfg.database_url)
+        overrides = (
+            {"broker_transport_options": {"polling_interval": MEMORY_POLL_SECONDS}} if self.in_process else {}
+        )
+        app = create_app("dropwire-run", cfg.broker_url, **overrides)
+        self.app = app
+        slot = ExtractorSlot(self._extractor_loader or _default_loader(cfg.ner_model))  # type: ignore[arg-type]
+        slot.load()
+        enrich = EnrichHandler(slot, celery_sender(app), self.metrics)
+        store = _StoreShell(app, StoreHandler(Repository(make_engine(cfg.database_url)), self.metrics))
+        done = DoneHandler(self.spool, self.metrics, delete_archived=cfg.delete_archived)
+        self._consumers = [
+            TaskConsumer(app, QUEUE_ENRICH, {TASK_ENRICH: enrich.handle}, name="run-enrich"),
+            TaskConsumer(
+                app,
+                QUEUE_STORE,
+                {
+                    TASK_STORE: store.for_task(TASK_STORE),
+                    TASK_STORE_FAILURE: store.for_task(TASK_STORE_FAILURE),
+                },
+                name="run-store",
+            ),
+            TaskConsumer(app, QUEUE_DONE, {TASK_DONE: done.handle}, name="run-done"),
+        ]
+        for consumer in self._consumers:
+            consumer.start()
+        self.ingest = IngestService(self.spool, cfg.ingest, CeleryPublisher(app), self.metrics)
+        thread = threading.Thread(
+            target=self.ingest.run, args=(self.stopping,), name="run-ingest", daemon=True
+        )
+        thread.start()
+        self._threads.append(thread)
+        checks = {"database": database_check(cfg.database_url)}
+        if not self.in_process:
+            checks["broker"] = redis_check(cfg.broker_url)
+        self.server = serve(self.metrics, port=cfg.metrics_port, host=cfg.metrics_host, checks=checks)
+        self.ingest.ready.wait(10)
+        log.info(
+            "run.started",
+            inbox=str(self.spool.inbox.resolve()),
+            broker="in-process" if self.in_process else "redis",
+            database=cfg.database_url.split("://", 1)[0],
+            metrics=self.server.url,
+        )
+
+    def stop(self) -> None:
+        """Stop claiming, then stop the consumers; files in flight stay in processing/ for the next start."""
+        self.stopping.set()
+        for thread in self._threads:
+            thread.join(10)
+        for consumer in self._consumers:
+            consumer.stop()
+        if self.server is not None:
+            self.server.close()
+        log.info("run.stopped")
+
+    def __enter__(self) -> Embedded:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class _StoreShell:
+    """The store queue's consumer side: decode, ``StoreHandler.handle``, report each outcome to ingest."""
+
+    def __init__(self, app: Celery, handler: StoreHandler) -> None:
+        self.app = app
+        self.handler = handler
+
+    def for_task(self, task_name: str) -> Callable[[str], None]:
+        def handle(payload: str) -> None:
+            try:
+                item = decode_item(task_name, payload)
+            except BadMessage as exc:
+                failed = undecodable(payload, exc)
+                if failed is None:
+                    log.error("store.bad_message", task=task_name, error=str(exc))
+                    return
+                item = failed
+            for done in self.handler.handle([item]):
+                send(self.app, TASK_DONE, done.to_json())
+
+        return handle
+
+
+def _default_loader(model: str | None) -> Callable[[], object]:
+    def load() -> object:
+        from services.enrich.entities import load_extractor
+
+        return load_extractor(model)
+
+    return load
+
+
+def default_database_url() -> str:
+    """The SQLite file ``dropwire run`` uses unless ``DROPWIRE_DATABASE_URL`` says otherwise."""
+    return "sqlite:///" + str(Path("var") / "dropwire.db")
+
+
+def broker_from_env() -> str:
+    """Redis when ``DROPWIRE_BROKER_URL`` is set, else the in-process queue."""
+    return os.environ.get("DROPWIRE_BROKER_URL") or IN_PROCESS_BROKER
