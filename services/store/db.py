@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,7 @@ def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database at ``url`` to ``revision`` (idempotent: at head it does nothing)."""
     from alembic import command
 
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin: noise
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
@@ -143,3 +145,11 @@ def current_revision(url: str) -> str | None:
             return rev
     finally:
         engine.dispose()
+
+
+def head_revision() -> str | None:
+    """The newest revision among the migrations shipped with this code."""
+    from alembic.script import ScriptDirectory
+
+    head: str | None = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    return head

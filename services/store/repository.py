@@ -73,6 +73,19 @@ def _aware(value: datetime | None) -> datetime | None:
     return _utc(value)
 
 
+def _classify(exc: Exception, orig: BaseException | None, invalidated: bool) -> Exception:
+    """Unreachable or lost database: transient. Anything else the database raised: it refused the data."""
+    unreachable = ("OperationalError", "InterfaceError")
+    names = {cls.__name__ for cls in type(orig).__mro__} if orig is not None else set()
+    if (
+        invalidated
+        or names & set(unreachable)
+        or isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)
+    ):
+        return DependencyUnavailable("database unavailable", error=type(orig).__name__)
+    return RejectedByDatabase("database refused the batch", error=type(orig).__name__, detail=str(orig)[:300])
+
+
 @dataclass(frozen=True)
 class BatchResult:
     """What one ``write`` did: the outcome per document (input order) and rows inserted per table."""
@@ -149,6 +162,7 @@ class Repository:
         self._insert: Callable[[Any], Any] = (
             postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         )
+        self._dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
 
     # ------------------------------------------------------------------ writes
 
@@ -167,14 +181,10 @@ class Repository:
                 now = self._clock()
                 done, rows = self._store_documents(conn, docs, now)
                 rows["failures"] = self._insert_failures(conn, failures)
-        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-            raise DependencyUnavailable("database unavailable", error=type(exc.orig).__name__) from exc
         except sa.exc.DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise DependencyUnavailable("database connection lost") from exc
-            raise RejectedByDatabase(
-                "database refused the batch", error=type(exc.orig).__name__, detail=str(exc.orig)[:300]
-            ) from exc
+            raise _classify(exc, exc.orig, exc.connection_invalidated) from exc
+        except self._dbapi_error as exc:  # raised by the COPY fast path, below SQLAlchemy
+            raise _classify(exc, exc, False) from exc
         return BatchResult(done=done, rows=rows)
 
     def _store_documents(
@@ -276,8 +286,33 @@ class Repository:
                 )
         if not values:
             return {}
+        if conn.dialect.name == "postgresql":
+            return self._copy_articles(conn, values)
         stmt = sa.insert(ArticleRow).returning(ArticleRow.id, ArticleRow.document_id, ArticleRow.seq)
         return {(doc_id, seq): art_id for art_id, doc_id, seq in conn.execute(stmt, values)}
+
+    @staticmethod
+    def _copy_articles(conn: Connection, values: list[dict[str, Any]]) -> dict[tuple[int, int], int]:
+        """PostgreSQL: take the ids from the table's sequence in one query, then COPY the rows with them
+        (bodies make articles the heaviest rows; COPY moves them without per-row statement overhead)."""
+        ids = (
+            conn.execute(
+                sa.text(
+                    "SELECT nextval(pg_get_serial_sequence('articles', 'id')) FROM generate_series(1, :n)"
+                ),
+                {"n": len(values)},
+            )
+            .scalars()
+            .all()
+        )
+        columns = ("id", *(c.name for c in ArticleRow.__table__.columns if c.name != "id"))
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(f"COPY articles ({', '.join(columns)}) FROM STDIN") as copy:
+            for art_id, row in zip(ids, values, strict=True):
+                row["id"] = art_id
+                copy.write_row(tuple(row[c] for c in columns))
+        return {(row["document_id"], row["seq"]): row["id"] for row in values}
 
     def _upsert_entities(
         self, conn: Connection, docs: Sequence[DocumentEnriched]
@@ -324,9 +359,24 @@ class Repository:
             for a in d.articles
             for e in a.entities
         ]
-        if values:
+        if not values:
+            return 0
+        if conn.dialect.name == "postgresql":
+            self._copy_mentions(conn, values)
+        else:
             conn.execute(sa.insert(Mention), values)
         return len(values)
+
+    @staticmethod
+    def _copy_mentions(conn: Connection, values: list[dict[str, Any]]) -> None:
+        """PostgreSQL: mentions are the bulk of every batch and need no ids back, so they go in by COPY
+        (several times faster than multi-row INSERTs), on the batch's own connection and transaction."""
+        columns = ("article_id", "entity_id", "start_offset", "end_offset", "surface")
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(f"COPY mentions ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(tuple(row[c] for c in columns))
 
     def _record_heartbeat(self, conn: Connection, beat: DocumentEnriched, now: datetime) -> None:
         values = {"stage": STAGE, "sha256": beat.doc_id, "seen_at": _utc(now), "mtime": _utc(beat.mtime)}

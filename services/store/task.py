@@ -1,0 +1,232 @@
+"""The store's queue adapter: a batching consumer of the Celery queue ``store``.
+
+Why not a plain Celery task, nor ``celery-batches``? A Celery task is one message per call, and the
+store's whole point is many documents per transaction. ``celery-batches`` buffers requests inside the
+worker, but it needs an unbounded prefetch (``worker_prefetch_multiplier=0``) and acknowledges on its
+own schedule rather than strictly after our commit. So this module consumes the queue with kombu,
+through the Celery app's own connection and queue declarations (the messages are the very Celery
+protocol-2 task messages producers ``send_task`` by name), and owns the acknowledgement:
+
+1. collect up to ``batch_size`` messages, waiting at most ``batch_seconds`` after the first
+   (prefetch = batch size, so the broker never hands this consumer more than one batch);
+2. decode each (``TASK_STORE``: a ``DocumentEnriched``; ``TASK_STORE_FAILURE``: a failed
+   ``DocumentDone``). An undecodable message is a permanent failure: its failure row goes into the
+   same batch and a failed ``DocumentDone(reason="bad_message")`` to ``ingest.done`` when its claim
+   can be read, else it is logged, counted and dropped (acknowledged) — never a crash loop;
+3. ``StoreHandler.handle`` writes the batch in one transaction;
+4. publish every ``DocumentDone`` to ``TASK_DONE``, by name;
+5. only then acknowledge the batch's messages.
+
+A crash anywhere before 5 leaves the messages unacknowledged: Redis gives them back (at shutdown,
+or after the visibility timeout) and the upsert on the content hash turns the second delivery into a
+``duplicate``. Transient errors (database or broker down) are retried with exponential backoff and
+full jitter (``shared.celery_app.backoff_seconds``), holding the unacknowledged batch; the count of
+retries is unbounded on purpose while each wait is capped — a failure row cannot be written to a
+database that is down, so giving up would lose the message. A stop request interrupts the wait and
+leaves the batch to the broker. A message redelivered more than ``MAX_DELIVERIES`` times (its worker
+keeps dying on it) is dead-lettered with reason ``retries_exhausted``.
+
+No process fork happens here: ``--concurrency`` runs that many consumer threads, each with its own
+broker connection, sharing one engine (whose pool hands each its own database connection).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from celery import Celery
+from kombu.exceptions import OperationalError
+from kombu.message import Message
+
+from services.store.handler import Item, StoreHandler, decode_item, undecodable
+from shared.celery_app import MAX_DELIVERIES, TASK_DONE, backoff_seconds, redelivery_count, send
+from shared.errors import BadMessage, RetriesExhausted, TransientError
+from shared.logging import get_logger
+from shared.metrics import Metrics
+
+log = get_logger(__name__)
+
+STAGE = "store"
+# How long one drain waits for a message before checking the stop flag: bounds shutdown latency.
+DRAIN_TIMEOUT_SECONDS = 0.5
+# Pause before reconnecting to a broker that went away.
+RECONNECT_SECONDS = 1.0
+
+Send = Callable[[str, str], None]  # (task name, JSON payload)
+
+
+@dataclass
+class _Received:
+    message: Message
+    task: str | None
+    payload: str | None
+
+
+class BatchConsumer:
+    """Consumes queue ``store`` in batches until ``stopping`` is set (run it in a thread)."""
+
+    def __init__(
+        self,
+        app: Celery,
+        handler: StoreHandler,
+        *,
+        queue: str,
+        batch_size: int,
+        batch_seconds: float,
+        metrics: Metrics,
+        stopping: threading.Event,
+        send: Send | None = None,
+    ) -> None:
+        self.app = app
+        self.handler = handler
+        self.queue = queue
+        self.batch_size = batch_size
+        self.batch_seconds = batch_seconds
+        self.metrics = metrics
+        self.stopping = stopping
+        self.send: Send = send or (lambda task, payload: _send(app, task, payload))
+        self.consuming = threading.Event()
+        self._buffer: list[_Received] = []
+
+    # ------------------------------------------------------------------ the loop
+
+    def run(self) -> None:
+        """Consume until ``stopping`` is set, reconnecting whenever the broker goes away."""
+        queue = self.app.amqp.queues[self.queue]
+        while not self.stopping.is_set():
+            try:
+                with self.app.connection_for_read() as conn:
+                    conn.ensure_connection(max_retries=1)
+                    with conn.Consumer([queue], callbacks=[self._on_message], accept=["json"]) as consumer:
+                        consumer.qos(prefetch_count=self.batch_size)
+                        self.consuming.set()
+                        log.info("store.consuming", queue=self.queue, batch_size=self.batch_size)
+                        while not self.stopping.is_set():
+                            batch = self._collect(conn)
+                            if batch:
+                                self._process(batch)
+            except (OperationalError, ConnectionError, OSError) as exc:
+                self.consuming.clear()
+                self._buffer.clear()  # unacknowledged: the broker hands them out again
+                log.warning("store.broker_unavailable", queue=self.queue, error=str(exc))
+                self.stopping.wait(RECONNECT_SECONDS)
+        self.consuming.clear()
+
+    def _on_message(self, body: Any, message: Message) -> None:
+        self._buffer.append(_Received(message, (message.headers or {}).get("task"), _first_arg(body)))
+
+    def _collect(self, conn: Any) -> list[_Received]:
+        """Up to ``batch_size`` messages: waits for the first, then at most ``batch_seconds`` more."""
+        deadline: float | None = None
+        while len(self._buffer) < self.batch_size and not self.stopping.is_set():
+            now = time.monotonic()
+            if deadline is None and self._buffer:
+                deadline = now + self.batch_seconds
+            if deadline is not None and now >= deadline:
+                break
+            timeout = (
+                DRAIN_TIMEOUT_SECONDS if deadline is None else min(DRAIN_TIMEOUT_SECONDS, deadline - now)
+            )
+            try:
+                conn.drain_events(timeout=max(timeout, 0.001))
+            except TimeoutError:
+                if deadline is None and not self._buffer:
+                    return []
+        if self.stopping.is_set():
+            self._buffer.clear()  # not processed: left unacknowledged for the broker to hand out again
+            return []
+        batch, self._buffer = self._buffer[: self.batch_size], self._buffer[self.batch_size :]
+        return batch
+
+    # ------------------------------------------------------------------ one batch
+
+    def _process(self, batch: list[_Received]) -> None:
+        items: list[Item] = []
+        kept: list[_Received] = []
+        dropped: list[_Received] = []
+        for received in batch:
+            item = self._decode(received)
+            (kept if item is not None else dropped).append(received)
+            if item is not None:
+                items.append(item)
+        try:
+            outcomes = self._retrying("write", lambda: self.handler.handle(items))
+        except Exception:
+            # A bug, not the data's or the database's fault: isolate the message that triggers it.
+            log.exception("store.batch_crashed", messages=len(batch))
+            if len(batch) > 1:
+                for received in batch:
+                    self._process([received])
+            else:
+                self.stopping.wait(backoff_seconds(1))
+                batch[0].message.requeue()  # type: ignore[no-untyped-call]  # counted: dead-lettered eventually
+            return
+        if outcomes is None:
+            return  # stopping: nothing acknowledged, the broker redelivers
+        for done in outcomes:
+            if self._retrying("publish", lambda d=done: self.send(TASK_DONE, d.to_json())) is None:
+                return
+        for received in kept + dropped:
+            received.message.ack()  # type: ignore[no-untyped-call]
+        stored = sum(1 for d in outcomes if d.outcome == "stored")
+        log.info(
+            "store.batch", messages=len(batch), stored=stored, outcomes=len(outcomes), dropped=len(dropped)
+        )
+
+    def _decode(self, received: _Received) -> Item | None:
+        """The item for one message; a failed DocumentDone for one that cannot be stored; None to drop it."""
+        message = received.message
+        try:
+            if received.task is None or received.payload is None:
+                raise BadMessage("not a dropwire task message", task=received.task)
+            redelivered = bool((message.delivery_info or {}).get("redelivered"))
+            task_id = (message.headers or {}).get("id")
+            if redelivered and isinstance(task_id, str):
+                count = redelivery_count(self.app, task_id, redelivered)
+                if count > MAX_DELIVERIES:
+                    raise RetriesExhausted("redelivered too often", redeliveries=count)
+            return decode_item(received.task, received.payload)
+        except (BadMessage, RetriesExhausted) as exc:
+            self.metrics.dead_letters.labels(stage=STAGE, reason=exc.reason).inc()
+            self.metrics.task_failures.labels(stage=STAGE, reason=exc.reason).inc()
+            done = undecodable(received.payload, exc)
+            if done is None:
+                log.error("store.message_dropped", task=received.task, reason=exc.reason, error=str(exc))
+                return None
+            log.error("store.message_failed", claim=done.claim, reason=exc.reason, error=str(exc))
+            return done
+
+    def _retrying(self, what: str, action: Callable[[], Any]) -> Any | None:
+        """``action()`` retried on transient errors with capped exponential backoff and jitter.
+
+        Returns None only when a stop was requested while waiting.
+        """
+        attempt = 0
+        while True:
+            try:
+                return action()
+            except TransientError as exc:
+                delay = backoff_seconds(attempt)
+                self.metrics.retries.labels(stage=STAGE).inc()
+                log.warning(
+                    "store.retry", action=what, attempt=attempt + 1, wait=round(delay, 2), error=str(exc)
+                )
+                attempt += 1
+                if self.stopping.wait(delay):
+                    return None
+
+
+def _send(app: Celery, task_name: str, payload: str) -> None:
+    send(app, task_name, payload)
+
+
+def _first_arg(body: Any) -> str | None:
+    """The single positional argument of a Celery protocol-2 body ``[args, kwargs, embed]``."""
+    if isinstance(body, list | tuple) and body and isinstance(body[0], list | tuple) and body[0]:
+        first = body[0][0]
+        return first if isinstance(first, str) else None
+    return None
