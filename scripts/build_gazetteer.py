@@ -58,10 +58,7 @@ def is_latin_name(name: str) -> bool:
         return False
     if name.isupper() and len(name) <= 4:
         return False
-    for char in name:
-        if char.isalpha() and not unicodedata.name(char, "").startswith("LATIN"):
-            return False
-    return True
+    return all(unicodedata.name(char, "").startswith("LATIN") for char in name if char.isalpha())
 
 
 def main() -> None:

@@ -1,9 +1,127 @@
-"""Command-line entry points of this service (registered by ``dropwire.cli``)."""
+"""``dropwire parse``: show what the pipeline will make of any file, without queues or a database."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from services.enrich.parser import PARSER_VERSION, ParsedPage, parse_page
+from shared.decoding import Decoded, decode_bytes
+from shared.errors import PermanentError
+
+#: Characters of a body shown per article in the readable summary.
+SUMMARY_BODY_CHARS = 100
+
+
+def page_to_json(
+    *, name: str, data: bytes, decoded: Decoded, page: ParsedPage, received_at: datetime
+) -> dict[str, Any]:
+    """The JSON object ``dropwire parse --json`` prints for one file."""
+    return {
+        "doc_id": hashlib.sha256(data).hexdigest(),
+        "name": name,
+        "size": len(data),
+        "encoding": decoded.encoding,
+        "line_endings": decoded.line_endings,
+        "had_bom": decoded.had_bom,
+        "trailing_newline": decoded.trailing_newline,
+        "received_at": received_at.isoformat(),
+        "parser_version": PARSER_VERSION,
+        "section": page.section,
+        "page_lines": list(page.page_lines),
+        "articles": [article.model_dump(mode="json") for article in page.articles],
+    }
+
+
+def parse(
+    files: Annotated[list[Path], typer.Argument(help="Files to parse.", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one object per file).")] = False,
+    received_at: Annotated[
+        str | None,
+        typer.Option(
+            "--received-at",
+            help="ISO 8601 moment relative times count back from (naive = UTC). Default: the file's mtime.",
+        ),
+    ] = None,
+) -> None:
+    """Split files into articles as the enrich service would, and print the result."""
+    moment = _parse_moment(received_at) if received_at is not None else None
+    failed = False
+    for path in files:
+        try:
+            data = path.read_bytes()
+            mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        except OSError as exc:
+            typer.echo(f"error: {path}: cannot read: {exc.strerror or exc}", err=True)
+            failed = True
+            continue
+        try:
+            decoded = decode_bytes(data)
+        except PermanentError as exc:
+            typer.echo(f"error: {path}: {exc.reason}: {exc}", err=True)
+            failed = True
+            continue
+        at = moment or mtime
+        page = parse_page(decoded.text, received_at=at)
+        result = page_to_json(name=path.name, data=data, decoded=decoded, page=page, received_at=at)
+        if as_json:
+            indent = 2 if len(files) == 1 else None
+            typer.echo(json.dumps(result, ensure_ascii=False, indent=indent))
+        else:
+            typer.echo(_summary(result))
+    if failed:
+        raise typer.Exit(1)
+
+
+def _parse_moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not an ISO 8601 date-time: {text!r}", param_hint="--received-at") from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _summary(result: dict[str, Any]) -> str:
+    newline = "final newline" if result["trailing_newline"] else "no final newline"
+    lines = [
+        f"{result['name']}  sha256:{result['doc_id'][:12]}  {result['encoding']}, {result['line_endings']}, "
+        f"{newline}  section: {result['section'] or '-'}  articles: {len(result['articles'])}"
+    ]
+    for article in result["articles"]:
+        dateline = article["dateline"]
+        where = "(no dateline)"
+        if dateline is not None:
+            agencies = "/".join(dateline["agencies"])
+            where = f"{dateline['place']} ({agencies})" if agencies else dateline["place"]
+            place = dateline["resolved"]
+            if place is not None:
+                where += f" = {place['name']}, {place['country']}"
+        when = ""
+        if article["relative_time"]:
+            when = f"  {article['relative_time']} = {article['published_at']}"
+        lines.append(f"  [{article['seq']}] {article['role']:<5}  {where}{when}")
+        for label in ("headline", "preamble", "trailer"):
+            if article[label]:
+                version = f" (version {article['headline_version']})" if label == "headline" else ""
+                lines.append(
+                    f"        {label}: {article[label]}{version if article['headline_version'] else ''}"
+                )
+        for subhead in article["subheads"]:
+            lines.append(f"        subhead: {subhead}")
+        body = " ".join(article["body"].split())
+        if len(body) > SUMMARY_BODY_CHARS:
+            body = body[: SUMMARY_BODY_CHARS - 1] + "…"
+        lines.append(f"        {body}")
+    for page_line in result["page_lines"]:
+        lines.append(f"  page: {page_line}")
+    return "\n".join(lines)
 
 
 def register(app: typer.Typer) -> None:
     """Add this service's commands to ``app``."""
+    app.command()(parse)

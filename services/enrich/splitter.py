@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Literal
 
 from services.enrich.datelines import DatelineMatch, match_dateline
@@ -128,6 +129,13 @@ def _segments(text: str) -> list[_Segment]:
                 out.append(_Segment(len(out), found.text, "time", time=found))
                 line = tail
         out.append(_classify(len(out), line))
+    for segment, following in pairwise(out):
+        # "BREAKING - Kabinet valt over asielwet" above a dateline is a headline, not a dateline without
+        # agency: a real one opens a body that reads as sentences, and the next article cannot follow it.
+        found = segment.dateline
+        headline = found is not None and not found.agencies and not _ends_like_sentence(segment.text)
+        if headline and following.kind == "dateline":
+            segment.kind, segment.dateline = "text", None
     return out
 
 
