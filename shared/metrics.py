@@ -17,9 +17,10 @@ are switched off: they double every counter's series and multiprocess mode canno
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client.metrics import MetricWrapperBase
 
 from shared.errors import FAILURE_REASONS
 
@@ -218,3 +219,58 @@ def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
     for queue in QUEUES:
         m.queue_depth.labels(queue=queue)
     return m
+
+
+# The series a family of each type is stored as (``_created`` series are switched off above).
+_SAMPLE_SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """One metric family as an operator sees it: name (as scraped), type, labels and meaning."""
+
+    name: str
+    type: str
+    labels: tuple[str, ...]
+    help: str
+    samples: frozenset[str]
+
+
+def describe(metrics: Metrics) -> list[MetricInfo]:
+    """Every family ``metrics`` declares, in declaration order, with the sample names Prometheus stores."""
+    out: list[MetricInfo] = []
+    for f in fields(metrics):
+        metric = getattr(metrics, f.name)
+        if not isinstance(metric, MetricWrapperBase):
+            continue
+        for family in metric.describe():
+            suffixes = _SAMPLE_SUFFIXES.get(family.type, ("",))
+            name = f"{family.name}_total" if family.type == "counter" else family.name
+            out.append(
+                MetricInfo(
+                    name=name,
+                    type=family.type,
+                    labels=tuple(metric._labelnames),
+                    help=family.documentation,
+                    samples=frozenset(family.name + suffix for suffix in suffixes),
+                )
+            )
+    return out
+
+
+def exported_names(metrics: Metrics | None = None) -> frozenset[str]:
+    """Every series name a scrape of a dropwire service can carry (``_total``, ``_bucket``, ``_sum``…)."""
+    return frozenset(name for info in describe(metrics or create_metrics()) for name in info.samples)
+
+
+def markdown_table(metrics: Metrics | None = None) -> str:
+    """The README's metrics table: ``python -m shared.metrics`` prints it."""
+    rows = ["| metric | type | labels | meaning |", "|---|---|---|---|"]
+    for info in describe(metrics or create_metrics()):
+        labels = ", ".join(f"`{label}`" for label in info.labels) or "—"
+        rows.append(f"| `{info.name}` | {info.type} | {labels} | {info.help} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
