@@ -69,8 +69,6 @@ UTF16_ZERO_SHARE = 0.9
 
 # cp1252 leaves five bytes undefined; Latin-1 maps them to C1 controls, which the control check counts.
 _CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
-# A well-formed UTF-8 multi-byte sequence: two or more of them in a file that fails UTF-8 means damage.
-_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _WHITESPACE_BYTES = b" \t\r\n\x0b\x0c"
 
@@ -136,7 +134,12 @@ def _decode(data: bytes) -> tuple[str, str, bool]:
     try:
         return data.decode("utf-8"), "utf-8", False
     except UnicodeDecodeError as exc:
-        if len(_UTF8_MULTIBYTE.findall(data)) >= 2:
+        # Damaged UTF-8 (mostly well-formed multi-byte sequences, a few broken bytes) is refused rather
+        # than read as cp1252, which would turn every accented letter into mojibake.
+        lossy = data.decode("utf-8", "replace")
+        broken = lossy.count("\ufffd")
+        well_formed = len(lossy) - len(lossy.encode("ascii", "ignore")) - broken
+        if well_formed >= 2 and well_formed >= broken:
             raise UndecodableInput(
                 "UTF-8 text with invalid bytes", offset=exc.start, byte=f"0x{data[exc.start]:02x}"
             ) from exc

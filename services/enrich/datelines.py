@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-#: Wire agencies as they appear in datelines; other capitalised tokens of this shape are accepted too.
+#: Wire agencies that may also be written capitalised ("Belga"); other agencies must be acronyms ("NTB").
 KNOWN_AGENCIES = frozenset(
     {
         "ANP", "AFP", "RTR", "AP", "DPA", "BELGA", "AFN", "BLOOMBERG", "REUTERS", "EFE", "XINHUA",
@@ -36,7 +36,7 @@ MAX_PREFIX_CHARS = 64
 MIN_WORDS_WITHOUT_AGENCY = 4
 
 DASHES = "-\u2013\u2014"  # hyphen-minus, en dash, em dash
-_AGENCY_TOKEN = re.compile(r"[A-Z][A-Za-z]{0,11}")
+_AGENCY_TOKEN = re.compile(r"[A-Z][A-Za-z]{1,11}")
 _APOSTROPHES = "'\u2019"
 _PLACE_PUNCT = "-.\u2010\u2011" + _APOSTROPHES
 
@@ -92,10 +92,11 @@ def _parse_agencies(inner: str) -> tuple[str, ...] | None:
     if not 1 <= len(tokens) <= MAX_AGENCIES:
         return None
     for token in tokens:
-        if token.upper() in KNOWN_AGENCIES:
-            continue
-        # An unknown agency must look like one: an all-capitals acronym or one capitalised name.
-        if not _AGENCY_TOKEN.fullmatch(token) or not (token.isupper() or token[1:].islower()):
+        if not _AGENCY_TOKEN.fullmatch(token):
+            return None
+        capitalised = token[1:].islower()
+        # Known agencies in capitals or capitalised ("Belga"); an unknown one only as an acronym ("NTB").
+        if not (token.isupper() or (capitalised and token.upper() in KNOWN_AGENCIES)):
             return None
     return tuple(tokens)
 

@@ -132,8 +132,8 @@ def _segments(text: str) -> list[_Segment]:
     for segment, following in pairwise(out):
         # "BREAKING - Kabinet valt over asielwet" above a dateline is a headline, not a dateline without
         # agency: a real one opens a body that reads as sentences, and the next article cannot follow it.
-        found = segment.dateline
-        headline = found is not None and not found.agencies and not _ends_like_sentence(segment.text)
+        opening = segment.dateline
+        headline = opening is not None and not opening.agencies and not _ends_like_sentence(segment.text)
         if headline and following.kind == "dateline":
             segment.kind, segment.dateline = "text", None
     return out
