@@ -57,6 +57,7 @@ DRAIN_TIMEOUT_SECONDS = 0.5
 RECONNECT_SECONDS = 1.0
 
 Send = Callable[[str, str], None]  # (task name, JSON payload)
+_STOPPED = object()  # what a retried action "returns" when a stop interrupted its backoff
 
 
 @dataclass
@@ -165,10 +166,10 @@ class BatchConsumer:
                 self.stopping.wait(backoff_seconds(1))
                 batch[0].message.requeue()  # type: ignore[no-untyped-call]  # counted: dead-lettered eventually
             return
-        if outcomes is None:
+        if outcomes is _STOPPED:
             return  # stopping: nothing acknowledged, the broker redelivers
         for done in outcomes:
-            if self._retrying("publish", lambda d=done: self.send(TASK_DONE, d.to_json())) is None:
+            if self._retrying("publish", lambda d=done: self.send(TASK_DONE, d.to_json())) is _STOPPED:
                 return
         for received in kept + dropped:
             received.message.ack()  # type: ignore[no-untyped-call]
@@ -200,10 +201,10 @@ class BatchConsumer:
             log.error("store.message_failed", claim=done.claim, reason=exc.reason, error=str(exc))
             return done
 
-    def _retrying(self, what: str, action: Callable[[], Any]) -> Any | None:
+    def _retrying(self, what: str, action: Callable[[], Any]) -> Any:
         """``action()`` retried on transient errors with capped exponential backoff and jitter.
 
-        Returns None only when a stop was requested while waiting.
+        Returns ``_STOPPED`` when a stop was requested while waiting.
         """
         attempt = 0
         while True:
@@ -217,7 +218,7 @@ class BatchConsumer:
                 )
                 attempt += 1
                 if self.stopping.wait(delay):
-                    return None
+                    return _STOPPED
 
 
 def _send(app: Celery, task_name: str, payload: str) -> None:

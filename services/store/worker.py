@@ -11,6 +11,7 @@ not yet written stay unacknowledged and the broker hands them out again.
 
 from __future__ import annotations
 
+import contextvars
 import signal
 import threading
 from dataclasses import dataclass
@@ -112,7 +113,11 @@ def run(config: WorkerConfig, stopping: threading.Event | None = None) -> None:
         )
         for _ in range(concurrency)
     ]
-    threads = [threading.Thread(target=c.run, name=f"store-consumer-{i}") for i, c in enumerate(consumers)]
+    # Each thread runs in a copy of this context, so its log lines carry the bound ``service``.
+    threads = [
+        threading.Thread(target=contextvars.copy_context().run, args=(c.run,), name=f"store-consumer-{i}")
+        for i, c in enumerate(consumers)
+    ]
     log.info("store.starting", concurrency=concurrency, batch_size=config.batch_size, metrics=server.url)
     try:
         for t in threads:
