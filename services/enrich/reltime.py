@@ -34,15 +34,15 @@ _UNITS: dict[str, tuple[str, int]] = {
     "maanden": ("months", 1),
     "jaar": ("months", 12),
 }
-_WORD_NUMBERS = {"een": 1, "één": 1, "twee": 2, "drie": 3}
+_WORD_NUMBERS = {"een": 1, "één": 1, "eén": 1, "twee": 2, "drie": 3}
 _NAMED_DAYS = {"gisteren": 1, "eergisteren": 2}
 
-# Bounded quantifiers only: the number is at most four digits, the unit one of a closed list.
+# Bounded quantifiers only: at most four ASCII digits, the unit from a closed list. Case-sensitive on
+# purpose (no re.IGNORECASE, whose Unicode folding lets "ſ" match "s"): only a sentence-initial capital.
 _RELATIVE = re.compile(
-    r"(?P<count>\d{1,4}|een|één|twee|drie)\s(?P<unit>"
+    r"(?P<count>[0-9]{1,4}|[Ee]en|[EÉeé]én|[Tt]wee|[Dd]rie) (?P<unit>"
     + "|".join(sorted(_UNITS, key=len, reverse=True))
-    + r")\sgeleden|(?P<named>eergisteren|gisteren)",
-    re.IGNORECASE,
+    + r") geleden|(?P<named>[Ee]ergisteren|[Gg]isteren)"
 )
 
 
