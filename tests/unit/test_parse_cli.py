@@ -1,0 +1,112 @@
+"""`dropwire parse`: JSON for one or many files, a readable summary, a one-line reason for bad files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dropwire.cli import app
+from services.enrich.parser import PARSER_VERSION
+
+pytestmark = pytest.mark.unit
+
+PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, ["parse", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_json_for_one_file_has_the_documented_fields() -> None:
+    """One file with --json prints one object with file facts and the articles."""
+    path = PAGES / "standard_cp1252_crlf.txt"
+    code, out, _ = run(str(path), "--json", "--received-at", "2026-03-01T12:00:00Z")
+    assert code == 0
+    page = json.loads(out)
+    assert page["doc_id"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert {k: page[k] for k in ("name", "encoding", "line_endings", "trailing_newline", "section")} == {
+        "name": "standard_cp1252_crlf.txt",
+        "encoding": "cp1252",
+        "line_endings": "CRLF",
+        "trailing_newline": False,
+        "section": "Buitenland",
+    }
+    assert page["page_lines"] == ["Meer uit Buitenland"]
+    assert page["parser_version"] == PARSER_VERSION
+    first, second = page["articles"][:2]
+    assert first["dateline"] == {
+        "place": "KYIV",
+        "agencies": ["ANP", "RTR"],
+        "resolved": {"name": "Kyiv", "country": "UA", "lat": 50.4547, "lon": 30.5238},
+    }
+    assert (first["seq"], first["role"], first["published_at"], first["entities"]) == (0, "main", None, [])
+    assert (second["relative_time"], second["published_at"]) == ("12 minuten geleden", "2026-03-01T11:48:00Z")
+
+
+def test_received_at_defaults_to_the_file_mtime(tmp_path: Path) -> None:
+    """Without --received-at, relative times count back from the file's modification time."""
+    path = tmp_path / "page.txt"
+    path.write_bytes((PAGES / "older_layout.txt").read_bytes())
+    moment = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+    os.utime(path, (moment.timestamp(), moment.timestamp()))
+    code, out, _ = run(str(path), "--json")
+    assert code == 0
+    page = json.loads(out)
+    assert page["received_at"] == "2026-05-04T10:00:00+00:00"
+    assert page["articles"][1]["published_at"] == "2026-05-04T09:15:00Z"
+
+
+def test_several_files_give_one_json_object_per_line() -> None:
+    """With several files, --json prints JSON Lines in argument order."""
+    names = ["main_only_utf8_bom.txt", "no_headline_utf16_crlf.txt"]
+    code, out, _ = run(*(str(PAGES / n) for n in names), "--json")
+    assert code == 0
+    assert [json.loads(line)["name"] for line in out.splitlines()] == names
+
+
+def test_readable_summary_names_articles_and_datelines() -> None:
+    """Without --json the summary shows each article's role, dateline, resolved place and time."""
+    code, out, _ = run(str(PAGES / "older_layout.txt"), "--received-at", "2026-03-01T12:00:00Z")
+    assert code == 0
+    assert "section: Binnenland" in out
+    assert "[1] brief  DOMBURG = Domburg, NL  45 minuten geleden = 2026-03-01T11:15:00Z" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
+        ("Oekraïne".encode() * 3 + b"\xff", "undecodable"),
+    ],
+)
+def test_bad_file_exits_non_zero_with_a_one_line_reason(tmp_path: Path, content: bytes, reason: str) -> None:
+    """A file that cannot be decoded fails with exit code 1 and one stderr line naming the reason."""
+    path = tmp_path / "bad.txt"
+    path.write_bytes(content)
+    code, out, err = run(str(path), "--json")
+    assert code == 1 and out == ""
+    (line,) = err.splitlines()
+    assert line.startswith(f"error: {path}: {reason}:")
+
+
+def test_missing_file_is_reported_and_the_others_still_parsed(tmp_path: Path) -> None:
+    """An unreadable file is reported on stderr; the good files are still printed; exit code 1."""
+    code, out, err = run(str(tmp_path / "nope.txt"), str(PAGES / "main_only_utf8_bom.txt"), "--json")
+    assert code == 1
+    assert "cannot read" in err and "nope.txt" in err
+    assert json.loads(out)["name"] == "main_only_utf8_bom.txt"
+
+
+def test_bad_received_at_is_a_usage_error() -> None:
+    """--received-at that is not ISO 8601 is refused before any file is read."""
+    code, _, err = run(str(PAGES / "main_only_utf8_bom.txt"), "--received-at", "gisteren")
+    assert code == 2
+    assert "ISO 8601" in err
