@@ -1,0 +1,173 @@
+"""Train the shipped Dutch NER model from openly licensed data only (what ``make model`` runs).
+
+Reads ``../shared/data/ner-open-nl/`` beside the checkout (UD Dutch silver labels, CC BY-SA 4.0;
+Europeana Newspapers NL, CC0), never CoNLL-2002. Steps:
+
+1. read the silver training sentences; the ``-`` tag (untyped name span) is missing annotation;
+2. refine the silver labels with build-time gazetteers (``scripts/ner_silver.py``);
+3. train a blank ``nl`` spaCy NER pipeline (fixed seeds, one thread) and keep the epoch that scores
+   best on the silver dev split;
+4. write the pipeline to ``services/enrich/models/nl_dropwire_ner`` together with the run-time
+   phrase lists (``scripts/ner_lexicon.py``).
+
+Deterministic: same data, same seed, same model. Runs in a few minutes on two cores.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core for training; the other stays free
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import random  # noqa: E402
+import shutil  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "scripts"))
+
+import spacy  # noqa: E402
+from spacy.tokens import Doc  # noqa: E402
+from spacy.training import Example  # noqa: E402
+from spacy.util import fix_random_seed, minibatch  # noqa: E402
+
+import ner_lexicon  # noqa: E402
+import ner_silver  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data" / "ner-open-nl"
+MODELS = REPO / "services" / "enrich" / "models"
+MODEL_NAME = "dropwire_ner"  # spaCy prefixes the language: the package reads "nl_dropwire_ner"
+MODEL_VERSION = "0.1.0"
+SEED = 20021  # any fixed value; changing it changes the model
+EPOCHS = 12  # the dev score stops improving after about ten passes over the silver data
+BATCH_SIZE = 32  # sentences per update: small batches suit a small, noisy training set
+DROPOUT = 0.2
+
+# The NER model: spaCy's CNN "efficiency" architecture, hash embeddings of four lexical features.
+NER_CONFIG = {
+    "model": {
+        "@architectures": "spacy.TransitionBasedParser.v2",
+        "state_type": "ner",
+        "extra_state_tokens": False,
+        "hidden_width": 64,
+        "maxout_pieces": 2,
+        "use_upper": True,
+        "tok2vec": {
+            "@architectures": "spacy.Tok2Vec.v2",
+            "embed": {
+                "@architectures": "spacy.MultiHashEmbed.v2",
+                "width": 96,
+                "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
+                "rows": [5000, 1000, 2500, 2500],
+                "include_static_vectors": False,
+            },
+            "encode": {
+                "@architectures": "spacy.MaxoutWindowEncoder.v2",
+                "width": 96,
+                "depth": 4,
+                "window_size": 1,
+                "maxout_pieces": 3,
+            },
+        },
+    }
+}
+
+
+def read_iob(path: Path) -> list[tuple[list[str], list[str | None]]]:
+    """Sentences of a ``token TAG`` file; the tag ``-`` (untyped name) becomes None (missing)."""
+    out: list[tuple[list[str], list[str | None]]] = []
+    words: list[str] = []
+    tags: list[str | None] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split()
+        if not parts:
+            if words:
+                out.append((words, tags))
+            words, tags = [], []
+            continue
+        words.append(parts[0])
+        tags.append(None if parts[-1] == "-" else parts[-1])
+    if words:
+        out.append((words, tags))
+    return out
+
+
+def to_examples(nlp: spacy.Language, sentences: list[tuple[list[str], list[str | None]]]) -> list[Example]:
+    examples = []
+    for words, tags in sentences:
+        reference = Doc(nlp.vocab, words=words, ents=tags)
+        examples.append(Example(Doc(nlp.vocab, words=words), reference))
+    return examples
+
+
+def train(args: argparse.Namespace) -> None:
+    started = time.monotonic()
+    fix_random_seed(SEED)
+    rng = random.Random(SEED)
+    lexicon = ner_lexicon.build(DATA)
+    train_sents = ner_silver.refine(read_iob(DATA / "ud_nl_silver.train.iob2"), lexicon)
+    dev_sents = read_iob(DATA / "ud_nl_silver.dev.iob2")
+    if args.europeana:
+        train_sents += read_iob(DATA / "enp_nl.kb.train.iob2")
+
+    nlp = spacy.blank("nl")
+    nlp.add_pipe("ner", config=NER_CONFIG)
+    train_examples = to_examples(nlp, train_sents)
+    dev_examples = to_examples(nlp, dev_sents)
+    optimizer = nlp.initialize(lambda: train_examples)
+    best_f, best_bytes = -1.0, b""
+    for epoch in range(args.epochs):
+        rng.shuffle(train_examples)
+        losses: dict[str, float] = {}
+        for batch in minibatch(train_examples, size=BATCH_SIZE):
+            nlp.update(batch, sgd=optimizer, drop=DROPOUT, losses=losses)
+        scores = nlp.evaluate(dev_examples)
+        f = scores["ents_f"] or 0.0
+        print(
+            json.dumps({"epoch": epoch, "loss": round(float(losses["ner"]), 1), "dev_f": round(f, 4),
+                        "seconds": round(time.monotonic() - started)}),
+            flush=True,
+        )
+        if f > best_f:
+            best_f = f
+            with nlp.use_params(optimizer.averages):
+                best_bytes = nlp.to_bytes()
+    nlp.from_bytes(best_bytes)
+    nlp.meta.update(
+        {
+            "name": MODEL_NAME,
+            "version": MODEL_VERSION,
+            "license": "CC BY-SA 4.0",
+            "description": "Dutch NER (PER/LOC/ORG/MISC) trained on openly licensed data only.",
+            "sources": [
+                {"name": "UD Dutch LassySmall + Alpino text, silver NER labels", "license": "CC BY-SA 4.0"},
+                {"name": "Europeana Newspapers NER (nl, KB)", "license": "CC0 1.0"},
+            ],
+            "performance": {"silver_dev_ents_f": round(best_f, 4)},
+        }
+    )
+    out = Path(args.output)
+    if out.exists():
+        shutil.rmtree(out)
+    nlp.to_disk(out)
+    ner_lexicon.write(lexicon, out / "lexicon")
+    print(json.dumps({"written": str(out), "dev_f": round(best_f, 4),
+                      "seconds": round(time.monotonic() - started)}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", default=str(MODELS / f"nl_{MODEL_NAME}"))
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--europeana", action="store_true", help="add Europeana (did not help)")
+    train(parser.parse_args())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Named entities (PER, LOC, ORG, MISC under CoNLL-2002 conventions) for Dutch news articles.
+
+``load_extractor()`` loads the NER pipeline once (the shipped, openly licensed model unless
+``DROPWIRE_NER_MODEL`` names another folder or installed spaCy package) together with the rules and
+phrase lists; ``EntityExtractor.annotate(articles)`` returns the articles of one document with their
+``entities`` filled, names made consistent and canonical across the whole document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from services.enrich.entities.canonical import canonical_names, propagate
+from services.enrich.entities.conll import Document, to_iob
+from services.enrich.entities.engine import LEXICON_DIR, load_pipeline, map_label, pipeline_version
+from services.enrich.entities.rules import Lexicon, Rules, Span
+from shared.messages import Article, Entity, Place
+
+__all__ = ["EntityExtractor", "load_extractor"]
+
+BATCH_SIZE = 64  # docs per nlp.pipe batch: large enough to amortise, small enough for short pages
+
+
+class EntityExtractor:
+    """A loaded NER pipeline plus rules; thread-compatible, load once per process."""
+
+    def __init__(self, nlp: Language, lexicon: Lexicon) -> None:
+        self.nlp = nlp
+        self.version = pipeline_version(nlp)
+        self.rules = Rules(nlp, lexicon)
+        self._gazetteer = _load_gazetteer()
+
+    def _spans(self, docs: Iterable[Doc]) -> list[tuple[list[str], list[Span]]]:
+        """Model + rules spans for each doc, in order (no cross-doc consistency yet)."""
+        out = []
+        for doc in self.nlp.pipe(docs, batch_size=BATCH_SIZE):
+            model_spans = []
+            for ent in doc.ents:
+                label = map_label(ent.label_)
+                if label is not None:
+                    model_spans.append((ent.start, ent.end, label))
+            out.append(([t.text for t in doc], self.rules.apply(doc, model_spans)))
+        return out
+
+    def annotate(self, articles: Sequence[Article]) -> tuple[Article, ...]:
+        """Copies of ``articles`` (one document) with ``entities`` filled and canonical names joined."""
+        docs = [self.nlp.make_doc(a.body) for a in articles]
+        units = propagate(self._spans(docs))
+        found: list[list[tuple[int, int, str, str]]] = []
+        for doc, article, spans in zip(docs, articles, units, strict=True):
+            mentions = []
+            for start, end, label in spans:
+                first, last = doc[start], doc[end - 1]
+                begin, finish = first.idx, last.idx + len(last.text)
+                mentions.append((begin, finish, label, article.body[begin:finish]))
+            found.append(mentions)
+        names = iter(canonical_names([(text, label) for mentions in found for *_, label, text in mentions]))
+        out = []
+        for article, mentions in zip(articles, found, strict=True):
+            entities = []
+            for begin, finish, label, text in mentions:
+                name = next(names)
+                entities.append(
+                    Entity(
+                        text=text,
+                        label=label,  # type: ignore[arg-type]
+                        start=begin,
+                        end=finish,
+                        name=name,
+                        place=self._place(name) if label == "LOC" else None,
+                    )
+                )
+            out.append(article.model_copy(update={"entities": tuple(entities)}))
+        return tuple(out)
+
+    def tag_conll(self, document: Document) -> list[list[str]]:
+        """Predicted IOB2 tags for each sentence of one CoNLL document (consistency across the document)."""
+        docs = [Doc(self.nlp.vocab, words=list(s.tokens)) for s in document.sentences]
+        units = propagate(self._spans(docs))
+        return [to_iob(len(s.tokens), spans) for s, spans in zip(document.sentences, units, strict=True)]
+
+    def _place(self, name: str) -> Place | None:
+        return self._gazetteer.lookup(name) if self._gazetteer is not None else None
+
+
+def _load_gazetteer():  # type: ignore[no-untyped-def]
+    """The shared place gazetteer (None when it is not shipped in this build)."""
+    try:
+        from services.enrich.gazetteer import load_gazetteer
+    except ImportError:
+        return None
+    return load_gazetteer()
+
+
+def load_extractor(model: str | None = None) -> EntityExtractor:
+    """The extractor for ``model`` (a folder or package; None: ``DROPWIRE_NER_MODEL`` or the shipped model)."""
+    if model is None:
+        from shared.settings import NerSettings
+
+        model = NerSettings().ner_model
+    nlp = load_pipeline(model)
+    return EntityExtractor(nlp, Lexicon.from_dir(Path(LEXICON_DIR)))

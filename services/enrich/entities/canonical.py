@@ -1,0 +1,84 @@
+"""Document-level consistency and canonical names.
+
+Within one document a name means one thing: a string tagged once is tagged wherever it recurs (with
+the label it gets most often), and a lone surname after a full person name is that person. The
+canonical name of a mention is the longest name of the same label in the document that ends with
+the mention's words ("Trump" → "Donald Trump"); otherwise the mention's own text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+from services.enrich.entities.rules import NAME_PARTICLES, Span, is_capitalised
+
+MIN_PROPAGATED_CHARS = 3  # shorter strings ("EU" aside, listed anyway) are too ambiguous to copy around
+
+
+def _votes(units: Sequence[tuple[list[str], list[Span]]]) -> dict[tuple[str, ...], Counter[str]]:
+    votes: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+    for words, spans in units:
+        for start, end, label in spans:
+            votes[tuple(words[start:end])][label] += 1
+            if label == "PER" and end - start > 1:  # the surname alone is the same person
+                surname = tuple(w for w in words[start + 1 : end] if w not in NAME_PARTICLES)[-1:]
+                if surname and len(surname[0]) >= MIN_PROPAGATED_CHARS:
+                    votes[surname]["PER"] += 1
+    return votes
+
+
+def propagate(units: Sequence[tuple[list[str], list[Span]]]) -> list[list[Span]]:
+    """The spans of each unit (sentence or article) of one document, made consistent across it."""
+    votes = _votes(units)
+    best = {key: counts.most_common(1)[0][0] for key, counts in votes.items()}
+    by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for key in best:
+        if len("".join(key)) >= MIN_PROPAGATED_CHARS and is_capitalised(key[0]):
+            by_first[key[0]].append(key)
+    for keys in by_first.values():
+        keys.sort(key=len, reverse=True)
+    out: list[list[Span]] = []
+    for words, spans in units:
+        taken = [False] * len(words)
+        fixed: list[Span] = []
+        for start, end, _label in spans:
+            fixed.append((start, end, best.get(tuple(words[start:end]), _label)))
+            for i in range(start, end):
+                taken[i] = True
+        i = 0
+        while i < len(words):
+            hit = None
+            if not taken[i]:
+                for key in by_first.get(words[i], ()):
+                    end = i + len(key)
+                    if tuple(words[i:end]) == key and not any(taken[i:end]):
+                        if end < len(words) and is_capitalised(words[end]):
+                            continue  # part of a longer, different name
+                        hit = (i, end, best[key])
+                        break
+            if hit:
+                fixed.append(hit)
+                for k in range(hit[0], hit[1]):
+                    taken[k] = True
+                i = hit[1]
+            else:
+                i += 1
+        out.append(sorted(fixed))
+    return out
+
+
+def canonical_names(mentions: Sequence[tuple[str, str]]) -> list[str]:
+    """The canonical name of each ``(text, label)`` mention of one document, in the same order."""
+    full: dict[str, list[list[str]]] = defaultdict(list)
+    for text, label in mentions:
+        full[label].append(text.split())
+    names = []
+    for text, label in mentions:
+        words = text.split()
+        longest = words
+        for other in full[label]:
+            if len(other) > len(longest) and other[-len(words) :] == words:
+                longest = other
+        names.append(" ".join(longest) if longest is not words else text)
+    return names
