@@ -1,0 +1,47 @@
+"""The three services as separate processes against the real Redis and PostgreSQL, files in a real inbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.e2e.scenario import BROKEN, exercise
+from tests.e2e.stack import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def test_dropped_files_end_archived_with_their_rows_or_failed_with_their_reason(
+    tmp_path: Path, redis_url: str, pg_url: str, seeds_dir: Path
+) -> None:
+    """Seeds and fixtures become documents, articles, datelines and entities in PostgreSQL; duplicates,
+    slow writers, files present at start-up and broken files are each handled as designed."""
+    with Stack(tmp_path, redis_url=redis_url, database_url=pg_url, start_services=False) as stack:
+        rows = exercise(stack, seeds_dir)
+        metrics = samples(stack.scrape("ingest"))
+        archived = len(stack.folder("archive"))
+        assert (
+            metrics[("dropwire_files_archived_total", (("outcome", "stored"),))]
+            + metrics[("dropwire_files_archived_total", (("outcome", "duplicate"),))]
+            == archived
+        )
+        assert metrics[("dropwire_end_to_end_latency_seconds_count", ())] == archived
+        failed = sum(
+            metrics[("dropwire_files_failed_total", (("reason", reason), ("stage", "ingest")))]
+            for reason in {r for _, r in BROKEN.values()}
+        )
+        assert failed == len(BROKEN)
+        enrich = samples(stack.scrape("enrich"))
+        assert enrich[("dropwire_articles_total", (("role", "main"),))] >= len(rows["documents"])
+        codes = stack.stop()
+    assert codes == {"ingest": 0, "enrich": 0, "store": 0}
