@@ -48,3 +48,19 @@ def test_a_large_batch_is_one_transaction(repo: Repository, db_url: str) -> None
             assert conn.execute(sa.text("SELECT count(DISTINCT xmin::text) FROM documents")).scalar_one() == 1
     finally:
         engine.dispose()
+
+
+def test_postgres_refuses_nul_characters_and_only_that_document_fails(repo: Repository) -> None:
+    """PostgreSQL text cannot hold NUL: the handler fails that one document and stores its neighbours."""
+    from services.store.handler import StoreHandler
+
+    bad = make_doc("nul")
+    bad = bad.model_copy(
+        update={"articles": (bad.articles[0].model_copy(update={"body": "a\x00b", "entities": ()}),)}
+    )
+    out = StoreHandler(repo).handle([make_doc("a"), bad])
+    assert [(d.claim, d.outcome, d.reason) for d in out] == [
+        ("a.txt", "stored", None),
+        ("nul.txt", "failed", "internal"),
+    ]
+    assert repo.counts().documents == 1

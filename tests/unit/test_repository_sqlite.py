@@ -291,3 +291,107 @@ def test_concurrent_writers_store_each_document_once(repo: Repository, db_url: s
     assert errors == []
     assert outcomes.count("stored") == 12 and outcomes.count("duplicate") == 24
     assert (repo.counts().documents, repo.counts().entities) == (12, 6)
+
+
+# ---------------------------------------------------------------------------- the Celery-free handler
+
+
+def test_handler_returns_outcomes_and_forwards_failures_in_input_order(repo: Repository) -> None:
+    """StoreHandler writes documents and failure records together and answers each item in order."""
+    from services.store.handler import StoreHandler
+    from shared.metrics import create_metrics
+
+    metrics = create_metrics()
+    handler = StoreHandler(repo, metrics)
+    failure = failed("x.txt")
+    out = handler.handle([make_doc("a"), failure, make_doc("a", name="twice.txt")])
+    assert [(d.name, d.outcome) for d in out] == [
+        ("a.txt", "stored"),
+        ("x.txt", "failed"),
+        ("twice.txt", "duplicate"),
+    ]
+    assert out[1] == failure
+    assert repo.counts().failures == 1
+    value = metrics.registry.get_sample_value
+    assert value("dropwire_store_rows_total", {"table": "mentions"}) == 8
+    assert value("dropwire_duplicates_total") == 1
+    assert value("dropwire_store_batch_documents_count") == 1
+    assert value("dropwire_tasks_in_progress", {"stage": "store"}) == 0
+
+
+def test_handler_isolates_a_document_the_database_refuses(repo: Repository) -> None:
+    """One refused document fails alone (stage store, a failure row); its batch neighbours are stored."""
+    from services.store.handler import StoreHandler
+
+    bad = make_doc("bad")
+    bad = bad.model_copy(update={"articles": (bad.articles[0], bad.articles[0])})
+    out = StoreHandler(repo).handle([make_doc("a"), bad, make_doc("b")])
+    assert [(d.claim, d.outcome, d.stage, d.reason) for d in out] == [
+        ("a.txt", "stored", None, None),
+        ("bad.txt", "failed", "store", "internal"),
+        ("b.txt", "stored", None, None),
+    ]
+    assert repo.counts().documents == 2
+    assert [(f.claim, f.stage, f.reason) for f in repo.recent_failures(5)] == [
+        ("bad.txt", "store", "internal")
+    ]
+
+
+def test_handler_notes_when_a_heartbeat_passed(repo: Repository) -> None:
+    """The handler remembers the time of the last heartbeat document (for the heartbeat-age gauge)."""
+    from services.store.handler import StoreHandler
+
+    handler = StoreHandler(repo)
+    handler.handle([make_doc("a")])
+    assert handler.last_heartbeat is None
+    handler.handle([make_doc("beat", heartbeat=True)])
+    assert handler.last_heartbeat is not None
+
+
+def test_decode_item_accepts_only_the_store_queue_contract() -> None:
+    """Store tasks decode to DocumentEnriched, failure tasks to a failed DocumentDone; anything else is BadMessage."""
+    from services.store.handler import decode_item
+    from shared.celery_app import TASK_DONE, TASK_STORE, TASK_STORE_FAILURE
+    from shared.errors import BadMessage
+
+    assert decode_item(TASK_STORE, make_doc("a").to_json()) == make_doc("a")
+    assert decode_item(TASK_STORE_FAILURE, failed("x.txt").to_json()) == failed("x.txt")
+    not_failed = failed("x.txt").model_copy(update={"outcome": "stored"}).to_json()
+    for task, payload in (
+        (TASK_STORE_FAILURE, not_failed),
+        (TASK_DONE, make_doc("a").to_json()),
+        (TASK_STORE, "{}"),
+    ):
+        with pytest.raises(BadMessage):
+            decode_item(task, payload)
+
+
+def test_undecodable_recovers_the_claim_when_it_can() -> None:
+    """A bad message that still names its claim becomes a failed DocumentDone; one that does not yields None."""
+    from services.store.handler import undecodable
+    from shared.errors import BadMessage
+
+    error = BadMessage("message does not fit the schema")
+    done = undecodable('{"claim": "odd.txt", "doc_id": "nope", "articles": 3}', error, RECEIVED)
+    assert done is not None
+    assert (done.claim, done.name, done.doc_id, done.outcome, done.stage, done.reason) == (
+        "odd.txt",
+        "odd.txt",
+        None,
+        "failed",
+        "store",
+        "bad_message",
+    )
+    assert undecodable("not json", error) is None
+    assert undecodable('{"claim": ""}', error) is None
+    assert undecodable(None, error) is None
+
+
+def test_since_accepts_iso_times_and_spans() -> None:
+    """`--since` takes an ISO date/time (UTC by default) or a span back from now."""
+    from services.store.cli import parse_since
+
+    assert parse_since("2026-11-21") == datetime(2026, 11, 21, tzinfo=UTC)
+    assert parse_since("2026-11-21T09:30+01:00") == datetime(2026, 11, 21, 8, 30, tzinfo=UTC)
+    assert parse_since("2h", now=RECEIVED) == RECEIVED - timedelta(hours=2)
+    assert parse_since("7d", now=RECEIVED) == RECEIVED - timedelta(days=7)
