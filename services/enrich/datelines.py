@@ -36,6 +36,8 @@ MAX_PREFIX_CHARS = 64
 MIN_WORDS_WITHOUT_AGENCY = 4
 
 DASHES = "-\u2013\u2014"  # hyphen-minus, en dash, em dash
+# The first dash with a space (or the agencies' closing parenthesis) before it and a space after it.
+_DASH = re.compile(f"[ )][{DASHES}] ")
 _AGENCY_TOKEN = re.compile(r"[A-Z][A-Za-z]{1,11}")
 _APOSTROPHES = "'\u2019"
 _PLACE_PUNCT = "-.\u2010\u2011" + _APOSTROPHES
@@ -53,15 +55,12 @@ class DatelineMatch:
 
 def match_dateline(line: str) -> DatelineMatch | None:
     """The dateline opening ``line`` (no leading spaces expected), or None."""
-    limit = min(len(line), MAX_PREFIX_CHARS + 8)
-    dash_at = -1
-    for index in range(1, limit):
-        char = line[index]
-        if char in DASHES and line[index - 1] in " )" and index + 1 < len(line) and line[index + 1] == " ":
-            dash_at = index
-            break
-    if dash_at < 0:
+    if not line or not (line[0].isupper() or line[0] in _APOSTROPHES):
         return None
+    found = _DASH.search(line, 0, MAX_PREFIX_CHARS + 8)
+    if found is None:
+        return None
+    dash_at = found.start() + 1
     prefix = line[:dash_at].rstrip()
     if not prefix or len(prefix) > MAX_PREFIX_CHARS:
         return None

@@ -27,6 +27,8 @@ DATA_FILE = "gazetteer.tsv.gz"
 FORMAT = "dropwire-gazetteer 1"
 #: Comment lines (origin, licence) before the header.
 _COMMENT_LINES = 2
+#: Looked-up names remembered: datelines repeat a few hundred places; cleared wholesale when full.
+MEMO_SIZE = 10_000
 
 _DASHES = str.maketrans({"-": " ", "\u2010": " ", "\u2011": " ", "\u2013": " ", "\u2014": " ", "\u2019": "'"})
 
@@ -44,6 +46,7 @@ class Gazetteer:
     def __init__(self, places: list[str], index: dict[str, str]) -> None:
         self._places = places  # raw "kind\tname\tcountry\tlat\tlon\tpopulation" lines
         self._index = index  # key → "id,id,..." (most populous first)
+        self._memo: dict[tuple[str, str | None, str | None], Place | None] = {}
 
     def __len__(self) -> int:
         return len(self._places)
@@ -56,6 +59,14 @@ class Gazetteer:
         prefer: Literal["city", "country"] | None = None,
     ) -> Place | None:
         """The place ``name`` denotes, or None when the gazetteer does not know it."""
+        key = (name, country, prefer)
+        if key not in self._memo:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = self._resolve(name, country, prefer)
+        return self._memo[key]
+
+    def _resolve(self, name: str, country: str | None, prefer: str | None) -> Place | None:
         raw = self._index.get(normalise(name))
         if raw is None:
             return None

@@ -250,51 +250,58 @@ class _Splitter:
 
 
 def _assemble(article: _Open, number: int) -> tuple[ArticleDraft, list[tuple[int, int, Part]]]:
+    """The article's parts, keyed by (segment index, order within the segment), and the draft read from them."""
+    parts = _lead_parts(article, number) + _body_parts(article, number)
+    if article.time is not None:
+        parts.append((article.time.index, 0, Part("time", article.time.text, number)))
+
+    def texts(*kinds: PartKind) -> list[str]:
+        return [part.text for _, _, part in parts if part.kind in kinds]
+
+    headline, marker = texts("headline"), texts("version")
+    draft = ArticleDraft(
+        role=article.role,
+        headline=headline[0] if headline else None,
+        version=int(marker[0][1:-1]) if marker else None,
+        preamble="\n".join(texts("preamble")) or None,
+        dateline=article.dateline.dateline if article.dateline is not None else None,
+        body="\n".join(texts("body", "subhead")),
+        subheads=tuple(texts("subhead")),
+        trailer="\n".join(texts("trailer")) or None,
+        time=article.time.time if article.time is not None else None,
+    )
+    return draft, parts
+
+
+def _lead_parts(article: _Open, number: int) -> list[tuple[int, int, Part]]:
+    """Headline (and its version marker) and preamble lines; a notice right before a dateline is preamble."""
     parts: list[tuple[int, int, Part]] = []
-    headline: str | None = None
-    version: int | None = None
-    preamble_lines: list[str] = []
     for position, segment in enumerate(article.lead):
         if position == 0 and not (_is_notice(segment.text) and article.dateline is not None):
-            headline, version, marker = _split_version(segment.text)
+            headline, marker = _split_version(segment.text)
             parts.append((segment.index, 0, Part("headline", headline, number)))
             if marker:
                 parts.append((segment.index, 1, Part("version", marker, number)))
         else:
-            preamble_lines.append(segment.text)
             parts.append((segment.index, 0, Part("preamble", segment.text, number)))
+    return parts
 
-    paragraphs: list[str] = []
-    kinds: list[PartKind] = []
-    places: list[tuple[int, int]] = []  # (segment index, order within the segment) of each paragraph
-    if article.dateline is not None and article.dateline.dateline is not None:
-        cut = article.dateline.dateline.end
-        line = article.dateline.text
-        parts.append((article.dateline.index, 0, Part("dateline", line[:cut], number)))
-        paragraphs.append(line[cut:])
-        kinds.append("body")
-        places.append((article.dateline.index, 1))
-    paragraphs.extend(segment.text for segment in article.paragraphs)
-    kinds.extend(_paragraph_kinds([seg.text for seg in article.paragraphs], first=not kinds))
-    places.extend((segment.index, 0) for segment in article.paragraphs)
-    for (index, order), kind, text in zip(places, kinds, paragraphs, strict=True):
-        parts.append((index, order, Part(kind, text, number)))
-    if article.time is not None:
-        parts.append((article.time.index, 0, Part("time", article.time.text, number)))
 
-    draft = ArticleDraft(
-        role=article.role,
-        headline=headline,
-        version=version,
-        preamble="\n".join(preamble_lines) or None,
-        dateline=article.dateline.dateline if article.dateline is not None else None,
-        body="\n".join(text for text, kind in zip(paragraphs, kinds, strict=True) if kind != "trailer"),
-        subheads=tuple(text for text, kind in zip(paragraphs, kinds, strict=True) if kind == "subhead"),
-        trailer="\n".join(text for text, kind in zip(paragraphs, kinds, strict=True) if kind == "trailer")
-        or None,
-        time=article.time.time if article.time is not None else None,
+def _body_parts(article: _Open, number: int) -> list[tuple[int, int, Part]]:
+    """The dateline, the text after its dash, and the paragraphs, subheads and trailer that follow."""
+    parts: list[tuple[int, int, Part]] = []
+    opening = article.dateline
+    if opening is not None and opening.dateline is not None:
+        cut = opening.dateline.end
+        parts.append((opening.index, 0, Part("dateline", opening.text[:cut], number)))
+        parts.append((opening.index, 1, Part("body", opening.text[cut:], number)))
+    texts = [segment.text for segment in article.paragraphs]
+    kinds = _paragraph_kinds(texts, first=opening is None)
+    parts.extend(
+        (segment.index, 0, Part(kind, segment.text, number))
+        for segment, kind in zip(article.paragraphs, kinds, strict=True)
     )
-    return draft, parts
+    return parts
 
 
 def _paragraph_kinds(texts: list[str], *, first: bool) -> list[PartKind]:
@@ -311,15 +318,15 @@ def _paragraph_kinds(texts: list[str], *, first: bool) -> list[PartKind]:
     return kinds
 
 
-def _split_version(line: str) -> tuple[str, int | None, str | None]:
-    """'Kabinet valt (2)' → ('Kabinet valt', 2, '(2)')."""
+def _split_version(line: str) -> tuple[str, str | None]:
+    """'Kabinet valt (2)' → ('Kabinet valt', '(2)'); a headline without marker is returned as is."""
     if line.endswith(")"):
         opening = line.rfind("(")
         if opening > 0 and _VERSION.fullmatch(line, opening):
             headline = line[:opening].rstrip()
             if headline:
-                return headline, int(line[opening + 1 : -1]), line[opening:]
-    return line, None, None
+                return headline, line[opening:]
+    return line, None
 
 
 def _is_notice(line: str) -> bool:
