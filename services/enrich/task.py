@@ -10,6 +10,7 @@ The NER model is loaded once per worker process: ``ExtractorSlot.load()`` runs i
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -54,6 +55,7 @@ class ExtractorSlot:
                 self._extractor = self._loader()
                 log.info(
                     "ner.loaded",
+                    pid=os.getpid(),
                     version=self._extractor.version,
                     seconds=round(time.perf_counter() - started, 3),
                 )

@@ -66,13 +66,17 @@ def enrich(
         prepare_multiprocess_dir(folder)
     metrics = create_metrics()
     model = NerSettings().ner_model
+    # Import spaCy and the NER code once in the parent: forked children share it instead of each
+    # importing it again. The model itself is loaded per child (worker_process_init), never here.
+    import services.enrich.entities  # noqa: F401
+
     slot = ExtractorSlot(lambda: _load_extractor(model))
-    app = create_app("dropwire-enrich", broker_url)
+    # Our structlog set-up writes to the real stderr; Celery's stdout redirection would swallow it.
+    app = create_app("dropwire-enrich", broker_url, worker_redirect_stdouts=False)
     register_task(app, EnrichHandler(slot, celery_sender(app), metrics))
 
     @worker_process_init.connect(weak=False)
     def _child_start(**_: Any) -> None:
-        configure_logging(logs.log_level, logs.log_format, service="enrich")
         slot.reset()
         slot.load()
 

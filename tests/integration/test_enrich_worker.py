@@ -1,0 +1,94 @@
+"""``dropwire enrich`` as a real Celery worker process on the real Redis: results, dead letters, one model per child."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import redis
+
+from shared.celery_app import TASK_ENRICH, TASK_STORE, TASK_STORE_FAILURE, create_app, send
+from shared.decoding import decode_bytes
+from shared.messages import DocumentDone, DocumentEnriched, DocumentReceived, decode
+from tests.e2e.stack import Stack, wait_until
+
+pytestmark = pytest.mark.integration
+
+CONCURRENCY = 2
+
+
+def store_queue(client: redis.Redis) -> list[tuple[str, str]]:
+    """(task name, payload) of the messages waiting on the store queue, oldest first."""
+    out = []
+    for raw in reversed(client.lrange("store", 0, -1)):
+        envelope = json.loads(raw)
+        body = json.loads(base64.b64decode(envelope["body"]))
+        out.append((envelope["headers"]["task"], body[0][0]))
+    return out
+
+
+def received(name: str, data: bytes, text: str | None = None) -> DocumentReceived:
+    decoded = decode_bytes(data) if text is None else None
+    now = datetime.now(UTC)
+    return DocumentReceived(
+        doc_id=hashlib.sha256(data).hexdigest(),
+        claim=f"abcd1234__{name}",
+        name=name,
+        received_at=now,
+        mtime=now,
+        size=len(data),
+        encoding=decoded.encoding if decoded else "utf-8",
+        text=decoded.text if decoded else text or "",
+    )
+
+
+def test_the_worker_enriches_dead_letters_and_survives_bad_messages(
+    tmp_path: Path, redis_url: str, seeds_dir: Path
+) -> None:
+    """A seed becomes a DocumentEnriched for the store with its gold article count; a page with no
+    article becomes a failed DocumentDone (stage enrich, parse_error); a message that is not JSON is
+    dropped without stopping the worker; each child process loads the NER model exactly once."""
+    seed = sorted(seeds_dir.glob("*.txt"))[0]
+    gold = json.loads((seeds_dir / "gold" / f"{seed.stem}.json").read_text(encoding="utf-8"))
+    good = received(seed.name, seed.read_bytes())
+    empty = received("leeg.txt", b"\n\n", text="\n\n")
+    app = create_app("test-producer", redis_url)
+    client = redis.Redis.from_url(redis_url)
+    with Stack(tmp_path, redis_url=redis_url, database_url="sqlite://", services=("enrich",)) as stack:
+        send(app, TASK_ENRICH, "dit is geen json")
+        send(app, TASK_ENRICH, good.to_json())
+        send(app, TASK_ENRICH, empty.to_json())
+        for i in range(4):  # more tasks than children: a model per task would show in the load count
+            send(app, TASK_ENRICH, received(f"n{i}.txt", seed.read_bytes() + str(i).encode()).to_json())
+        messages = wait_until(
+            lambda: len(store_queue(client)) >= 6 and store_queue(client), "six results", 60
+        )
+        codes = stack.stop()
+        loads = [e for e in stack.events("enrich") if e.get("event") == "ner.loaded"]
+        bad = [e for e in stack.events("enrich") if e.get("event") == "enrich.bad_message"]
+    client.close()
+    by_claim = {}
+    for task, payload in messages:
+        model = DocumentEnriched if task == TASK_STORE else DocumentDone
+        message = decode(model, payload)
+        by_claim[message.claim] = (task, message)
+    task, enriched = by_claim[good.claim]
+    assert task == TASK_STORE
+    assert isinstance(enriched, DocumentEnriched)
+    assert len(enriched.articles) == len(gold["articles"])
+    assert [a.dateline.place if a.dateline else None for a in enriched.articles] == [
+        a["dateline_place"] for a in gold["articles"]
+    ]
+    task, done = by_claim[empty.claim]
+    assert task == TASK_STORE_FAILURE
+    assert isinstance(done, DocumentDone)
+    assert (done.outcome, done.stage, done.reason) == ("failed", "enrich", "parse_error")
+    assert len(bad) == 1
+    pids = [e["pid"] for e in loads]
+    assert 1 <= len(pids) <= CONCURRENCY
+    assert len(set(pids)) == len(pids)  # no process loaded it twice, though it ran seven tasks
+    assert codes == {"enrich": 0}
