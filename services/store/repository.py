@@ -306,8 +306,7 @@ class Repository:
             .all()
         )
         columns = ("id", *(c.name for c in ArticleRow.__table__.columns if c.name != "id"))
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
+        raw: Any = conn.connection.dbapi_connection  # psycopg 3: COPY lives on its cursor
         with raw.cursor() as cursor, cursor.copy(f"COPY articles ({', '.join(columns)}) FROM STDIN") as copy:
             for art_id, row in zip(ids, values, strict=True):
                 row["id"] = art_id
@@ -372,8 +371,7 @@ class Repository:
         """PostgreSQL: mentions are the bulk of every batch and need no ids back, so they go in by COPY
         (several times faster than multi-row INSERTs), on the batch's own connection and transaction."""
         columns = ("article_id", "entity_id", "start_offset", "end_offset", "surface")
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
+        raw: Any = conn.connection.dbapi_connection  # psycopg 3: COPY lives on its cursor
         with raw.cursor() as cursor, cursor.copy(f"COPY mentions ({', '.join(columns)}) FROM STDIN") as copy:
             for row in values:
                 copy.write_row(tuple(row[c] for c in columns))

@@ -32,6 +32,7 @@ broker connection, sharing one engine (whose pool hands each its own database co
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -164,15 +165,15 @@ class BatchConsumer:
                     self._process([received])
             else:
                 self.stopping.wait(backoff_seconds(1))
-                batch[0].message.requeue()  # type: ignore[no-untyped-call]  # counted: dead-lettered eventually
+                batch[0].message.requeue()  # counted as a redelivery: dead-lettered eventually
             return
         if outcomes is _STOPPED:
             return  # stopping: nothing acknowledged, the broker redelivers
         for done in outcomes:
-            if self._retrying("publish", lambda d=done: self.send(TASK_DONE, d.to_json())) is _STOPPED:
+            if self._retrying("publish", functools.partial(self.send, TASK_DONE, done.to_json())) is _STOPPED:
                 return
         for received in kept + dropped:
-            received.message.ack()  # type: ignore[no-untyped-call]
+            received.message.ack()
         stored = sum(1 for d in outcomes if d.outcome == "stored")
         log.info(
             "store.batch", messages=len(batch), stored=stored, outcomes=len(outcomes), dropped=len(dropped)

@@ -256,3 +256,74 @@ def test_database_outage_is_retried_without_losing_the_message(pg_worker: Worker
     done = wait_for(pg_worker.done, "the outcome after the outage")
     assert [(d.claim, d.outcome) for d in done] == [("during-outage.txt", "stored")]
     wait_for(lambda: pg_worker.redis.hlen("unacked") == 0, "the acknowledgement")
+
+
+def test_a_message_that_crashes_the_handler_is_isolated_then_dead_lettered(
+    redis_url: str, sqlite_url: str
+) -> None:
+    """A document that makes the handler crash (a bug) does not hold back its batch neighbours; it is
+    redelivered a bounded number of times and then dead-lettered as retries_exhausted."""
+    import threading
+
+    from services.store.db import upgrade
+    from services.store.handler import StoreHandler
+    from services.store.task import BatchConsumer
+    from shared.metrics import create_metrics
+
+    class CrashesOnPoison(StoreHandler):
+        def handle(self, items: Any) -> list[DocumentDone]:
+            if any(
+                getattr(i, "claim", "") == "poison.txt" and not isinstance(i, DocumentDone) for i in items
+            ):
+                raise RuntimeError("a bug in the store")
+            return super().handle(items)
+
+    upgrade(sqlite_url)
+    engine = make_engine(sqlite_url)
+    app = create_app("store-test", redis_url)
+    metrics = create_metrics()
+    stopping = threading.Event()
+    consumer = BatchConsumer(
+        app,
+        CrashesOnPoison(Repository(engine), metrics),
+        queue=QUEUE_STORE,
+        batch_size=10,
+        batch_seconds=0.2,
+        metrics=metrics,
+        stopping=stopping,
+    )
+    for key in ("before", "poison", "after"):
+        send(app, TASK_STORE, make_doc(key).to_json())
+    thread = threading.Thread(target=consumer.run)
+    thread.start()
+    client = redis.Redis.from_url(redis_url)
+    try:
+
+        def outcomes() -> dict[str, tuple[str, str | None]]:
+            found = {}
+            for raw in client.lrange(QUEUE_DONE, 0, -1):
+                body = json.loads(base64.b64decode(json.loads(raw)["body"]))
+                done = decode(DocumentDone, body[0][0])
+                found[done.claim] = (done.outcome, done.reason)
+            return found
+
+        wait_for(lambda: len(outcomes()) == 3, "three outcomes", timeout=120)
+        assert outcomes() == {
+            "before.txt": ("stored", None),
+            "after.txt": ("stored", None),
+            "poison.txt": ("failed", "retries_exhausted"),
+        }
+        wait_for(lambda: client.hlen("unacked") == 0 and client.llen(QUEUE_STORE) == 0, "an empty queue")
+        assert Repository(engine).recent_failures(1)[0].reason == "retries_exhausted"
+        assert (
+            metrics.registry.get_sample_value(
+                "dropwire_dead_letters_total", {"stage": "store", "reason": "retries_exhausted"}
+            )
+            == 1
+        )
+
+    finally:
+        stopping.set()
+        thread.join(timeout=30)
+        client.close()
+        engine.dispose()
