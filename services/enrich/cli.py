@@ -34,8 +34,20 @@ def page_to_json(
         "parser_version": PARSER_VERSION,
         "section": page.section,
         "page_lines": list(page.page_lines),
-        "articles": [article.model_dump(mode="json") for article in page.articles],
+        "articles": [
+            {**article.model_dump(mode="json"), "blocks": _blocks(page, number)}
+            for number, article in enumerate(page.articles)
+        ],
     }
+
+
+def _blocks(page: ParsedPage, number: int) -> list[dict[str, str]]:
+    """The body as the editor sees it: paragraphs and subheads in order, each marked with its kind."""
+    return [
+        {"kind": "subhead" if part.kind == "subhead" else "paragraph", "text": part.text}
+        for part in page.parts
+        if part.article == number and part.kind in ("body", "subhead")
+    ]
 
 
 def parse(

@@ -110,3 +110,18 @@ def test_bad_received_at_is_a_usage_error() -> None:
     code, _, err = run(str(PAGES / "main_only_utf8_bom.txt"), "--received-at", "gisteren")
     assert code == 2
     assert "ISO 8601" in err
+
+
+def test_json_marks_subheads_in_the_body_blocks() -> None:
+    """Each article's blocks list its paragraphs and subheads in order, subheads marked as such."""
+    code, out, _ = run(str(PAGES / "correction_version_subheads_trailer_cr.txt"), "--json")
+    assert code == 0
+    (article,) = json.loads(out)["articles"]
+    assert [block["kind"] for block in article["blocks"]] == [
+        "paragraph", "paragraph", "subhead", "paragraph", "subhead", "paragraph"
+    ]  # fmt: skip
+    assert "\n".join(block["text"] for block in article["blocks"]) == article["body"]
+    assert (article["headline_version"], article["trailer"]) == (
+        2,
+        "(ANP Redactie Binnenland, tel. 088-1234567)",
+    )
