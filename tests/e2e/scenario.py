@@ -180,14 +180,11 @@ def exercise(
     assert claimed_early == [], claimed_early
 
     total = len(good) + 1  # + the slowly written file
-    wait_until(
-        lambda: (
-            pipeline.counts() == {"inbox": 0, "processing": 0, "archive": total, "failed": len(BROKEN)}
-            or None
-        ),
-        f"{total} files archived and {len(BROKEN)} failed",
-        timeout=FLOW_DEADLINE_SECONDS,
-    )
+    wanted = {"inbox": 0, "processing": 0, "archive": total, "failed": len(BROKEN)}
+    try:
+        wait_until(lambda: pipeline.counts() == wanted, f"folders {wanted}", timeout=FLOW_DEADLINE_SECONDS)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; folders now {pipeline.counts()}\n{pipeline.describe()}") from None
     rows = _rows(pipeline.database_url)
 
     # The same bytes under another name: archived as a duplicate, no new rows.
