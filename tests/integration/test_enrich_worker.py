@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from shared.celery_app import TASK_ENRICH, TASK_STORE, TASK_STORE_FAILURE, create_app, send
+from shared.celery_app import TASK_ENRICH, TASK_STORE, TASK_STORE_FAILURE, create_app, redelivery_count, send
 from shared.decoding import decode_bytes
 from shared.messages import DocumentDone, DocumentEnriched, DocumentReceived, decode
 from tests.e2e.stack import Stack, wait_until
@@ -92,3 +92,12 @@ def test_the_worker_enriches_dead_letters_and_survives_bad_messages(
     assert 1 <= len(pids) <= CONCURRENCY
     assert len(set(pids)) == len(pids)  # no process loaded it twice, though it ran seven tasks
     assert codes == {"enrich": 0}
+
+
+def test_redeliveries_are_counted_per_task_in_the_broker(redis_url: str) -> None:
+    """Each redelivery of one task id raises its count in Redis (so a bound holds across worker deaths);
+    a first delivery counts nothing."""
+    app = create_app("test-redelivery", redis_url)
+    assert redelivery_count(app, "task-1", redelivered=False) == 0
+    assert [redelivery_count(app, "task-1", redelivered=True) for _ in range(3)] == [1, 2, 3]
+    assert redelivery_count(app, "task-2", redelivered=True) == 1
