@@ -67,8 +67,13 @@ MAX_CONTROL_SHARE = 0.02
 #: Dutch text is nearly all Latin-1, whose UTF-16 high byte is zero; binary files do not look like that.
 UTF16_ZERO_SHARE = 0.9
 
+#: Bytes after the first invalid one that are weighed to tell damaged UTF-8 from cp1252.
+UTF8_DAMAGE_WINDOW = 65_536
+
 # cp1252 leaves five bytes undefined; Latin-1 maps them to C1 controls, which the control check counts.
-_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+_CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
+_UTF8_LEAD_BYTES = bytes(range(0xC2, 0xF5))
+_C0_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _WHITESPACE_BYTES = b" \t\r\n\x0b\x0c"
 
@@ -91,7 +96,7 @@ def decode_bytes(data: bytes) -> Decoded:
     text, encoding, had_bom = _decode(data)
     if not text.strip():
         raise EmptyInput("the file holds only whitespace", size=len(data), encoding=encoding)
-    controls = len(_CONTROL_CHARS.findall(text))
+    controls = _count_controls(data, text, encoding)
     if controls and controls > MAX_CONTROL_SHARE * len(text):
         raise BinaryInput("too many control characters for text", share=round(controls / len(text), 3))
     line_endings = detect_line_endings(text)
@@ -134,19 +139,35 @@ def _decode(data: bytes) -> tuple[str, str, bool]:
     try:
         return data.decode("utf-8"), "utf-8", False
     except UnicodeDecodeError as exc:
-        # Damaged UTF-8 (mostly well-formed multi-byte sequences, a few broken bytes) is refused rather
-        # than read as cp1252, which would turn every accented letter into mojibake.
-        lossy = data.decode("utf-8", "replace")
-        broken = lossy.count("\ufffd")
-        well_formed = len(lossy) - len(lossy.encode("ascii", "ignore")) - broken
-        if well_formed >= 2 and well_formed >= broken:
+        if _damaged_utf8(data, exc.start):
             raise UndecodableInput(
                 "UTF-8 text with invalid bytes", offset=exc.start, byte=f"0x{data[exc.start]:02x}"
             ) from exc
-    if _CP1252_UNDEFINED.search(data) is None:
+    if len(data.translate(None, _CP1252_UNDEFINED)) == len(data):
         return data.decode("cp1252"), "cp1252", False
     # Latin-1 maps cp1252's undefined bytes to C1 controls: the control-share check then judges them.
     return data.decode("latin-1"), "latin-1", False
+
+
+def _damaged_utf8(data: bytes, first_error: int) -> bool:
+    """Mostly well-formed UTF-8 multi-byte sequences and a few broken bytes: damaged UTF-8, not cp1252.
+
+    Reading it as cp1252 would turn every accented letter into mojibake, so it is refused instead.
+    Everything before the first error is valid UTF-8 (its multi-byte characters are counted by their
+    lead bytes); after it, a bounded window is decoded leniently to weigh good sequences against bad.
+    """
+    well_formed = first_error - len(data[:first_error].translate(None, _UTF8_LEAD_BYTES))
+    lossy = data[first_error : first_error + UTF8_DAMAGE_WINDOW].decode("utf-8", "replace")
+    broken = lossy.count("\ufffd")
+    well_formed += len(lossy) - len(lossy.encode("ascii", "ignore")) - broken
+    return well_formed >= 2 and well_formed >= broken
+
+
+def _count_controls(data: bytes, text: str, encoding: str) -> int:
+    """Control characters other than tab, LF, FF and CR (counted on the bytes where C0 is one byte)."""
+    if encoding in ("utf-8", "utf-8-sig", "cp1252"):
+        return len(data) - len(data.translate(None, _C0_CONTROL_BYTES))
+    return len(_CONTROL_CHARS.findall(text))
 
 
 def _strict(data: bytes, codec: str, name: str) -> str:
