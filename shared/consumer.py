@@ -79,12 +79,13 @@ class TaskConsumer:
         self.consuming.clear()
 
     def _on_message(self, body: Any, message: Message) -> None:
+        delivery: Any = message  # kombu's Message: typed in some releases, not in others
         task = (message.headers or {}).get("task")
         handler = self.handlers.get(task) if isinstance(task, str) else None
         payload = _first_arg(body)
         if handler is None or payload is None:
             log.error("consumer.unknown_message", queue=self.queue, task=task)
-            message.reject(requeue=False)  # type: ignore[no-untyped-call]
+            delivery.reject(requeue=False)
             return
         try:
             handler(payload)
@@ -93,7 +94,7 @@ class TaskConsumer:
                 "consumer.transient_failure", queue=self.queue, task=task, reason=exc.reason, error=str(exc)
             )
             self.stopping.wait(RECONNECT_SECONDS)
-            message.requeue()  # type: ignore[no-untyped-call]
+            delivery.requeue()
             return
         except PermanentError as exc:
             log.error(
@@ -101,9 +102,9 @@ class TaskConsumer:
             )
         except Exception:
             log.exception("consumer.handler_crashed", queue=self.queue, task=task)
-            message.reject(requeue=False)  # type: ignore[no-untyped-call]
+            delivery.reject(requeue=False)
             return
-        message.ack()  # type: ignore[no-untyped-call]
+        delivery.ack()
 
 
 def _first_arg(body: Any) -> str | None:
