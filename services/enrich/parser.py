@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.enrich.gazetteer import Gazetteer, load_gazetteer
-from services.enrich.reltime import resolve
+from services.enrich.reltime import RelativeTime, resolve
 from services.enrich.splitter import ArticleDraft, Part, split_page
 from shared.messages import Article, Dateline
 
@@ -59,8 +59,12 @@ def _article(
         preamble=draft.preamble,
         dateline=dateline,
         relative_time=draft.time.text if draft.time is not None else None,
-        published_at=resolve(draft.time, received_at) if draft.time is not None else None,
+        published_at=_published_at(draft.time, received_at),
         body=draft.body,
         subheads=draft.subheads,
         trailer=draft.trailer,
     )
+
+
+def _published_at(time: RelativeTime | None, received_at: datetime) -> datetime | None:
+    return resolve(time, received_at) if time is not None else None

@@ -78,18 +78,24 @@ def parse_relative_time(text: str) -> RelativeTime | None:
     return found
 
 
-def resolve(relative: RelativeTime, received_at: datetime) -> datetime:
-    """The UTC instant ``relative`` points at, counted back from ``received_at`` (naive = UTC)."""
+def resolve(relative: RelativeTime, received_at: datetime) -> datetime | None:
+    """The UTC instant ``relative`` points at, counted back from ``received_at`` (naive = UTC).
+
+    None when that instant is outside what a datetime can hold ("9999 jaar geleden").
+    """
     if received_at.tzinfo is None:
         received_at = received_at.replace(tzinfo=UTC)
-    if relative.unit in ("seconds", "minutes", "hours"):
-        return (received_at - timedelta(**{relative.unit: relative.count})).astimezone(UTC)
-    local = received_at.astimezone(WIRE_ZONE)
-    if relative.unit == "days":
-        wall = local.replace(tzinfo=None) - timedelta(days=relative.count)
-    else:
-        wall = _months_back(local.replace(tzinfo=None), relative.count)
-    return wall.replace(tzinfo=WIRE_ZONE).astimezone(UTC)
+    try:
+        if relative.unit in ("seconds", "minutes", "hours"):
+            return (received_at - timedelta(**{relative.unit: relative.count})).astimezone(UTC)
+        local = received_at.astimezone(WIRE_ZONE)
+        if relative.unit == "days":
+            wall = local.replace(tzinfo=None) - timedelta(days=relative.count)
+        else:
+            wall = _months_back(local.replace(tzinfo=None), relative.count)
+        return wall.replace(tzinfo=WIRE_ZONE).astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
 
 
 def _months_back(wall: datetime, months: int) -> datetime:

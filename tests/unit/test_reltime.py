@@ -89,3 +89,19 @@ def test_a_time_run_into_the_next_dateline_is_matched_at_the_start() -> None:
 def test_other_text_is_not_a_relative_time(text: str) -> None:
     """Only a whole relative time, in a known unit, counts as one."""
     assert parse_relative_time(text) is None
+
+
+@pytest.mark.parametrize("text", ["9999 jaar geleden", "9999 maanden geleden", "9999 weken geleden"])
+def test_times_beyond_the_calendar_resolve_to_none_or_a_date(text: str) -> None:
+    """Absurd amounts never raise: they give a date when one exists and None when it cannot be held."""
+    found = parse_relative_time(text)
+    assert found is not None
+    resolved = resolve(found, NOON_UTC)
+    assert resolved is None or resolved < NOON_UTC
+
+
+def test_a_time_before_year_one_is_none() -> None:
+    """Counting back past the first representable year gives None instead of an error."""
+    found = parse_relative_time("9999 jaar geleden")
+    assert found is not None
+    assert resolve(found, NOON_UTC) is None

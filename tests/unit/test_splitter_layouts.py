@@ -235,6 +235,20 @@ def test_correction_preamble_without_headline() -> None:
     assert article.preamble == "C o r r e c t i e: eerder bericht bevatte een fout"
 
 
+@pytest.mark.parametrize(
+    "notice",
+    [
+        "Correctie: in een eerdere versie stond een verkeerde datum",
+        "Herhaling van een eerder verzonden bericht",
+    ],
+)
+def test_notice_lines_before_the_dateline_are_preamble(notice: str) -> None:
+    """A notice line ('Correctie', 'Herhaling') between headline and dateline is preamble, kept verbatim."""
+    page = parse_text(f"Brug bij Arnhem weer open\n{notice}\nARNHEM (ANP) - De brug is weer open.")
+    (article,) = page.articles
+    assert (article.headline, article.preamble) == ("Brug bij Arnhem weer open", notice)
+
+
 def test_a_time_with_a_space_before_the_next_dateline_is_cut_too() -> None:
     """'1 uur geleden ZWOLLE (ANP) - ...' on one line: the time closes the brief above."""
     page = parse_text(

@@ -40,9 +40,16 @@ def assert_parts_agree_with_articles(page: ParsedPage) -> None:
         assert "\n".join(body) == article.body
         assert tuple(by_kind.get("subhead", [])) == article.subheads
         assert by_kind.get("time", [None])[0] == article.relative_time
+        assert "\n".join(by_kind.get("trailer", [])) == (article.trailer or "")
+        marker = by_kind.get("version", [None])[0]
+        assert marker == (f"({article.headline_version})" if article.headline_version is not None else None)
         if article.dateline is not None:
             (dateline,) = by_kind["dateline"]
-            assert dateline.startswith(article.dateline.place)
+            agencies = "/".join(article.dateline.agencies)
+            written = article.dateline.place + (f"({agencies})" if agencies else "")
+            assert squash(dateline)[:-1] == squash(written)  # what is left is the dash
+        else:
+            assert "dateline" not in by_kind
     assert tuple(p.text for p in page.parts if p.article is None) == page.page_lines
 
 
