@@ -49,6 +49,17 @@ DEFAULT_ARTICLE_LIMIT = 20
 REJECTED_REASON = "internal"
 
 
+_PG_INSERT_ENTITIES = sa.text(
+    "INSERT INTO entities (label, name) "
+    "SELECT label, name FROM unnest(CAST(:labels AS text[]), CAST(:names AS text[])) AS k(label, name) "
+    "ORDER BY label, name ON CONFLICT (label, name) DO NOTHING RETURNING id, label, name"
+)
+_PG_SELECT_ENTITIES = sa.text(
+    "SELECT e.id, e.label, e.name FROM entities e "
+    "JOIN unnest(CAST(:labels AS text[]), CAST(:names AS text[])) AS k(label, name) USING (label, name)"
+)
+
+
 class RejectedByDatabase(PermanentError):
     """The database refused this data (constraint or data error): retrying it would fail again."""
 
@@ -319,6 +330,8 @@ class Repository:
         keys = sorted({(e.label, e.name) for d in docs for a in d.articles for e in a.entities})
         if not keys:
             return {}, 0
+        if conn.dialect.name == "postgresql":
+            return self._upsert_entities_pg(conn, keys)
         stmt = (
             self._insert(EntityRow)
             .on_conflict_do_nothing(index_elements=["label", "name"])
@@ -337,6 +350,24 @@ class Repository:
             )
             ids.update({(label, name): ent_id for ent_id, label, name in conn.execute(query)})
         return ids, inserted
+
+    @staticmethod
+    def _upsert_entities_pg(
+        conn: Connection, keys: list[tuple[str, str]]
+    ) -> tuple[dict[tuple[str, str], int], int]:
+        """PostgreSQL: the keys travel as two arrays (two parameters, however many keys), inserted in
+        sorted order; the look-up of those that existed is a second statement, so it also sees rows a
+        concurrent batch committed while this insert waited on them."""
+        arrays = {"labels": [k[0] for k in keys], "names": [k[1] for k in keys]}
+        inserted = conn.execute(_PG_INSERT_ENTITIES, arrays).all()
+        ids = {(label, name): ent_id for ent_id, label, name in inserted}
+        if len(ids) < len(keys):
+            missing = [k for k in keys if k not in ids]
+            arrays = {"labels": [k[0] for k in missing], "names": [k[1] for k in missing]}
+            ids.update(
+                {(label, name): ent_id for ent_id, label, name in conn.execute(_PG_SELECT_ENTITIES, arrays)}
+            )
+        return ids, len(inserted)
 
     def _insert_mentions(
         self,
