@@ -22,10 +22,14 @@ FOLDERS = ("inbox", "processing", "archive", "failed")
 class RunProcess:
     """``dropwire run`` as a subprocess in a fresh working folder, nothing but defaults and a port."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, broker_url: str | None = None, database_url: str | None = None) -> None:
         self.workdir = workdir
         self.spool = workdir / "spool"  # the default ./spool, created by the command itself
-        self.database_url = f"sqlite:///{workdir / 'var' / 'dropwire.db'}"  # the default ./var/dropwire.db
+        # The default database is ./var/dropwire.db; the URLs, when given, are passed as settings.
+        self.database_url = database_url or f"sqlite:///{workdir / 'var' / 'dropwire.db'}"
+        self.settings = {"DROPWIRE_BROKER_URL": broker_url} if broker_url else {}
+        if database_url:
+            self.settings["DROPWIRE_DATABASE_URL"] = database_url
         self.port = free_port()
         self.log = workdir / "run.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -38,6 +42,7 @@ class RunProcess:
                 "DROPWIRE_SETTLE_SECONDS": TEST_SETTLE_SECONDS,
                 "DROPWIRE_LOG_FORMAT": "json",
                 "PYTHONUNBUFFERED": "1",
+                **self.settings,
             }
         )
         with self.log.open("ab") as log:
@@ -94,3 +99,18 @@ def test_dropwire_run_processes_the_same_flow_with_sqlite(tmp_path: Path, seeds_
         code = run.stop()
     assert code == 0
     assert (tmp_path / "var" / "dropwire.db").exists()
+
+
+def test_dropwire_run_uses_redis_and_postgresql_when_their_urls_are_set(
+    tmp_path: Path, redis_url: str, pg_url: str, seeds_dir: Path
+) -> None:
+    """With DROPWIRE_BROKER_URL and DROPWIRE_DATABASE_URL set, the same command runs the same flow over
+    Redis into PostgreSQL, and leaves no SQLite file behind."""
+    run = RunProcess(tmp_path, broker_url=redis_url, database_url=pg_url)
+    (run.spool / "inbox").mkdir(parents=True)
+    try:
+        exercise(run, seeds_dir)
+    finally:
+        code = run.stop()
+    assert code == 0
+    assert not (tmp_path / "var" / "dropwire.db").exists()
