@@ -22,6 +22,7 @@ from dataclasses import dataclass, fields
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.metrics import MetricWrapperBase
 
+from shared import __version__
 from shared.errors import FAILURE_REASONS
 
 STAGES = ("ingest", "enrich", "store")
@@ -30,6 +31,8 @@ FOLDERS = ("inbox", "processing", "archive", "failed")
 ENTITY_LABELS = ("PER", "LOC", "ORG", "MISC")
 ROLES = ("main", "brief")
 ARCHIVE_OUTCOMES = ("stored", "duplicate")
+# build_info's parser/model version in a service that neither parses nor runs the NER model.
+NOT_APPLICABLE = "n/a"
 
 # Stage durations: parsing + NER of one wire page takes milliseconds to a few hundred ms; a store
 # batch a few ms to a second. Buckets from 1 ms to 10 s cover both with ~2.5x steps.
@@ -71,8 +74,17 @@ class Metrics:
     heartbeat_age: Gauge
 
 
-def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
-    """Declare every metric on ``registry`` (a fresh one by default) with its series pre-initialised."""
+def create_metrics(
+    registry: CollectorRegistry | None = None,
+    *,
+    parser_version: str = NOT_APPLICABLE,
+    model_version: str = NOT_APPLICABLE,
+) -> Metrics:
+    """Declare every metric on ``registry`` (a fresh one by default) with its series pre-initialised.
+
+    ``dropwire_build_info`` is set to 1 with dropwire's version and the given parser and NER model
+    versions (the enrich worker passes its own; other services leave them ``n/a``).
+    """
     reg = registry if registry is not None else CollectorRegistry(auto_describe=True)
     m = Metrics(
         registry=reg,
@@ -193,6 +205,9 @@ def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
             registry=reg,
             multiprocess_mode="mostrecent",
         ),
+    )
+    m.build_info.labels(version=__version__, parser_version=parser_version, model_version=model_version).set(
+        1
     )
     for outcome in ARCHIVE_OUTCOMES:
         m.files_archived.labels(outcome=outcome)

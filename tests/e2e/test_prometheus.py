@@ -1,0 +1,226 @@
+"""End to end through a real Prometheus: files dropped, counters read back over Prometheus's HTTP API.
+
+The three services run as processes against the real Redis and PostgreSQL (``tests/e2e/stack.py``);
+Prometheus (``tests/e2e/prom.py``) scrapes them every second. After the files are filed away, the
+counters Prometheus holds must match what was dropped, the end-to-end latency histogram must have an
+observation per archived file, and every query of the Grafana dashboard must return data.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from dropwire.corpus import generate
+from tests.dashboards import queries, render
+from tests.e2e.prom import Prometheus
+from tests.e2e.stack import Stack, wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+# Good pages: enough for both enrich children and several store batches, few enough for a 2-core box.
+GOOD_FILES = 8
+# On a busy 2-core machine the whole flow takes seconds; the deadline only catches a stall.
+FLOW_DEADLINE_SECONDS = 90.0
+# Broken on purpose, with the reason ingest must give.
+BROKEN = {
+    "leeg.txt": (b"", "empty"),
+    "plaatje.txt": (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "binary"),
+}
+
+
+@dataclass(frozen=True)
+class Dropped:
+    good: dict[str, bytes]
+    duplicate: tuple[str, bytes]
+    broken: dict[str, tuple[bytes, str]]
+    started: float
+
+    @property
+    def total(self) -> int:
+        return len(self.good) + 1 + len(self.broken)
+
+    @property
+    def total_bytes(self) -> int:
+        return (
+            sum(map(len, self.good.values()))
+            + len(self.duplicate[1])
+            + sum(len(d) for d, _ in self.broken.values())
+        )
+
+
+def drop_everything(stack: Stack) -> Dropped:
+    """Drop distinct good pages, one repeat of the first under another name, and the broken files."""
+    started = time.time()
+    good = {f.name: f.data for f in generate(GOOD_FILES, seed=4242, duplicate_share=0.0)}
+    for name, data in good.items():
+        stack.drop(name, data)
+    first = next(iter(good.values()))
+    stack.drop("herhaling.txt", first)
+    for name, (data, _) in BROKEN.items():
+        stack.drop(name, data)
+    dropped = Dropped(good, ("herhaling.txt", first), BROKEN, started)
+    wait_until(
+        lambda: stack.counts()["archive"] + stack.counts()["failed"] == dropped.total,
+        "every dropped file to be archived or failed",
+        timeout=FLOW_DEADLINE_SECONDS,
+    )
+    return dropped
+
+
+@pytest.fixture
+def stack(tmp_path: Path, redis_url: str, pg_url: str) -> Iterator[Stack]:
+    with Stack(tmp_path / "stack", redis_url=redis_url, database_url=pg_url) as running:
+        yield running
+
+
+@pytest.fixture
+def prometheus(tmp_path: Path, stack: Stack) -> Iterator[Prometheus]:
+    targets = {service: [f"127.0.0.1:{stack.ports[service]}"] for service in stack.services}
+    with Prometheus(tmp_path / "prometheus", targets) as prom:
+        prom.wait_for_targets_up()
+        yield prom
+
+
+def by_label(prom: Prometheus, expr: str, label: str) -> dict[str, float]:
+    """``{label value: value}`` of an expression aggregated by that one label (so keys are unique)."""
+    return {r["metric"].get(label, ""): float(r["value"][1]) for r in prom.query(expr)}
+
+
+def test_prometheus_counters_match_the_files_dropped(
+    stack: Stack, prometheus: Prometheus, pg_url: str
+) -> None:
+    """Claimed, archived, failed (by reason), duplicate, byte and latency counts in Prometheus match the drop."""
+    prom = prometheus
+    # Before the first event the counters are there, at 0 (not missing).
+    assert prom.value("sum(dropwire_files_claimed_total)") == 0
+    assert by_label(
+        prom,
+        'sum by (reason) (dropwire_files_failed_total{stage="ingest", reason=~"empty|binary"})',
+        "reason",
+    ) == {
+        "empty": 0,
+        "binary": 0,
+    }
+    assert prom.value("sum(dropwire_end_to_end_latency_seconds_count)") == 0
+
+    dropped = drop_everything(stack)
+    good = len(dropped.good)
+
+    # Prometheus scrapes every second: wait until it has seen the last file filed away.
+    prom.wait_for("sum(dropwire_files_archived_total)", lambda v: v == good + 1, timeout=30)
+    prom.wait_for("sum(dropwire_files_failed_total)", lambda v: v == len(BROKEN), timeout=30)
+    assert prom.value("sum(dropwire_files_claimed_total)") == dropped.total
+    assert prom.value("sum(dropwire_files_detected_total)") >= dropped.total
+    assert prom.value("sum(dropwire_ingested_bytes_total)") == dropped.total_bytes
+    assert by_label(prom, "sum by (outcome) (dropwire_files_archived_total)", "outcome") == {
+        "stored": good,
+        "duplicate": 1,
+    }
+    failed = {
+        k: v
+        for k, v in by_label(prom, "sum by (reason) (dropwire_files_failed_total)", "reason").items()
+        if v
+    }
+    assert failed == {reason: 1 for _, reason in BROKEN.values()}
+
+    # The latency histogram: one observation per archived file, drop to stored, within the flow's time.
+    assert prom.value("sum(dropwire_end_to_end_latency_seconds_count)") == good + 1
+    latency_sum = prom.value("sum(dropwire_end_to_end_latency_seconds_sum)")
+    assert latency_sum is not None and 0 < latency_sum < (good + 1) * FLOW_DEADLINE_SECONDS
+    assert prom.value('sum(dropwire_end_to_end_latency_seconds_bucket{le="+Inf"})') == good + 1
+
+    # The stages agree with ingest and with the database.
+    engine = sa.create_engine(pg_url)
+    with engine.connect() as conn:  # heartbeats live in their own table, never in documents
+        documents = conn.execute(sa.text("select count(*) from documents")).scalar_one()
+        articles = conn.execute(sa.text("select count(*) from articles")).scalar_one()
+    engine.dispose()
+    assert documents == good
+    prom.wait_for('sum(dropwire_duplicates_total{job="store"})', lambda v: v == 1, timeout=15)
+    assert prom.value('sum(dropwire_tasks_completed_total{stage="enrich", outcome="ok"})') >= good + 1
+    assert prom.value('sum(dropwire_tasks_completed_total{stage="store", outcome="ok"})') >= good + 1
+    assert prom.value('sum(dropwire_articles_total{job="enrich"})') >= articles > 0
+    assert prom.value('sum(dropwire_entities_total{job="enrich"})') > 0
+    assert prom.value("sum(dropwire_store_batch_documents_count)") >= 1
+    assert prom.value('sum(dropwire_store_rows_total{table="documents"})') >= good
+
+    # Nothing left waiting or in flight; every stage succeeded after the test started.
+    prom.wait_for('sum(dropwire_files_waiting{folder=~"inbox|processing"})', lambda v: v == 0, timeout=15)
+    prom.wait_for("sum(dropwire_queue_depth)", lambda v: v == 0, timeout=15)
+    assert prom.value("sum(dropwire_tasks_in_progress)") == 0
+    last = by_label(prom, "max by (stage) (dropwire_last_success_timestamp_seconds)", "stage")
+    assert set(last) == {"ingest", "enrich", "store"}
+    assert all(t >= dropped.started - 1 for t in last.values()), last
+
+    # Build info: one series per service, the enrich worker's carrying its parser and model versions.
+    builds = {r["metric"]["job"]: r["metric"] for r in prom.query("dropwire_build_info")}
+    assert set(builds) == {"ingest", "enrich", "store"}
+    assert builds["enrich"]["parser_version"] != "n/a"
+
+
+def test_every_dashboard_query_returns_data(stack: Stack, prometheus: Prometheus) -> None:
+    """Each query of every Grafana panel returns at least one series with a real value after a run."""
+    dropped = drop_everything(stack)
+    prometheus.wait_for(
+        "sum(dropwire_files_archived_total)", lambda v: v == len(dropped.good) + 1, timeout=30
+    )
+    prometheus.wait_for("sum(dropwire_end_to_end_latency_seconds_count)", lambda v: v > 0, timeout=30)
+    window = time.time() - dropped.started + 5
+    empty = []
+    for q in queries():
+        expr = render(q.expr, rate_interval="15s", range_=f"{math.ceil(window)}s")
+        if q.instant:
+            values = [float(r["value"][1]) for r in prometheus.query(expr)]
+        else:
+            values = [
+                float(v)
+                for series in prometheus.query_range(expr, seconds=window)
+                for _, v in series["values"]
+            ]
+        if not any(math.isfinite(v) for v in values):
+            empty.append(f"{q.panel} [{q.ref}]: {expr}")
+    assert empty == []
+
+
+def per_process_counts(folder: Path, sample: str, labels: dict[str, str]) -> dict[str, float]:
+    """One sample's value in each process's metric file of a multiprocess folder, keyed by file name."""
+    out = {}
+    for path in sorted(folder.glob("counter_*.db")):
+        for family in MultiProcessCollector.merge([str(path)], accumulate=True):
+            for s in family.samples:
+                if s.name == sample and all(s.labels.get(k) == v for k, v in labels.items()):
+                    out[path.name] = out.get(path.name, 0.0) + s.value
+    return out
+
+
+def test_enrich_with_two_processes_reports_counters_that_add_up(stack: Stack, prometheus: Prometheus) -> None:
+    """With --concurrency 2, both prefork children count work, and the one endpoint reports their sum."""
+    dropped = drop_everything(stack)
+    enriched = len(dropped.good) + 1  # the duplicate is enriched too; the store skips it
+    prometheus.wait_for(
+        'sum(dropwire_tasks_completed_total{job="enrich", stage="enrich", outcome="ok"})',
+        lambda v: v >= enriched,
+        timeout=30,
+    )
+    folder = Path(stack.env("enrich")["PROMETHEUS_MULTIPROC_DIR"])
+    per_process = per_process_counts(
+        folder, "dropwire_tasks_completed_total", {"stage": "enrich", "outcome": "ok"}
+    )
+    working = {name: count for name, count in per_process.items() if count > 0}
+    assert len(working) >= 2, per_process  # both children took documents
+    total = prometheus.value(
+        'sum(dropwire_tasks_completed_total{job="enrich", stage="enrich", outcome="ok"})'
+    )
+    assert total == sum(per_process.values())
+    durations = prometheus.value('sum(dropwire_task_duration_seconds_count{job="enrich", stage="enrich"})')
+    assert durations == total
+    # A gauge summed over live processes only: nothing is in progress once the work is done.
+    assert prometheus.value('sum(dropwire_tasks_in_progress{job="enrich"})') == 0
