@@ -45,7 +45,9 @@ MAX_SUBHEAD_WORDS = 8
 #: A line longer than this (in words) is never taken for the next article's headline.
 MAX_HEADLINE_WORDS = 20
 
-_SECTION = re.compile(r"Meer uit (?P<section>\S.{0,59})")
+# "Meer uit Buitenland", "Meer uit Cultuur & Media": capitalised words only, so that a sentence such as
+# "Meer uit angst dan uit overtuiging." stays body text.
+_SECTION = re.compile(r"Meer uit (?P<section>[A-ZÀ-Ý][\w-]{0,30}(?: (?:&|en|[A-ZÀ-Ý][\w-]{0,30})){0,3})")
 _VERSION = re.compile(r"\((?P<version>\d{1,2})\)")
 # "N i e u w bericht", "C o r r e c t i e": the wire spaces out the letters of a notice word.
 _LETTER_SPACED = re.compile(r"(?:\w ){3,}\w")
@@ -156,6 +158,7 @@ class _Splitter:
         self.segments = segments
         self.section: str | None = None
         self.in_briefs = False
+        self.main_taken = False
         self.current: _Open | None = None
         self.pending: list[_Segment] = []
         self.closed: list[_Open] = []
@@ -189,13 +192,15 @@ class _Splitter:
             if self.closed:
                 self.page.extend(self.pending)  # trailing lines that belong to no article
             else:
-                self.closed.append(_Open(role="main", lead=[], paragraphs=self.pending))
+                self.closed.append(_Open(role=self._role(), lead=[], paragraphs=self.pending))
             self.pending = []
         return self._result()
 
     def _role(self) -> Literal["main", "brief"]:
-        if self.in_briefs or any(article.role == "main" for article in self.closed):
+        """The first article before any "Meer uit" line is the page's main article; all others are briefs."""
+        if self.in_briefs or self.main_taken:
             return "brief"
+        self.main_taken = True
         return "main"
 
     def _on_time(self, segment: _Segment) -> None:

@@ -260,6 +260,16 @@ def test_a_time_with_a_space_before_the_next_dateline_is_cut_too() -> None:
     ]
 
 
+def test_sentence_starting_with_meer_uit_is_not_a_section_line() -> None:
+    """'Meer uit angst dan ...' in a body is text; only 'Meer uit <Capitalised Section>' is a page line."""
+    page = parse_text(
+        "Kop\nUTRECHT (ANP) - Eerste zin.\nMeer uit angst dan uit overtuiging.\nMeer uit Cultuur & Media\n"
+    )
+    assert page.section == "Cultuur & Media"
+    assert page.articles[0].body.endswith("Meer uit angst dan uit overtuiging.")
+    assert page.page_lines == ("Meer uit Cultuur & Media",)
+
+
 def test_sentence_starting_with_gisteren_is_not_a_time() -> None:
     """'Gisteren heeft ...' inside a body is text, not the brief's time."""
     page = parse_text("Kop\nUTRECHT (ANP) - Eerste zin.\nGisteren heeft de raad besloten.\n")
