@@ -25,7 +25,9 @@ def configure_logging(level: str = "INFO", fmt: Format = "auto", service: str | 
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     if service is not None:
-        structlog.contextvars.bind_contextvars(service=service)
+        # A processor, not a context variable: threads start with an empty context, and their lines
+        # (a consumer thread's, a library's) must name the service too.
+        shared_processors.insert(0, _add_service(service))
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if use_json else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -51,6 +53,14 @@ def configure_logging(level: str = "INFO", fmt: Format = "auto", service: str | 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+
+
+def _add_service(service: str) -> structlog.typing.Processor:
+    def add(_: object, __: str, event: structlog.typing.EventDict) -> structlog.typing.EventDict:
+        event.setdefault("service", service)
+        return event
+
+    return add
 
 
 def get_logger(name: str | None = None) -> structlog.typing.FilteringBoundLogger:

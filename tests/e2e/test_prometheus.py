@@ -8,6 +8,7 @@ observation per archived file, and every query of the Grafana dashboard must ret
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Iterator
@@ -224,3 +225,22 @@ def test_enrich_with_two_processes_reports_counters_that_add_up(stack: Stack, pr
     assert durations == total
     # A gauge summed over live processes only: nothing is in progress once the work is done.
     assert prometheus.value('sum(dropwire_tasks_in_progress{job="enrich"})') == 0
+
+
+def test_one_documents_story_can_be_grepped_across_the_three_services(
+    stack: Stack, prometheus: Prometheus
+) -> None:
+    """Every service logs JSON lines carrying the doc id of each stored document (workers: and the task id)."""
+    dropped = drop_everything(stack)
+    doc_ids = {hashlib.sha256(data).hexdigest() for data in dropped.good.values()}
+    for service in stack.services:
+        events = stack.events(service)
+        assert events, f"{service} wrote no JSON log lines"
+        assert all(e.get("service") == service for e in events), [
+            e for e in events if e.get("service") != service
+        ][:3]
+        seen = {e["doc_id"] for e in events if e.get("doc_id")}
+        assert doc_ids <= seen, f"{service}: no log line for {sorted(doc_ids - seen)[:3]}"
+        if service in ("enrich", "store"):
+            with_doc = [e for e in events if e.get("doc_id") in doc_ids]
+            assert all(e.get("task_id") for e in with_doc), [e for e in with_doc if not e.get("task_id")][:3]
