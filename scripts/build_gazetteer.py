@@ -46,6 +46,8 @@ HOME_COUNTRIES = ("NL", "BE")
 #: unless they are this many times larger: "Pokrovsk" is the Ukrainian town (60,000), not the Russian
 #: city of Engels (220,000) that bore the name until 1931; "Moskou" still goes to the largest Moscow.
 PRIMARY_WEIGHT = 20
+#: Dutch names of countries that CLDR does not list but the wire writes.
+EXTRA_COUNTRY_NAMES = {"US": ("VS", "Amerika"), "GB": ("Groot-Brittannië", "Brittannië")}
 #: Candidates kept per name: enough for a country hint to pick another than the most populous.
 MAX_CANDIDATES = 4
 
@@ -97,6 +99,7 @@ def main() -> None:
         names = {record["name"], canonical}
         if iso in dutch.territories:
             names.add(dutch.territories[iso])
+        names.update(EXTRA_COUNTRY_NAMES.get(iso, ()))
         places.append(("n", canonical, iso, "", "", int(record["population"])))
         names_of.append(names)
 

@@ -15,6 +15,7 @@ Loading builds one dict of raw strings; places are parsed only when looked up, w
 from __future__ import annotations
 
 import gzip
+import re
 import unicodedata
 from functools import cache
 from importlib import resources
@@ -30,6 +31,7 @@ _COMMENT_LINES = 2
 #: Looked-up names remembered: datelines repeat a few hundred places; cleared wholesale when full.
 MEMO_SIZE = 10_000
 
+_PUNCTUATION = re.compile(r"[^\w' ]+")
 _DASHES = str.maketrans({"-": " ", "\u2010": " ", "\u2011": " ", "\u2013": " ", "\u2014": " ", "\u2019": "'"})
 
 
@@ -46,7 +48,8 @@ class Gazetteer:
     def __init__(self, places: list[str], index: dict[str, str]) -> None:
         self._places = places  # raw "kind\tname\tcountry\tlat\tlon\tpopulation" lines
         self._index = index  # key → "id,id,..." (most populous first)
-        self._memo: dict[tuple[str, str | None, str | None], Place | None] = {}
+        self._memo: dict[str, list[Place]] = {}
+        self._country_keys: dict[str, list[str]] | None = None  # ISO → its names, built on first use
 
     def __len__(self) -> int:
         return len(self._places)
@@ -57,33 +60,79 @@ class Gazetteer:
         *,
         country: str | None = None,
         prefer: Literal["city", "country"] | None = None,
+        context: str | None = None,
     ) -> Place | None:
-        """The place ``name`` denotes, or None when the gazetteer does not know it."""
-        key = (name, country, prefer)
+        """The place ``name`` denotes, or None when the gazetteer does not know it.
+
+        Among places of the same name the most populous wins, unless ``country`` (ISO code) names
+        another's country, or ``context`` (e.g. the article's text) names the country of a less
+        populous one right after the name ("Moskou (Verenigde Staten)"). ``prefer`` picks a city or a
+        country when the name is both ("Luxemburg").
+        """
+        candidates = self.candidates(name)
+        if prefer is not None:
+            wanted = prefer == "country"  # countries are the places without coordinates
+            candidates = [c for c in candidates if (c.lat is None) == wanted] or candidates
+        if not candidates:
+            return None
+        if country is None and context is not None and len({c.country for c in candidates}) > 1:
+            others = [c.country for c in candidates[1:] if c.country and c.country != candidates[0].country]
+            country = self._country_beside(name, context, others)
+        if country is not None:
+            return next((c for c in candidates if c.country == country.upper()), candidates[0])
+        return candidates[0]
+
+    def candidates(self, name: str) -> list[Place]:
+        """Every place known by ``name``, most populous first (at most a few)."""
+        key = normalise(name)
         if key not in self._memo:
             if len(self._memo) >= MEMO_SIZE:
                 self._memo.clear()
-            self._memo[key] = self._resolve(name, country, prefer)
+            raw = self._index.get(key)
+            self._memo[key] = [] if raw is None else [self._place(int(n)) for n in raw.split(",")]
         return self._memo[key]
 
-    def _resolve(self, name: str, country: str | None, prefer: str | None) -> Place | None:
-        raw = self._index.get(normalise(name))
-        if raw is None:
-            return None
-        candidates = [self._places[int(number)].split("\t") for number in raw.split(",")]
-        chosen = candidates[0]
-        if prefer is not None:
-            wanted = "c" if prefer == "city" else "n"
-            chosen = next((c for c in candidates if c[0] == wanted), chosen)
-        if country is not None:
-            chosen = next((c for c in candidates if c[2] == country.upper()), chosen)
-        _, canonical, iso, lat, lon, _ = chosen
+    def _place(self, number: int) -> Place:
+        _, canonical, iso, lat, lon, _ = self._places[number].split("\t")
         return Place(
             name=canonical,
             country=iso or None,
             lat=float(lat) if lat else None,
             lon=float(lon) if lon else None,
         )
+
+    def _country_beside(self, name: str, context: str, countries: list[str]) -> str | None:
+        """The first of ``countries`` named right after ``name`` in ``context``: "Moskou (Verenigde Staten)".
+
+        Only the few words after the place count; a country mentioned elsewhere in the article (a
+        London story that quotes a Canadian minister) says nothing about which London is meant.
+        """
+        text, key = normalise(context), normalise(name)
+        names = self._country_names()
+        start = text.find(key)
+        while start >= 0:
+            following = _PUNCTUATION.sub(" ", text[start + len(key) : start + len(key) + 80]).split()
+            after = " " + " ".join(following[:4]) + " "
+            for iso in countries:
+                if any(f" {country} " in after for country in names.get(iso, ())):
+                    return iso
+            start = text.find(key, start + 1)
+        return None
+
+    def _country_names(self) -> dict[str, list[str]]:
+        if self._country_keys is None:
+            country_ids = {
+                str(number): line.split("\t", 3)[2]
+                for number, line in enumerate(self._places)
+                if line.startswith("n\t")
+            }
+            keys: dict[str, list[str]] = {}
+            for key, ids in self._index.items():
+                for number in ids.split(","):
+                    if number in country_ids:
+                        keys.setdefault(country_ids[number], []).append(key)
+            self._country_keys = keys
+        return self._country_keys
 
 
 @cache

@@ -48,7 +48,8 @@ def _article(
         dateline = Dateline(
             place=draft.dateline.place,
             agencies=draft.dateline.agencies,
-            resolved=places.lookup(draft.dateline.place, prefer="city"),
+            # A dateline names a city; the article may say which one ("MOSKOU ... Moskou (VS)").
+            resolved=places.lookup(draft.dateline.place, prefer="city", context=draft.body),
         )
     return Article(
         seq=seq,

@@ -51,6 +51,20 @@ def test_ambiguous_names_resolve_to_the_most_populous_unless_a_country_is_given(
     assert resolved("Moskou", country="US").country == "US"
 
 
+@pytest.mark.parametrize(
+    ("context", "country"),
+    [
+        ("De stad Moskou in de Verenigde Staten kreeg sneeuw.", "US"),
+        ("In Moskou (VS) viel een halve meter sneeuw.", "US"),
+        ("In Moskou sprak Poetin met de VS over wapens.", "RU"),  # the country is not beside the name
+        ("Het Kremlin in Moskou reageerde niet.", "RU"),
+    ],
+)
+def test_context_right_after_the_name_can_choose_a_less_populous_place(context: str, country: str) -> None:
+    """A country named just after the place ('Moskou (VS)') picks that country's place; elsewhere it does not."""
+    assert resolved("MOSKOU", prefer="city", context=context).country == country
+
+
 def test_countries_have_dutch_names_and_no_coordinates() -> None:
     """'Oekraïne' and 'Verenigd Koninkrijk' are countries (CLDR Dutch names) without a point."""
     ukraine = resolved("Oekraïne")

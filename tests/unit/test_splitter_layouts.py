@@ -276,3 +276,13 @@ def test_sentence_starting_with_gisteren_is_not_a_time() -> None:
     (article,) = page.articles
     assert article.relative_time is None
     assert article.body.endswith("Gisteren heeft de raad besloten.")
+
+
+def test_dateline_place_resolution_reads_the_article_for_its_country() -> None:
+    """'MOSKOU (ANP) - ... Moskou (VS) ...' resolves to Moscow, Idaho; a plain MOSKOU to Moscow, Russia."""
+    page = parse_text(
+        "Kop\nMOSKOU (ANP) - In het stadje Moskou (VS) is een halve meter sneeuw gevallen.\n"
+        "Meer uit Buitenland\nMOSKOU (ANP) - Het Kremlin reageerde niet op vragen.\n1 uur geleden"
+    )
+    places = [a.dateline.resolved for a in page.articles if a.dateline]
+    assert [(p.name, p.country) if p else None for p in places] == [("Moscow", "US"), ("Moscow", "RU")]
