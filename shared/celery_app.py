@@ -133,8 +133,12 @@ def redelivery_count(app: Celery, task_id: str, redelivered: bool) -> int:
         return count
 
 
+NOT_FOUND = "404"  # AMQP reply code kombu's virtual transports use for a queue that does not exist
+
+
 def queue_depth(app: Celery, queue: str) -> int | None:
     """Messages waiting in ``queue`` (not counting those a worker holds), or None if the broker is away."""
+    from amqp.exceptions import ChannelError
     from kombu.exceptions import OperationalError
 
     try:
@@ -142,9 +146,9 @@ def queue_depth(app: Celery, queue: str) -> int | None:
             conn.ensure_connection(max_retries=1)
             _, count, _ = conn.default_channel.queue_declare(queue=queue, passive=True)
             return int(count)
+    except ChannelError as exc:
+        if str(getattr(exc, "reply_code", "")) == NOT_FOUND:
+            return 0  # Redis keeps a queue as a list, which vanishes when empty
+        raise
     except (OperationalError, ConnectionError, OSError):
         return None
-    except Exception as exc:
-        if "NOT_FOUND" in str(exc) or "no queue" in str(exc).lower():
-            return 0
-        raise

@@ -66,11 +66,20 @@ def refuse(spool: Spool, name: str) -> str | None:
     return claim_name
 
 
-def read_claimed(spool: Spool, claim_name: str, *, max_bytes: int, received_at: datetime) -> DocumentReceived:
+def read_claimed(
+    spool: Spool,
+    claim_name: str,
+    *,
+    max_bytes: int,
+    received_at: datetime,
+    dropped_at: datetime | None = None,
+) -> DocumentReceived:
     """Read, hash and decode a claimed file into the message for enrich.
 
     Raises a ``PermanentError`` (not regular, too large, empty, binary, undecodable, unreadable) when
-    the file can never be processed. The message's ``mtime`` is the file's modification time as found.
+    the file can never be processed. The message's ``mtime`` is ``dropped_at`` when known (a re-publish
+    by the ingest that claimed it), else the file's modification time as found: after a lease was
+    started that is the lease time, so latency measured from a re-published file's mtime is a lower bound.
     """
     path = spool.path("processing", claim_name)
     try:
@@ -101,7 +110,7 @@ def read_claimed(spool: Spool, claim_name: str, *, max_bytes: int, received_at: 
         claim=claim_name,
         name=original_name(claim_name),
         received_at=received_at,
-        mtime=datetime.fromtimestamp(st.st_mtime, UTC),
+        mtime=dropped_at or datetime.fromtimestamp(st.st_mtime, UTC),
         size=len(data),
         encoding=decoded.encoding,
         text=decoded.text,

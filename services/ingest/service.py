@@ -47,6 +47,9 @@ class IngestService:
             poll_interval=self.settings.poll_interval,
         )
         self.unpublished: set[str] = set()
+        # When each claimed file was dropped (its mtime at claim time), for re-publishes by this process:
+        # the lease overwrites the file's mtime. Pruned to what is still in processing/.
+        self.dropped_at: dict[str, datetime] = {}
         self.pending: dict[str, None] = {}  # complete names waiting to be claimed, in arrival order
         self.ready = threading.Event()
         self._next_housekeeping = 0.0
@@ -61,24 +64,31 @@ class IngestService:
             while not stop.is_set():
                 notice = self.watcher.poll(self.settings.poll_interval)
                 self.pending.update(dict.fromkeys(notice.complete))
-                if self.pending and not self._paused():
-                    while self.pending and not stop.is_set():
-                        name = next(iter(self.pending))
-                        del self.pending[name]
-                        self.take(name)
+                room = self._room() if self.pending else 0
+                while self.pending and room > 0 and not stop.is_set():
+                    name = next(iter(self.pending))
+                    del self.pending[name]
+                    if self.take(name) is not None:
+                        room -= 1
                 if time.monotonic() >= self._next_housekeeping:
                     self._next_housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
                     self.housekeeping()
         finally:
             self.watcher.stop()
 
-    def _paused(self) -> bool:
+    def _room(self) -> int:
+        """How many files may be claimed now: the enrich queue's free room under ``max_queue_depth``.
+
+        One broker call per round, not per file. An unknown depth (broker away) does not hold claiming
+        back: publishing then fails and the claims wait in ``unpublished``.
+        """
         depth = self.publisher.backlog()
-        paused = depth is not None and depth >= self.settings.max_queue_depth
-        self.metrics.ingest_paused.set(1 if paused else 0)
+        cap = self.settings.max_queue_depth
+        room = cap if depth is None else max(0, cap - depth)
+        self.metrics.ingest_paused.set(1 if room == 0 else 0)
         if depth is not None:
             self.metrics.queue_depth.labels(queue="enrich").set(depth)
-        return paused
+        return room
 
     def housekeeping(self) -> None:
         """Retry publishing what the broker refused, re-publish expired leases, refresh folder gauges."""
@@ -89,6 +99,9 @@ class IngestService:
         ):
             log.warning("lease.expired", claim=claim_name)
             self.publish(claim_name)
+        in_processing = set(os.listdir(self.spool.processing))
+        for claim_name in set(self.dropped_at) - in_processing:
+            del self.dropped_at[claim_name]
         for folder, count in self.spool.counts().items():
             self.metrics.files_waiting.labels(folder=folder).set(count)
 
@@ -129,7 +142,11 @@ class IngestService:
         received_at = datetime.now(UTC)
         try:
             message = claims.read_claimed(
-                self.spool, claim_name, max_bytes=self.settings.max_file_bytes, received_at=received_at
+                self.spool,
+                claim_name,
+                max_bytes=self.settings.max_file_bytes,
+                received_at=received_at,
+                dropped_at=self.dropped_at.get(claim_name),
             )
         except FileNotFoundError:
             self.unpublished.discard(claim_name)
@@ -145,6 +162,7 @@ class IngestService:
             self.fail(claim_name, exc, None)
             return
         with bound_contextvars(doc_id=message.doc_id, claim=claim_name):
+            self.dropped_at[claim_name] = message.mtime
             claims.touch_lease(self.spool, claim_name)
             try:
                 self.publisher.received(message)

@@ -232,14 +232,14 @@ def test_done_messages_file_the_claim_away(tmp_path: Path, start_ingest, redis_u
 
 
 def test_an_expired_lease_is_published_again(tmp_path: Path, start_ingest, client) -> None:
-    """A claimed file nobody filed away within the lease is re-published, same doc id and claim."""
+    """A claimed file nobody filed away within the lease is re-published: same doc id, claim and drop time."""
     running = start_ingest(lease_seconds=0.5)
     (running.service.spool.inbox / "vergeten.txt").write_bytes(PAGE)
     messages = wait_for(
         lambda: len(queued(client, "enrich")) >= 2 and queued(client, "enrich"), "a re-publish"
     )
     first, second = (decode(DocumentReceived, p) for _, p in messages[:2])
-    assert (first.doc_id, first.claim) == (second.doc_id, second.claim)
+    assert (first.doc_id, first.claim, first.mtime) == (second.doc_id, second.claim, second.mtime)
 
 
 def test_two_ingest_replicas_never_claim_one_file_twice(tmp_path: Path, start_ingest, client) -> None:
@@ -256,3 +256,21 @@ def test_two_ingest_replicas_never_claim_one_file_twice(tmp_path: Path, start_in
     )
     names = sorted(decode(DocumentReceived, p).name for _, p in messages)
     assert names == [f"f{i:02d}.txt" for i in range(40)]
+
+
+def test_ingest_holds_back_while_the_enrich_queue_is_full(tmp_path: Path, start_ingest, client) -> None:
+    """With the enrich queue at its cap, further files wait in the inbox and the paused gauge reads 1."""
+    running = start_ingest(max_queue_depth=2)
+    inbox = running.service.spool.inbox
+    for i in range(5):
+        (inbox / f"f{i}.txt").write_bytes(PAGE + str(i).encode())
+    wait_for(lambda: client.llen("enrich") == 2, "two queued files")
+    wait_for(lambda: running.service.metrics.ingest_paused._value.get() == 1, "the paused gauge")
+    assert client.llen("enrich") == 2
+    assert len(list(inbox.iterdir())) == 3
+
+    def drain_and_check() -> bool:  # a worker taking everything queued: claiming resumes
+        client.delete("enrich")
+        return not list(inbox.iterdir())
+
+    wait_for(drain_and_check, "the inbox to empty")
