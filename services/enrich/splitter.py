@@ -175,6 +175,9 @@ class _Splitter:
                 self.page.append(segment)
             elif segment.kind == "time":
                 self._on_time(segment)
+            elif segment.kind == "dateline" and (body := self._running_body(segment)) is not None:
+                segment.kind, segment.dateline = "text", None
+                body.append(segment)
             elif segment.kind == "dateline":
                 self._close()
                 self.current = _Open(role=self._role(), lead=self.pending, dateline=segment)
@@ -224,6 +227,18 @@ class _Splitter:
         if self.pending:
             self.closed.append(_Open(role=self._role(), lead=[], paragraphs=self.pending))
             self.pending = []
+
+    def _running_body(self, segment: _Segment) -> list[_Segment] | None:
+        """The open article's paragraphs when ``segment`` is a dateline without agency inside them.
+
+        "NU OF NOOIT - zei hij ..." in the middle of a body is body text: only a dateline with an agency
+        may interrupt a running article; one without must stand where an article can start (at the top,
+        after a headline, a time or "Meer uit").
+        """
+        opening = segment.dateline
+        if opening is None or opening.agencies or self.current is None or self.current.dateline is None:
+            return None
+        return self.current.paragraphs
 
     def _starts_next_article(self, position: int) -> bool:
         """A headline-like line followed (after optional preamble lines) by a dateline opens an article."""

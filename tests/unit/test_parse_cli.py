@@ -125,3 +125,21 @@ def test_json_marks_subheads_in_the_body_blocks() -> None:
         2,
         "(ANP Redactie Binnenland, tel. 088-1234567)",
     )
+
+
+def test_installed_console_script_runs_parse() -> None:
+    """The installed `dropwire` script runs `parse --json` as an operator would type it."""
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).parent / "dropwire"
+    if not script.exists():
+        pytest.fail(f"the console script is not installed beside {sys.executable}: run make install")
+    done = subprocess.run(
+        [str(script), "parse", str(PAGES / "older_layout.txt"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [a["role"] for a in json.loads(done.stdout)["articles"]] == ["main"] + ["brief"] * 4

@@ -286,3 +286,19 @@ def test_dateline_place_resolution_reads_the_article_for_its_country() -> None:
     )
     places = [a.dateline.resolved for a in page.articles if a.dateline]
     assert [(p.name, p.country) if p else None for p in places] == [("Moscow", "US"), ("Moscow", "RU")]
+
+
+def test_shouted_opening_without_agency_inside_a_body_stays_body() -> None:
+    """'NU OF NOOIT - we moeten ...' in the middle of an article is a paragraph, not a new article."""
+    page = parse_text(
+        "Kop\nUTRECHT (ANP) - De actievoerders waren duidelijk.\n"
+        "NU OF NOOIT - we moeten nu handelen, zei een van hen.\nDe politie greep niet in."
+    )
+    (article,) = page.articles
+    assert article.body.split("\n")[1] == "NU OF NOOIT - we moeten nu handelen, zei een van hen."
+
+
+def test_a_dateline_with_agency_inside_a_body_opens_a_new_article() -> None:
+    """A full dateline (with agency) after a body is the next article even without a time in between."""
+    page = parse_text("Kop\nUTRECHT (ANP) - Eerste bericht.\nZWOLLE (ANP) - Tweede bericht.")
+    assert [a.dateline.place for a in page.articles if a.dateline] == ["UTRECHT", "ZWOLLE"]
