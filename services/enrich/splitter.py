@@ -126,7 +126,8 @@ def _segments(text: str) -> list[_Segment]:
         if found is not None and len(found.text) < len(line):
             rest = line[len(found.text) :]
             tail = rest.strip()
-            run_in = rest[0].isupper()  # "20 minuten geledenPARIJS", "3 uur geledenMedia: ..."
+            # "20 minuten geledenPARIJS", "3 uur geledenMedia: ...", "1 uur geleden11.000 banen weg"
+            run_in = rest[0].isupper() or rest[0].isdigit() or rest[0] in _QUOTES
             if tail and (run_in or match_dateline(tail) is not None):
                 out.append(_Segment(len(out), found.text, "time", time=found))
                 line = tail

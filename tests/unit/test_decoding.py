@@ -163,3 +163,17 @@ def test_decoding_is_fast() -> None:
     start = time.perf_counter()
     decode_bytes(raw)
     assert time.perf_counter() - start < 0.05
+
+
+def test_utf32_with_bom() -> None:
+    """UTF-32 with a BOM is recognised before UTF-16 (whose BOM is its prefix)."""
+    decoded = decode_bytes(codecs.BOM_UTF32_LE + TEXT.encode("utf-32-le"))
+    assert (decoded.text, decoded.encoding) == (TEXT, "utf-32")
+
+
+def test_bytes_undefined_in_cp1252_fall_back_to_latin1() -> None:
+    """A byte cp1252 leaves undefined (0x81) does not fail the file: it is read as Latin-1."""
+    raw = "Café in Genève ".encode("latin-1") * 20 + b"\x81"
+    decoded = decode_bytes(raw)
+    assert decoded.encoding == "latin-1"
+    assert decoded.text.startswith("Café in Genève")

@@ -302,3 +302,16 @@ def test_a_dateline_with_agency_inside_a_body_opens_a_new_article() -> None:
     """A full dateline (with agency) after a body is the next article even without a time in between."""
     page = parse_text("Kop\nUTRECHT (ANP) - Eerste bericht.\nZWOLLE (ANP) - Tweede bericht.")
     assert [a.dateline.place for a in page.articles if a.dateline] == ["UTRECHT", "ZWOLLE"]
+
+
+@pytest.mark.parametrize("headline", ["11.000 banen weg bij chipfabriek", '"We gaan door", zegt de bond'])
+def test_time_run_into_a_headline_starting_with_a_digit_or_quote(headline: str) -> None:
+    """The run-in cut also works when the next headline starts with a digit or a quotation mark."""
+    page = parse_text(
+        f"Meer uit Economie\nKop een\nEINDHOVEN (ANP) - Eerste bericht.\n1 uur geleden{headline}\n"
+        "DELFT (ANP) - Tweede bericht.\n2 uur geleden"
+    )
+    assert [(a.headline, a.relative_time) for a in page.articles] == [
+        ("Kop een", "1 uur geleden"),
+        (headline, "2 uur geleden"),
+    ]
