@@ -59,7 +59,7 @@ def run() -> None:
         delete_archived=spool.delete_archived,
         ner_model=NerSettings().ner_model,
         metrics_host=metrics.metrics_host,
-        metrics_port=metrics.metrics_port or DEFAULT_METRICS_PORT,
+        metrics_port=DEFAULT_METRICS_PORT if metrics.metrics_port is None else metrics.metrics_port,
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

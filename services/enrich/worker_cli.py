@@ -87,7 +87,7 @@ def enrich(
     settings = MetricsSettings()
     server = serve(
         metrics,
-        port=settings.metrics_port or DEFAULT_METRICS_PORT,
+        port=DEFAULT_METRICS_PORT if settings.metrics_port is None else settings.metrics_port,
         host=settings.metrics_host,
         checks={"broker": redis_check(broker_url)} if broker_url.startswith("redis") else {},
         on_scrape=[queue_depth_probe(metrics, broker_url)] if broker_url.startswith("redis") else [],

@@ -57,7 +57,7 @@ def ingest() -> None:
     probes = [queue_depth_probe(metrics, broker_url)] if broker_url.startswith("redis") else []
     server = serve(
         metrics,
-        port=metrics_settings.metrics_port or DEFAULT_METRICS_PORT,
+        port=DEFAULT_METRICS_PORT if metrics_settings.metrics_port is None else metrics_settings.metrics_port,
         host=metrics_settings.metrics_host,
         checks=checks,
         on_scrape=probes,
