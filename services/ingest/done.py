@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from structlog.contextvars import bound_contextvars
 
-from services.ingest.spool import Spool
+from services.ingest.spool import Spool, UnsafeName
 from shared.errors import BadMessage
 from shared.logging import get_logger
 from shared.messages import DocumentDone, decode
@@ -43,7 +43,12 @@ class DoneHandler:
             self.metrics.dead_letters.labels(stage="ingest", reason=exc.reason).inc()
             return
         with bound_contextvars(doc_id=done.doc_id, claim=done.claim):
-            self.file_away(done)
+            try:
+                self.file_away(done)
+            except UnsafeName as exc:
+                # A claim that would leave processing/: never turned into a path, only reported.
+                log.error("done.unsafe_claim", error=str(exc))
+                self.metrics.dead_letters.labels(stage="ingest", reason=exc.reason).inc()
 
     def file_away(self, done: DocumentDone) -> None:
         source = self.spool.path("processing", done.claim)

@@ -1,0 +1,99 @@
+"""Filing a claimed file away from its DocumentDone: archive, delete, failed with a note, idempotent, contained."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from services.ingest.done import DoneHandler
+from services.ingest.spool import Spool
+from shared.messages import DocumentDone
+from shared.metrics import create_metrics
+
+pytestmark = pytest.mark.unit
+
+NOW = datetime.now(UTC)
+DOC = "ab" * 32
+
+
+@pytest.fixture
+def spool(tmp_path: Path) -> Spool:
+    s = Spool(tmp_path / "spool")
+    s.ensure()
+    (s.processing / "abcd1234__a.txt").write_text("tekst")
+    return s
+
+
+def done(outcome: str, claim: str = "abcd1234__a.txt", **extra: object) -> str:
+    return DocumentDone(
+        doc_id=DOC,
+        claim=claim,
+        name="a.txt",
+        outcome=outcome,
+        finished_at=NOW,
+        mtime=NOW - timedelta(seconds=2),
+        **extra,
+    ).to_json()
+
+
+def value(metric, **labels) -> float:
+    return metric.labels(**labels)._value.get() if labels else metric._value.get()
+
+
+@pytest.mark.parametrize("outcome", ["stored", "duplicate"])
+def test_stored_and_duplicate_files_are_archived_and_counted(spool: Spool, outcome: str) -> None:
+    """The claimed file moves to archive/, counted by outcome, with its drop-to-stored latency observed."""
+    metrics = create_metrics()
+    DoneHandler(spool, metrics).handle(done(outcome))
+    assert [p.name for p in spool.archive.iterdir()] == ["abcd1234__a.txt"]
+    assert value(metrics.files_archived, outcome=outcome) == 1
+    [count] = [s.value for s in metrics.end_to_end_latency.collect()[0].samples if s.name.endswith("_count")]
+    assert count == 1
+
+
+def test_archived_files_are_deleted_when_so_configured(spool: Spool) -> None:
+    """With delete_archived the stored file is removed instead of archived."""
+    DoneHandler(spool, create_metrics(), delete_archived=True).handle(done("stored"))
+    assert list(spool.processing.iterdir()) == [] and list(spool.archive.iterdir()) == []
+
+
+def test_a_failure_moves_the_file_to_failed_with_its_note(spool: Spool) -> None:
+    """outcome failed puts the file in failed/ and writes stage, reason, detail and doc id beside it."""
+    metrics = create_metrics()
+    DoneHandler(spool, metrics).handle(done("failed", stage="store", reason="internal", detail="refused"))
+    [entry] = spool.failed_entries()
+    assert (entry["claim"], entry["stage"], entry["reason"], entry["detail"], entry["doc_id"]) == (
+        "abcd1234__a.txt",
+        "store",
+        "internal",
+        "refused",
+        DOC,
+    )
+    assert value(metrics.files_failed, stage="store", reason="internal") == 1
+
+
+def test_a_repeated_done_is_harmless(spool: Spool) -> None:
+    """A second DocumentDone for a file already filed away changes nothing."""
+    handler = DoneHandler(spool, create_metrics())
+    handler.handle(done("stored"))
+    handler.handle(done("failed", stage="enrich", reason="parse_error"))
+    assert [p.name for p in spool.archive.iterdir()] == ["abcd1234__a.txt"]
+    assert spool.failed_entries() == []
+
+
+@pytest.mark.parametrize("claim", ["../archive/abcd1234__a.txt", "../../buiten.txt", ".verborgen"])
+def test_a_claim_that_would_leave_processing_is_refused(spool: Spool, claim: str) -> None:
+    """A message naming a path outside processing/ moves nothing and is counted as a dead letter."""
+    metrics = create_metrics()
+    DoneHandler(spool, metrics).handle(done("stored", claim=claim))
+    assert [p.name for p in spool.processing.iterdir()] == ["abcd1234__a.txt"]
+    assert value(metrics.dead_letters, stage="ingest", reason="bad_message") == 1
+
+
+def test_a_message_that_is_not_a_done_record_is_dropped(spool: Spool) -> None:
+    """Garbage on ingest.done is logged and counted, never raised."""
+    metrics = create_metrics()
+    DoneHandler(spool, metrics).handle("{not json")
+    assert value(metrics.dead_letters, stage="ingest", reason="bad_message") == 1
