@@ -80,10 +80,12 @@ def store(
         metrics_port=DEFAULT_METRICS_PORT if metrics.metrics_port is None else metrics.metrics_port,
     )
     try:
-        run(config)
+        healthy = run(config)
     except (SchemaNotAtHead, DependencyUnavailable) as exc:
         typer.echo(f"dropwire store: {exc}", err=True)
         raise typer.Exit(2) from exc
+    if not healthy:
+        raise typer.Exit(1)
 
 
 @db_app.command("upgrade")

@@ -353,7 +353,7 @@ class Repository:
 
     @staticmethod
     def _upsert_entities_pg(
-        conn: Connection, keys: list[tuple[str, str]]
+        conn: Connection, keys: Sequence[tuple[str, str]]
     ) -> tuple[dict[tuple[str, str], int], int]:
         """PostgreSQL: the keys travel as two arrays (two parameters, however many keys), inserted in
         sorted order; the look-up of those that existed is a second statement, so it also sees rows a

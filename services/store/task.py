@@ -99,6 +99,15 @@ class BatchConsumer:
     def run(self) -> None:
         """Consume until ``stopping`` is set, reconnecting whenever the broker goes away."""
         queue = self.app.amqp.queues[self.queue]
+        probe = self.app.connection_for_read()  # not connected: only asked which errors its transport raises
+        broker_errors = (
+            OperationalError,
+            ConnectionError,
+            OSError,
+            *probe.connection_errors,
+            *probe.channel_errors,
+        )
+        probe.release()
         while not self.stopping.is_set():
             try:
                 with self.app.connection_for_read() as conn:
@@ -111,7 +120,7 @@ class BatchConsumer:
                             batch = self._collect(conn)
                             if batch:
                                 self._process(batch)
-            except (OperationalError, ConnectionError, OSError) as exc:
+            except broker_errors as exc:
                 self.consuming.clear()
                 self._buffer.clear()  # unacknowledged: the broker hands them out again
                 log.warning("store.broker_unavailable", queue=self.queue, error=str(exc))

@@ -71,8 +71,12 @@ def prepare_database(config: WorkerConfig) -> None:
         )
 
 
-def run(config: WorkerConfig, stopping: threading.Event | None = None) -> None:
-    """Run the store worker until ``stopping`` is set (or SIGTERM/SIGINT in the main thread)."""
+def run(config: WorkerConfig, stopping: threading.Event | None = None) -> bool:
+    """Run the store worker until ``stopping`` is set (or SIGTERM/SIGINT in the main thread).
+
+    Returns False when it ended because a consumer thread died (the process should exit non-zero so
+    its supervisor restarts it), True after an orderly stop.
+    """
     stopping = stopping or threading.Event()
     prepare_database(config)
     concurrency = config.concurrency
@@ -124,7 +128,8 @@ def run(config: WorkerConfig, stopping: threading.Event | None = None) -> None:
             t.start()
         while not stopping.is_set() and all(t.is_alive() for t in threads):
             stopping.wait(1.0)
-        if not stopping.is_set():
+        healthy = stopping.is_set()
+        if not healthy:
             log.error("store.consumer_died")
     finally:
         stopping.set()
@@ -133,3 +138,4 @@ def run(config: WorkerConfig, stopping: threading.Event | None = None) -> None:
         server.close()
         engine.dispose()
         log.info("store.stopped")
+    return healthy

@@ -327,3 +327,78 @@ def test_a_message_that_crashes_the_handler_is_isolated_then_dead_lettered(
         thread.join(timeout=30)
         client.close()
         engine.dispose()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[Callable[[], None]]:
+    """A Redis server of this test's own (it gets restarted), on a free port; yields a restart function."""
+    import shutil
+
+    from tests.conftest import unavailable
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        unavailable("redis-server binary", "not on PATH (needed to restart a Redis of the test's own)")
+    port = free_port()
+    args = [
+        str(binary),
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(tmp_path),
+        "--maxmemory-policy",
+        "noeviction",
+    ]
+    state: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start() -> None:
+        state["proc"] = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=port)
+        wait_for(lambda: _pings(client), "the private Redis")
+        client.close()
+
+    def restart() -> None:
+        state["proc"].terminate()
+        state["proc"].wait(timeout=30)
+        start()
+
+    start()
+    restart.url = f"redis://127.0.0.1:{port}/0"  # type: ignore[attr-defined]
+    try:
+        yield restart
+    finally:
+        state["proc"].terminate()
+        state["proc"].wait(timeout=30)
+
+
+def _pings(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+def test_worker_keeps_consuming_after_a_redis_restart(
+    private_redis: Callable[[], None], sqlite_url: str, tmp_path: Path
+) -> None:
+    """After the broker restarts, the worker reconnects by itself and stores what is sent next."""
+    url = private_redis.url  # type: ignore[attr-defined]
+    w = Worker(url, sqlite_url, tmp_path)
+    try:
+        wait_for(w.ready, "the worker's /readyz")
+        w.send(TASK_STORE, make_doc("before-restart").to_json())
+        wait_for(w.done, "the first outcome")
+        private_redis()
+        w.app = create_app("store-test", url)  # a fresh producer for the new server
+        w.redis = redis.Redis.from_url(url)
+        w.send(TASK_STORE, make_doc("after-restart").to_json())
+        done = wait_for(w.done, "the outcome after the restart")
+        assert [(d.claim, d.outcome) for d in done] == [("after-restart.txt", "stored")]
+    finally:
+        w.close()
