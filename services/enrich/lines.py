@@ -1,0 +1,137 @@
+"""How each line of a wire page reads on its own: time, section line, dateline, or text of some kind.
+
+``read_lines`` turns a page into classified ``Line`` records (blank lines dropped, a relative time run
+into the next text cut off as its own line); the predicates below judge text lines (headline-like,
+subhead-like, a correction notice, a desk-contact trailer). ``splitter`` assembles articles from them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Literal
+
+from services.enrich.datelines import DatelineMatch, match_dateline
+from services.enrich.reltime import RelativeTime, match_relative_time, parse_relative_time
+
+LineKind = Literal["text", "time", "dateline", "section"]
+
+#: A subhead is a short line: at most this many characters ...
+MAX_SUBHEAD_CHARS = 60
+#: ... and words ("11.000 militairen", "Kritiek uit de Kamer").
+MAX_SUBHEAD_WORDS = 8
+#: A line longer than this (in words) is never taken for the next article's headline.
+MAX_HEADLINE_WORDS = 20
+
+# "Meer uit Buitenland", "Meer uit Cultuur & Media": capitalised words only, so that a sentence such as
+# "Meer uit angst dan uit overtuiging." stays body text.
+_SECTION = re.compile(r"Meer uit (?P<section>[A-ZÀ-Ý][\w-]{0,30}(?: (?:&|en|[A-ZÀ-Ý][\w-]{0,30})){0,3})")
+_VERSION = re.compile(r"\((?P<version>\d{1,2})\)")
+# "N i e u w bericht", "C o r r e c t i e": the wire spaces out the letters of a notice word.
+_LETTER_SPACED = re.compile(r"(?:\w ){3,}\w")
+_NOTICE_WORDS = re.compile(r"(?:Correctie|Gecorrigeerd|Herhaling|Aanvulling|Vervangt|Let op)\b", re.I)
+# "(ANP Redactie Buitenland, tel. 020-5159128)": an agency name, a space, contact text, closed.
+_TRAILER = re.compile(r"\((?:[A-Z][A-Za-z]{1,11}/){0,3}[A-Z][A-Za-z]{1,11} [^()]{1,160}\)")
+_SENTENCE_END = ".!?;,:"
+_QUOTES = "\"'\u201d\u2019\u00bb"
+
+
+@dataclass
+class Line:
+    """One non-blank line (stripped), its position among the page's lines, and what it is."""
+
+    index: int
+    text: str
+    kind: LineKind
+    dateline: DatelineMatch | None = None
+    time: RelativeTime | None = None
+
+
+def read_lines(text: str) -> list[Line]:
+    """Non-blank lines, stripped and classified; a time run into the next line's text is cut off."""
+    out: list[Line] = []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            continue
+        found = match_relative_time(line)
+        if found is not None and len(found.text) < len(line):
+            rest = line[len(found.text) :]
+            tail = rest.strip()
+            # "20 minuten geledenPARIJS", "3 uur geledenMedia: ...", "1 uur geleden11.000 banen weg"
+            run_in = rest[0].isupper() or rest[0].isdigit() or rest[0] in _QUOTES
+            if tail and (run_in or match_dateline(tail) is not None):
+                out.append(Line(len(out), found.text, "time", time=found))
+                line = tail
+        out.append(_classify(len(out), line))
+    for line_, following in pairwise(out):
+        # "BREAKING - Kabinet valt over asielwet" above a dateline is a headline, not a dateline without
+        # agency: a real one opens a body that reads as sentences, and the next article cannot follow it.
+        opening = line_.dateline
+        headline = opening is not None and not opening.agencies and not ends_like_sentence(line_.text)
+        if headline and following.kind == "dateline":
+            line_.kind, line_.dateline = "text", None
+    return out
+
+
+def _classify(index: int, line: str) -> Line:
+    time = parse_relative_time(line)
+    if time is not None:
+        return Line(index, line, "time", time=time)
+    if _SECTION.fullmatch(line):
+        return Line(index, line, "section")
+    dateline = match_dateline(line)
+    if dateline is not None:
+        return Line(index, line, "dateline", dateline=dateline)
+    return Line(index, line, "text")
+
+
+def section_name(line: str) -> str | None:
+    """'Meer uit Buitenland' → 'Buitenland'."""
+    found = _SECTION.fullmatch(line)
+    return found.group("section") if found is not None else None
+
+
+def split_version(line: str) -> tuple[str, str | None]:
+    """'Kabinet valt (2)' → ('Kabinet valt', '(2)'); a headline without marker is returned as is."""
+    if line.endswith(")"):
+        opening = line.rfind("(")
+        if opening > 0 and _VERSION.fullmatch(line, opening):
+            headline = line[:opening].rstrip()
+            if headline:
+                return headline, line[opening:]
+    return line, None
+
+
+def is_notice(line: str) -> bool:
+    """A correction or repeat notice: 'N i e u w bericht, vervangt: ...', 'Correctie: ...'."""
+    return bool(_LETTER_SPACED.match(line) or _NOTICE_WORDS.match(line))
+
+
+def is_trailer(line: str) -> bool:
+    """A desk-contact line: '(ANP Redactie Binnenland, tel. 088-1234567)'."""
+    return _TRAILER.fullmatch(line) is not None
+
+
+def ends_like_sentence(line: str) -> bool:
+    end = line.rstrip(_QUOTES + ")")
+    return bool(end) and end[-1] in _SENTENCE_END
+
+
+def looks_like_headline(line: str) -> bool:
+    return (
+        len(line.split()) <= MAX_HEADLINE_WORDS
+        and (line[0].isupper() or line[0].isdigit() or line[0] in _QUOTES)
+        and not (line.endswith(".") or line.endswith('."'))
+    )
+
+
+def looks_like_subhead(line: str) -> bool:
+    return (
+        len(line) <= MAX_SUBHEAD_CHARS
+        and len(line.split()) <= MAX_SUBHEAD_WORDS
+        and (line[0].isupper() or line[0].isdigit())
+        and not ends_like_sentence(line)
+        and line[-1] not in _QUOTES
+    )
