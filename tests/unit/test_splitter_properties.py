@@ -14,6 +14,7 @@ from services.enrich.datelines import match_dateline
 from services.enrich.parser import ParsedPage, parse_page
 from services.enrich.splitter import split_page
 from shared.decoding import decode_bytes
+from shared.errors import PermanentError
 
 pytestmark = pytest.mark.unit
 
@@ -82,6 +83,18 @@ def test_arbitrary_text_without_wire_marks_is_zero_or_one_undated_article(text: 
     assert len(page.articles) == (1 if text.strip() else 0)
     for article in page.articles:
         assert (article.dateline, article.published_at, article.role) == (None, None, "main")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600))
+def test_any_bytes_decode_and_split_without_crashing(raw: bytes) -> None:
+    """Bytes → decode → parse: either a permanent decoding error or a page whose parts cover its text."""
+    try:
+        decoded = decode_bytes(raw)
+    except PermanentError:
+        return
+    page = parse_page(decoded.text, received_at=RECEIVED)
+    assert covered(page) == squash(decoded.text)
 
 
 # --- generated wire pages -------------------------------------------------------------------------------
