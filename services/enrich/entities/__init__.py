@@ -64,14 +64,15 @@ class EntityExtractor:
             entities = []
             for begin, finish, label, text in mentions:
                 name = next(names)
+                place = self._place(name) if label == "LOC" else None
                 entities.append(
                     Entity(
                         text=text,
                         label=label,  # type: ignore[arg-type]
                         start=begin,
                         end=finish,
-                        name=name,
-                        place=self._place(name) if label == "LOC" else None,
+                        name=place.name if place is not None else name,  # places: the gazetteer's name
+                        place=place,
                     )
                 )
             out.append(article.model_copy(update={"entities": tuple(entities)}))

@@ -42,8 +42,8 @@ def propagate(units: Sequence[tuple[list[str], list[Span]]]) -> list[list[Span]]
     for words, spans in units:
         taken = [False] * len(words)
         fixed: list[Span] = []
-        for start, end, _label in spans:
-            fixed.append((start, end, best.get(tuple(words[start:end]), _label)))
+        for start, end, label in spans:
+            fixed.append((start, end, best.get(tuple(words[start:end]), label)))
             for i in range(start, end):
                 taken[i] = True
         i = 0

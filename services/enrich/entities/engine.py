@@ -18,6 +18,7 @@ LEXICON_DIR = SHIPPED_MODEL / "lexicon"
 
 # Components the NER needs; everything else (parser, lemmatizer, ...) is switched off for speed.
 KEEP_PIPES = frozenset({"tok2vec", "transformer", "ner", "entity_ruler"})
+ENTITY_PIPES = frozenset({"ner", "entity_ruler"})  # components that set ``doc.ents``
 
 LABEL_MAP: dict[str, str | None] = {
     "PER": "PER",
@@ -57,8 +58,8 @@ def load_pipeline(model: str | Path | None = None) -> Language:
         nlp = spacy.load(target)
     except OSError as exc:
         raise ModelNotFound(f"cannot load NER model {str(target)!r}: {exc}") from exc
-    if "ner" not in nlp.pipe_names:
-        raise ModelNotFound(f"NER model {str(target)!r} has no 'ner' component")
+    if not ENTITY_PIPES & set(nlp.pipe_names):
+        raise ModelNotFound(f"NER model {str(target)!r} has no 'ner' or 'entity_ruler' component")
     for name in nlp.pipe_names:
         if name not in KEEP_PIPES:
             nlp.disable_pipe(name)

@@ -20,10 +20,29 @@ from spacy.tokens import Doc
 
 # Lower-case words that may sit inside a name ("Jan van der Berg", "Osama bin Laden").
 NAME_PARTICLES = frozenset(
-    "van de der den ten ter te het von zu da di del della dos du le la bin ibn al el abu ben".split()
+    ["van", "de", "der", "den", "ten", "ter", "te", "het", "von", "zu", "da", "di", "del", "della", "dos", "du", "le", "la", "bin", "ibn", "al", "el", "abu", "ben"]
 )
 LIST_LABELS = ("MISC", "ORG", "LOC")  # order of precedence when a phrase is in two lists
-OVERRIDE_LABELS = frozenset({"MISC", "ORG"})  # listed names whose type beats the model's guess
+OVERRIDE_LABELS = frozenset({"MISC", "ORG", "LOC"})  # listed names whose type beats the model's guess
+
+# Compound role nouns end in these ("oud-minister", "partijleider", "topdiplomaat").
+TITLE_SUFFIXES = tuple(
+    "minister premier president commissaris leider voorzitter woordvoerder woordvoerster activist activiste "
+    "aanklager directeur kanselier trainer coach zanger zangeres schrijver kandidaat burgemeester gouverneur "
+    "senator ambassadeur topman topvrouw baas chef analist econoom journalist advocaat hoogleraar oprichter "
+    "diplomaat generaal commandant assistent aanvoerder onderzoeker deskundige eigenaar ondernemer".split()
+)
+
+# Nouns that, right before a capitalised name, make it an organisation ("het softwarebedrijf Tectrade").
+ORG_CONTEXT_SUFFIXES = tuple(
+    "bedrijf firma groep concern maatschappij krant dagblad weekblad zender omroep partij club ploeg "
+    "vereniging organisatie fabrikant producent bank verzekeraar keten holding uitgeverij beweging "
+    "militie vakbond agentschap persbureau streamingdienst platform winkelketen supermarkt brouwerij "
+    "luchtvaartmaatschappij chipfabrikant techbedrijf energiebedrijf fonds stichting".split()
+)
+
+SENTENCE_OPENERS = frozenset('" \' `` \'\' ,, : ; ( - – — . ! ? •'.split())  # a capital after these is no cue
+LEFTOVER_ACRONYM = "ORG"  # unclaimed all-caps words inside a sentence: mostly organisations
 
 Span = tuple[int, int, str]  # token start, token end (exclusive), label
 
@@ -59,6 +78,7 @@ class Lexicon:
     phrases: dict[str, frozenset[str]]
     titles: frozenset[str]
     org_cues: frozenset[str]
+    first_names: frozenset[str] = frozenset()
 
     @classmethod
     def from_dir(cls, folder: Path) -> Lexicon:
@@ -72,7 +92,13 @@ class Lexicon:
             phrases={label: read(f"{label.lower()}.txt") for label in LIST_LABELS},
             titles=read("titles.txt"),
             org_cues=read("org_cues.txt"),
+            first_names=read("first_names.txt"),
         )
+
+    def is_title(self, word: str) -> bool:
+        """A person title or role, also as the end of a compound ("Eurocommissaris", "klimaatactiviste")."""
+        lower = word.lower()
+        return lower in self.titles or (len(lower) > 6 and lower.endswith(TITLE_SUFFIXES))
 
 
 class Rules:
@@ -82,7 +108,7 @@ class Rules:
         self.lexicon = lexicon
         self.matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
         for label in reversed(LIST_LABELS):
-            self.matcher.add(label, list(nlp.tokenizer.pipe(sorted(lexicon.phrases[label]))))
+            self.matcher.add(label, [phrase_doc(nlp, p) for p in sorted(lexicon.phrases[label])])
         self.precedence = {label: i for i, label in enumerate(LIST_LABELS)}
 
     def phrase_spans(self, doc: Doc) -> list[Span]:
@@ -117,11 +143,23 @@ class Rules:
                 spans[(start, end)] = label
                 for i in range(start, end):
                     taken[i] = True
-        titles = self.lexicon.titles
+            else:  # a listed name inside a model span that ran on into lower-case words: trust the list
+                inside = [key for key in spans if key[0] < end and key[1] > start]
+                if end - start > 1 or any(not is_capitalised(w) for s, e in inside for w in words[s:e]):
+                    for key in inside:
+                        del spans[key]
+                        for i in range(*key):
+                            taken[i] = False
+                    spans[(start, end)] = label
+                    for i in range(start, end):
+                        taken[i] = True
         for i in range(len(words) - 1):
-            if words[i].lower() not in titles or not is_capitalised(words[i + 1]):
+            if not self.lexicon.is_title(words[i]) or not is_capitalised(words[i + 1]):
                 continue
             end = name_end(words, i + 1)
+            if (i, end) in spans:  # "Assistent Fred Grim" taken whole at a sentence start: drop the title
+                del spans[(i, end)]
+                taken[i] = False
             if any(taken[i + 1 : end]):
                 hit = spans.get((i + 1, end))
                 if hit is not None and hit != "PER" and " ".join(words[i + 1 : end]) not in self._listed:
@@ -130,6 +168,9 @@ class Rules:
             spans[(i + 1, end)] = "PER"
             for k in range(i + 1, end):
                 taken[k] = True
+        self._first_names(words, spans, taken)
+        self._org_context(words, spans, taken)
+        self._leftover_names(words, spans, taken)
         cues = self.lexicon.org_cues
         i = 0
         while i < len(words):
@@ -144,6 +185,63 @@ class Rules:
             i = max(end, i + 1)
         return sorted((s, e, label) for (s, e), label in spans.items())
 
+    def _first_names(self, words: list[str], spans: dict[tuple[int, int], str], taken: list[bool]) -> None:
+        """A known first name plus capitalised words is a person, replacing model spans inside it."""
+        firsts = self.lexicon.first_names
+        for i, word in enumerate(words):
+            if word not in firsts or i + 1 >= len(words) or not is_capitalised(words[i + 1]):
+                continue
+            end = name_end(words, i)
+            if " ".join(words[i:end]) in self._listed:
+                continue
+            inside = [key for key in spans if key[0] < end and key[1] > i]
+            if all(i <= s and e <= end for s, e in inside) and spans.get((i, end)) != "PER":
+                for key in inside:
+                    del spans[key]
+                spans[(i, end)] = "PER"
+                for k in range(i, end):
+                    taken[k] = True
+
+    def _org_context(self, words: list[str], spans: dict[tuple[int, int], str], taken: list[bool]) -> None:
+        """A capitalised name right after an organisation noun ("de krant X") is an organisation."""
+        for i in range(len(words) - 1):
+            word = words[i]
+            if not word.islower() or not word.endswith(ORG_CONTEXT_SUFFIXES) or not is_capitalised(words[i + 1]):
+                continue
+            end = name_end(words, i + 1)
+            if words[i + 1] in self.lexicon.first_names or " ".join(words[i + 1 : end]) in self._listed:
+                continue
+            inside = [key for key in spans if key[0] < end and key[1] > i + 1]
+            if all(i + 1 <= s and e <= end for s, e in inside):
+                for key in inside:
+                    del spans[key]
+                spans[(i + 1, end)] = "ORG"
+                for k in range(i + 1, end):
+                    taken[k] = True
+
+    def _leftover_names(self, words: list[str], spans: dict[tuple[int, int], str], taken: list[bool]) -> None:
+        """An all-caps word inside a sentence that nothing claimed is an acronym: an organisation.
+
+        (Tagging every other unclaimed capitalised word as a person was measured: it costs precision.)"""
+        i = 1
+        while i < len(words):
+            word = words[i]
+            if taken[i] or not is_capitalised(word) or words[i - 1] in SENTENCE_OPENERS or not word[:1].isalpha():
+                i += 1
+                continue
+            end = name_end(words, i)
+            if any(taken[i:end]):
+                i = end
+                continue
+            if end - i == 1 and word.isupper() and len(word) > 1 and word.isalpha():
+                spans[(i, end)] = LEFTOVER_ACRONYM
+            else:
+                i = end
+                continue
+            for k in range(i, end):
+                taken[k] = True
+            i = end
+
     @property
     def _listed(self) -> frozenset[str]:
         cached: frozenset[str] | None = getattr(self, "_listed_cache", None)
@@ -151,3 +249,10 @@ class Rules:
             cached = frozenset().union(*self.lexicon.phrases.values())
             self._listed_cache = cached
         return cached
+
+
+def phrase_doc(nlp: Language, phrase: str) -> Doc:
+    """``phrase`` tokenised as the pipeline would (plain words split on spaces: much faster to load)."""
+    if all(ch.isalnum() or ch in " -" for ch in phrase):
+        return Doc(nlp.vocab, words=phrase.split())
+    return nlp.make_doc(phrase)
