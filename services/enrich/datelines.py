@@ -2,7 +2,7 @@
 
 A dateline is recognised only at the start of a line, and only when every part fits:
 * the place is one to five words in capitals (accents allowed: ``MÜNCHEN``, ``SÃO PAULO``), with
-  hyphens, dots and the Dutch apostrophe forms ``'S-HERTOGENBOSCH`` / ``'T ZAND``; no digits
+  hyphens, dots, a slash between two places (``BRUSSEL/STRAATSBURG``) and the Dutch apostrophe forms ``'S-HERTOGENBOSCH`` / ``'T ZAND``; no digits
   (``COVID-19 (ANP) -`` is a phrase, not a place);
 * the agencies, when present, are one to four known wire names or capitalised tokens separated by
   ``/`` (``ANP/AFP``, ``ANP/RTR/AFP/DPA``);
@@ -40,7 +40,7 @@ DASHES = "-\u2013\u2014"  # hyphen-minus, en dash, em dash
 _DASH = re.compile(f"[ )][{DASHES}] ")
 _AGENCY_TOKEN = re.compile(r"[A-Z][A-Za-z]{1,11}")
 _APOSTROPHES = "'\u2019"
-_PLACE_PUNCT = "-.\u2010\u2011" + _APOSTROPHES
+_PLACE_PUNCT = "-./\u2010\u2011" + _APOSTROPHES  # "/" joins two places: "BRUSSEL/STRAATSBURG"
 
 
 @dataclass(frozen=True)

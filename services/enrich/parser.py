@@ -12,7 +12,7 @@ from datetime import datetime
 from services.enrich.gazetteer import Gazetteer, load_gazetteer
 from services.enrich.reltime import RelativeTime, resolve
 from services.enrich.splitter import ArticleDraft, Part, split_page
-from shared.messages import Article, Dateline
+from shared.messages import Article, Dateline, Place
 
 #: Bumped whenever a change to splitting or dateline rules can change a stored result.
 PARSER_VERSION = "1.0.0"
@@ -48,8 +48,7 @@ def _article(
         dateline = Dateline(
             place=draft.dateline.place,
             agencies=draft.dateline.agencies,
-            # A dateline names a city; the article may say which one ("MOSKOU ... Moskou (VS)").
-            resolved=places.lookup(draft.dateline.place, prefer="city", context=draft.body),
+            resolved=_resolve_place(draft.dateline.place, draft.body, places),
         )
     return Article(
         seq=seq,
@@ -69,3 +68,15 @@ def _article(
 
 def _published_at(time: RelativeTime | None, received_at: datetime) -> datetime | None:
     return resolve(time, received_at) if time is not None else None
+
+
+def _resolve_place(place: str, body: str, places: Gazetteer) -> Place | None:
+    """A dateline names a city; the article may say which one ("MOSKOU ... Moskou (VS)").
+
+    Of two places joined by a slash ("BRUSSEL/STRAATSBURG") the first known one is taken.
+    """
+    for name in (place, *place.split("/")) if "/" in place else (place,):
+        found = places.lookup(name, prefer="city", context=body)
+        if found is not None:
+            return found
+    return None

@@ -35,6 +35,7 @@ pytestmark = pytest.mark.unit
         ("DEN HAAG (ANP)- Zonder spatie voor het streepje.", "DEN HAAG", ("ANP",)),
         ("LONDEN (ANP) – Met een en-streepje.", "LONDEN", ("ANP",)),
         ("PARIJS (ANP) — Met een em-streepje.", "PARIJS", ("ANP",)),
+        ("BRUSSEL/STRAATSBURG (ANP) - Het parlement stemt.", "BRUSSEL/STRAATSBURG", ("ANP",)),
         ("DOMBURG - Een deel van het strand is afgesloten.", "DOMBURG", ()),
         ("DOMBURG — Een deel van het strand is afgesloten.", "DOMBURG", ()),
     ],

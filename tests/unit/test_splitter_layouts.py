@@ -315,3 +315,11 @@ def test_time_run_into_a_headline_starting_with_a_digit_or_quote(headline: str) 
         ("Kop een", "1 uur geleden"),
         (headline, "2 uur geleden"),
     ]
+
+
+def test_two_places_joined_by_a_slash_resolve_to_the_first() -> None:
+    """'BRUSSEL/STRAATSBURG (ANP) -' is one dateline, written as is, resolved to Brussels."""
+    page = parse_text("Kop\nBRUSSEL/STRAATSBURG (ANP) - Het Europees Parlement stemt over de begroting.")
+    (article,) = page.articles
+    assert article.dateline is not None and article.dateline.place == "BRUSSEL/STRAATSBURG"
+    assert article.dateline.resolved is not None and article.dateline.resolved.name == "Brussels"
