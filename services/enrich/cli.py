@@ -117,12 +117,14 @@ def _summary(result: dict[str, Any]) -> str:
         if article["relative_time"]:
             when = f"  {article['relative_time']} = {article['published_at']}"
         lines.append(f"  [{article['seq']}] {article['role']:<5}  {where}{when}")
-        for label in ("headline", "preamble", "trailer"):
+        if article["headline"]:
+            version = article["headline_version"]
+            lines.append(
+                f"        headline: {article['headline']}" + (f" (version {version})" if version else "")
+            )
+        for label in ("preamble", "trailer"):
             if article[label]:
-                version = f" (version {article['headline_version']})" if label == "headline" else ""
-                lines.append(
-                    f"        {label}: {article[label]}{version if article['headline_version'] else ''}"
-                )
+                lines.append(f"        {label}: " + " / ".join(article[label].split("\n")))
         for subhead in article["subheads"]:
             lines.append(f"        subhead: {subhead}")
         body = " ".join(article["body"].split())

@@ -237,10 +237,14 @@ def _assemble(article: _Open, number: int) -> tuple[ArticleDraft, list[tuple[int
 
 
 def _lead_parts(article: _Open, number: int) -> list[tuple[int, int, Part]]:
-    """Headline (and its version marker) and preamble lines; a notice right before a dateline is preamble."""
+    """Headline (and its version marker) and preamble lines.
+
+    The first line is the headline ("Herhaling: Ajax ontslaat trainer" included), except a notice
+    that stands alone before the dateline ("C o r r e c t i e: ...", no headline at all).
+    """
     parts: list[tuple[int, int, Part]] = []
     for position, line in enumerate(article.lead):
-        if position == 0 and not (is_notice(line.text) and article.dateline is not None):
+        if position == 0 and not (is_notice(line.text) and len(article.lead) == 1):
             headline, marker = split_version(line.text)
             parts.append((line.index, 0, Part("headline", headline, number)))
             if marker:

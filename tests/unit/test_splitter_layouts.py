@@ -323,3 +323,16 @@ def test_two_places_joined_by_a_slash_resolve_to_the_first() -> None:
     (article,) = page.articles
     assert article.dateline is not None and article.dateline.place == "BRUSSEL/STRAATSBURG"
     assert article.dateline.resolved is not None and article.dateline.resolved.name == "Brussels"
+
+
+def test_headline_that_starts_like_a_notice_is_still_the_headline() -> None:
+    """'Herhaling: Ajax ontslaat trainer' above a notice line is the headline; the notice is preamble."""
+    page = parse_text(
+        "Herhaling: Ajax ontslaat trainer\nHerhaling van een eerder verzonden bericht\n"
+        "AMSTERDAM (ANP) - Ajax heeft de trainer ontslagen."
+    )
+    (article,) = page.articles
+    assert (article.headline, article.preamble) == (
+        "Herhaling: Ajax ontslaat trainer",
+        "Herhaling van een eerder verzonden bericht",
+    )
