@@ -107,12 +107,13 @@ class Gazetteer:
         Only the few words after the place count; a country mentioned elsewhere in the article (a
         London story that quotes a Canadian minister) says nothing about which London is meant.
         """
-        text, key = normalise(context), normalise(name)
+        # Case-folded search (cheap) for the name; only the short stretch after each hit is normalised.
+        text, key = context.casefold(), name.casefold()
         names = self._country_names()
         start = text.find(key)
         while start >= 0:
-            following = _PUNCTUATION.sub(" ", text[start + len(key) : start + len(key) + 80]).split()
-            after = " " + " ".join(following[:4]) + " "
+            stretch = normalise(text[start + len(key) : start + len(key) + 80])
+            after = " " + " ".join(_PUNCTUATION.sub(" ", stretch).split()[:4]) + " "
             for iso in countries:
                 if any(f" {country} " in after for country in names.get(iso, ())):
                     return iso
