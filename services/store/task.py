@@ -112,7 +112,12 @@ class BatchConsumer:
             try:
                 with self.app.connection_for_read() as conn:
                     conn.ensure_connection(max_retries=1)
-                    with conn.Consumer([queue], callbacks=[self._on_message], accept=["json"]) as consumer:
+                    with conn.Consumer(
+                        [queue],
+                        callbacks=[self._on_message],
+                        accept=["json"],
+                        on_decode_error=self._on_decode_error,
+                    ) as consumer:
                         consumer.qos(prefetch_count=self.batch_size)
                         self.consuming.set()
                         log.info("store.consuming", queue=self.queue, batch_size=self.batch_size)
@@ -129,6 +134,20 @@ class BatchConsumer:
 
     def _on_message(self, body: Any, message: Message) -> None:
         self._buffer.append(_Received(message, (message.headers or {}).get("task"), _first_arg(body)))
+
+    def _on_decode_error(self, message: Message, exc: Exception) -> None:
+        """A body that is not JSON (or a refused serializer such as pickle): nothing to recover a claim
+        from. Logged, counted and dropped (acknowledged), never redelivered into a crash loop."""
+        log.error(
+            "store.message_dropped",
+            reason="bad_message",
+            content_type=message.content_type,
+            task=(message.headers or {}).get("task"),
+            error=str(exc)[:200],
+        )
+        self.metrics.dead_letters.labels(stage=STAGE, reason="bad_message").inc()
+        self.metrics.task_failures.labels(stage=STAGE, reason="bad_message").inc()
+        message.ack()
 
     def _collect(self, conn: Any) -> list[_Received]:
         """Up to ``batch_size`` messages: waits for the first, then at most ``batch_seconds`` more."""

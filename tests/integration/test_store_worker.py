@@ -190,12 +190,13 @@ def test_worker_records_failures_and_forwards_them(worker: Worker) -> None:
 
 
 def test_worker_dead_letters_bad_messages_and_keeps_going(worker: Worker) -> None:
-    """An undecodable message with a readable claim fails as bad_message; one without is dropped; the
-    worker carries on with the next good message."""
+    """An undecodable message with a readable claim fails as bad_message; one without (or pickled) is
+    dropped; the worker carries on with the next good message."""
     worker.send(
         TASK_STORE, json.dumps({"schema_version": 1, "claim": "odd.txt", "name": "odd.txt", "articles": "?"})
     )
     worker.send(TASK_STORE, "this is not json")
+    worker.app.send_task(TASK_STORE, args=["pickled"], queue=QUEUE_STORE, serializer="pickle")
     worker.send(TASK_STORE, make_doc("good").to_json())
     done = wait_for(lambda: (d := worker.done()) and len(d) == 2 and d, "two outcomes")
     by_claim = {d.claim: d for d in done}
@@ -206,8 +207,8 @@ def test_worker_dead_letters_bad_messages_and_keeps_going(worker: Worker) -> Non
     )
     assert by_claim["good.txt"].outcome == "stored"
     wait_for(
-        lambda: worker.metric("dropwire_dead_letters_total", stage="store", reason="bad_message") == 2,
-        "two dead letters counted",
+        lambda: worker.metric("dropwire_dead_letters_total", stage="store", reason="bad_message") == 3,
+        "three dead letters counted",
     )
     assert worker.redis.llen(QUEUE_STORE) == 0 and worker.redis.hlen("unacked") == 0
     repo = worker.repo()
