@@ -40,7 +40,7 @@ bench: install
 	$(BIN)/dropwire bench --json bench-out/bench.json
 
 bench-quick: install
-	$(BIN)/dropwire bench --quick --json bench-out/bench-quick.json
+	$(BIN)/dropwire bench --quick --json bench-out/bench-quick.json --markdown bench-out/BENCHMARKS-quick.md
 
 chaos: install
 	$(BIN)/python -m pytest tests/chaos -m chaos -p no:randomly --chaos-files 2000

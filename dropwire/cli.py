@@ -21,7 +21,8 @@ COMMAND_MODULES = (
     "services.enrich.worker_cli",  # enrich (the Celery worker)
     "services.store.cli",  # store, db, articles, entities
     "services.ingest.cli",  # ingest, failed
-    "dropwire.commands",  # run, status, config, version, bench
+    "dropwire.commands",  # run, status, config, version
+    "dropwire.bench",  # bench
 )
 
 for _name in COMMAND_MODULES:

@@ -1,0 +1,654 @@
+"""``dropwire bench``: how close the pipeline runs to the cost of enrichment itself.
+
+On a small machine the work that cannot be avoided is enrichment: decoding, parsing and NER. Everything
+else (watching, queueing, serialising, storing) is overhead. This module measures both in one run, on
+one corpus, so their ratio means something on a noisy machine:
+
+1. corpus: ``dropwire.corpus`` pages, deterministic by seed, 1-12 articles each, some duplicates;
+2. ceiling: the enrichment function alone, one process per core, no queue, no database;
+3. NER alone: words/s on one core;
+4. store alone: rows/s of batched upserts into PostgreSQL and SQLite;
+5. pipeline, backlog: the three services as separate processes on the real Redis and PostgreSQL,
+   the whole corpus dropped at once;
+6. pipeline, steady load: files dropped at 20 % and 80 % of the backlog rate, drop-to-stored latency;
+7. memory: peak RSS per service, and enrich's RSS across a long backlog (flat or growing);
+8. the embedded ``dropwire run`` (SQLite, in-process queue) on the same corpus.
+
+Results go to a JSON file (raw figures) and ``BENCHMARKS.md`` (a table, the command, machine facts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from dropwire.corpus import CorpusFile, generate
+from shared.decoding import decode_bytes
+from shared.messages import DocumentEnriched, DocumentReceived
+
+console = Console(stderr=True)
+
+# Sizes: --quick must finish in well under a minute on 2 cores; the full run in about a quarter hour.
+QUICK = {"files": 40, "steady_seconds": 4.0, "memory_files": 0, "store_docs": 100}
+FULL = {"files": 600, "steady_seconds": 30.0, "memory_files": 10_000, "store_docs": 2_000}
+# Targets from the benchmark issue, checked in the table.
+TARGETS = {
+    "ratio": 0.80,
+    "latency_p50_ms": 100.0,
+    "latency_p99_ms": 500.0,
+    "ner_words_per_s_per_core": 20_000.0,
+    "store_rows_per_s_postgres": 20_000.0,
+    "enrich_rss_mb": 400.0,
+}
+# How long any one phase may wait for the pipeline before it gives up (a stalled pipeline is a result).
+PHASE_DEADLINE_SECONDS = 1800.0
+# RSS sampling period: often enough to catch peaks of a worker that lives for minutes.
+RSS_SAMPLE_SECONDS = 0.5
+
+
+# --------------------------------------------------------------------------- enrichment, in-process
+
+
+def received_from(item: CorpusFile, now: datetime) -> DocumentReceived:
+    """What ingest would publish for one corpus file (decoded, hashed)."""
+    decoded = decode_bytes(item.data)
+    return DocumentReceived(
+        doc_id=hashlib.sha256(item.data).hexdigest(),
+        claim=item.name,
+        name=item.name,
+        received_at=now,
+        mtime=now,
+        size=len(item.data),
+        encoding=decoded.encoding,
+        text=decoded.text,
+    )
+
+
+_extractor: Any = None
+
+
+def _load_extractor() -> Any:
+    global _extractor
+    if _extractor is None:
+        from services.enrich.entities import load_extractor
+
+        _extractor = load_extractor()
+    return _extractor
+
+
+def _enrich_chunk(chunk: Sequence[CorpusFile]) -> list[DocumentEnriched]:
+    """Decode, parse and annotate a chunk of files: the unavoidable work, exactly as the worker does it."""
+    from services.enrich.enrichment import enrich
+
+    extractor = _load_extractor()
+    now = datetime.now(UTC)
+    out = []
+    for item in chunk:
+        result = enrich(received_from(item, now), extractor)
+        if isinstance(result, DocumentEnriched):
+            out.append(result)
+    return out
+
+
+def _warm(_: int) -> bool:
+    _load_extractor()
+    return True
+
+
+def words_in(docs: Sequence[DocumentEnriched]) -> int:
+    return sum(len(a.body.split()) for d in docs for a in d.articles)
+
+
+def _chunks(items: Sequence[CorpusFile], size: int) -> list[Sequence[CorpusFile]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def measure_ceiling(
+    corpus: Sequence[CorpusFile], processes: int
+) -> tuple[dict[str, float], list[DocumentEnriched]]:
+    """Enrichment alone, one process per core: the most the pipeline could ever do."""
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(processes) as pool:
+        pool.map(_warm, range(processes * 4), chunksize=1)  # every process loads the model before timing
+        start = time.perf_counter()
+        parts = pool.map(_enrich_chunk, _chunks(corpus, 4), chunksize=1)
+        elapsed = time.perf_counter() - start
+    docs = [d for part in parts for d in part]
+    articles = sum(len(d.articles) for d in docs)
+    return (
+        {
+            "ceiling_docs_per_s": len(corpus) / elapsed,
+            "ceiling_articles_per_s": articles / elapsed,
+            "ceiling_words_per_s": words_in(docs) / elapsed,
+            "ceiling_processes": processes,
+        },
+        docs,
+    )
+
+
+def measure_ner(docs: Sequence[DocumentEnriched]) -> dict[str, float]:
+    """NER alone on one core: the extractor over the articles the parser produced."""
+    extractor = _load_extractor()
+    bare = [tuple(a.model_copy(update={"entities": ()}) for a in d.articles) for d in docs]
+    extractor.annotate(bare[0])  # warm caches
+    start = time.perf_counter()
+    for articles in bare:
+        extractor.annotate(articles)
+    elapsed = time.perf_counter() - start
+    return {"ner_words_per_s_per_core": words_in(docs) / elapsed}
+
+
+# --------------------------------------------------------------------------- store alone
+
+
+@contextmanager
+def fresh_postgres(admin_url: str) -> Iterator[str]:
+    """A throwaway PostgreSQL database on the given server, dropped afterwards."""
+    name = f"dropwire_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def distinct_copies(docs: Sequence[DocumentEnriched], count: int) -> list[DocumentEnriched]:
+    """``count`` documents with distinct ids, cycling over ``docs`` (so every one is really inserted)."""
+    out = []
+    for i in range(count):
+        doc = docs[i % len(docs)]
+        doc_id = hashlib.sha256(f"{doc.doc_id}:{i}".encode()).hexdigest()
+        out.append(doc.model_copy(update={"doc_id": doc_id, "claim": f"{i}-{doc.claim}"}))
+    return out
+
+
+def measure_store(url: str, docs: Sequence[DocumentEnriched], batch: int) -> float:
+    """Rows inserted per second (all tables) by ``Repository.write`` in batches of ``batch`` documents."""
+    from services.store.db import make_engine, upgrade
+    from services.store.repository import Repository
+
+    upgrade(url)
+    engine = make_engine(url)
+    repo = Repository(engine)
+    rows = 0
+    start = time.perf_counter()
+    for i in range(0, len(docs), batch):
+        result = repo.write(docs[i : i + batch])
+        rows += sum(result.rows.values())
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return rows / elapsed
+
+
+# --------------------------------------------------------------------------- processes and memory
+
+
+def tree_pids(pid: int) -> list[int]:
+    """``pid`` and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and its descendants, in MB."""
+    total = 0
+    for p in tree_pids(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+@dataclass
+class RssSampler:
+    """Samples the RSS of some process trees in a background thread."""
+
+    pids: dict[str, int]
+    samples: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __enter__(self) -> RssSampler:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def _run(self) -> None:
+        start = time.monotonic()
+        while not self._stop.wait(RSS_SAMPLE_SECONDS):
+            for name, pid in self.pids.items():
+                self.samples.setdefault(name, []).append((time.monotonic() - start, rss_mb(pid)))
+
+    def peak(self, name: str) -> float:
+        return max((mb for _, mb in self.samples.get(name, [])), default=0.0)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = PHASE_DEADLINE_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"benchmark gave up waiting for {what} after {timeout:.0f} s")
+        time.sleep(0.02)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def drop_all(inbox: Path, files: Sequence[CorpusFile]) -> dict[str, float]:
+    """Drop every file as an operator's ``mv`` does; returns the wall time of each drop by name."""
+    dropped = {}
+    for item in files:
+        part = inbox / f".{item.name}.part"
+        part.write_bytes(item.data)
+        os.rename(part, inbox / item.name)
+        dropped[item.name] = time.time()
+    return dropped
+
+
+def count_done(spool: Path) -> int:
+    archived = sum(1 for p in (spool / "archive").iterdir() if not p.name.startswith("."))
+    failed = sum(1 for p in (spool / "failed").iterdir() if not p.name.endswith(".error.json"))
+    return archived + failed
+
+
+def wait_drained(spool: Path, total: int, label: str) -> None:
+    """Show progress until ``total`` files are archived or failed (deadline: PHASE_DEADLINE_SECONDS)."""
+    deadline = time.monotonic() + PHASE_DEADLINE_SECONDS
+    with _progress() as progress:
+        task = progress.add_task(label, total=total)
+        while (done := count_done(spool)) < total:
+            progress.update(task, completed=done)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"benchmark gave up waiting for {label}: {done} of {total} done")
+            time.sleep(0.02)  # polling the spool folder, not a wait for a fixed time
+
+
+def stored_times(url: str) -> dict[str, datetime]:
+    """When each document (by the name it was dropped under) was committed by the store."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("select name, stored_at from documents")).all()
+    engine.dispose()
+    out = {}
+    for name, stored_at in rows:
+        if isinstance(stored_at, str):
+            stored_at = datetime.fromisoformat(stored_at)
+        if stored_at.tzinfo is None:
+            stored_at = stored_at.replace(tzinfo=UTC)
+        out[name] = stored_at
+    return out
+
+
+def measure_backlog(stack: Any, corpus: Sequence[CorpusFile]) -> dict[str, float]:
+    """The whole corpus dropped at once; documents/s from the drop to the last file filed away."""
+    start = time.perf_counter()
+    drop_all(stack.spool / "inbox", corpus)
+    wait_drained(stack.spool, len(corpus), "pipeline backlog")
+    elapsed = time.perf_counter() - start
+    return {"pipeline_docs_per_s": len(corpus) / elapsed, "pipeline_backlog_seconds": elapsed}
+
+
+def measure_steady(stack: Any, files: Sequence[CorpusFile], rate: float, seconds: float) -> list[float]:
+    """Drop ``files`` at ``rate`` per second for ``seconds``; drop-to-stored latencies in ms."""
+    count = min(len(files), max(3, int(rate * seconds)))
+    chosen = files[:count]
+    before = count_done(stack.spool)
+    dropped: dict[str, float] = {}
+    start = time.monotonic()
+    with _progress() as progress:
+        task = progress.add_task(f"steady load {rate:.1f} files/s", total=count)
+        for i, item in enumerate(chosen):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)  # pacing the load generator, not waiting for the pipeline
+            dropped.update(drop_all(stack.spool / "inbox", [item]))
+            progress.update(task, completed=i + 1)
+    wait_for(lambda: count_done(stack.spool) >= before + count, "steady-load files")
+    stored = stored_times(stack.database_url)
+    return [(stored[name].timestamp() - at) * 1000 for name, at in dropped.items() if name in stored]
+
+
+def measure_embedded(corpus: Sequence[CorpusFile], root: Path) -> dict[str, float]:
+    """``dropwire run`` (SQLite, in-process queue) over the same corpus."""
+    from dropwire.embedded import Embedded, EmbeddedConfig
+    from shared.settings import IngestSettings
+
+    spool = root / "spool"
+    config = EmbeddedConfig(
+        spool_dir=spool,
+        database_url=f"sqlite:///{root / 'embedded.db'}",
+        ingest=IngestSettings(settle_seconds=0.2, poll_interval=0.05),
+        metrics_port=0,
+    )
+    with Embedded(config):
+        start = time.perf_counter()
+        drop_all(spool / "inbox", corpus)
+        wait_drained(spool, len(corpus), "embedded run")
+        elapsed = time.perf_counter() - start
+    return {"embedded_docs_per_s": len(corpus) / elapsed}
+
+
+# --------------------------------------------------------------------------- the whole run
+
+
+@dataclass
+class BenchOptions:
+    quick: bool
+    json_path: Path
+    markdown_path: Path
+    redis_url: str
+    pg_admin_url: str
+    seed: int
+    command: str
+
+
+def run(options: BenchOptions) -> dict[str, Any]:
+    from dropwire.stack import Stack
+
+    sizes = QUICK if options.quick else FULL
+    processes = os.cpu_count() or 1
+    results: dict[str, Any] = {"quick": options.quick, "files": sizes["files"], "seed": options.seed}
+    corpus = list(generate(int(sizes["files"]), seed=options.seed))
+    results["corpus_articles"] = sum(f.articles for f in corpus)
+    results["corpus_bytes"] = sum(len(f.data) for f in corpus)
+    results["corpus_duplicates"] = sum(1 for f in corpus if f.duplicate_of)
+
+    console.print(f"[bold]ceiling[/]: enrichment alone, {processes} processes, {len(corpus)} files")
+    ceiling, docs = measure_ceiling(corpus, processes)
+    results.update(ceiling)
+    console.print("[bold]NER alone[/], one core")
+    results.update(measure_ner(docs))
+
+    console.print("[bold]store alone[/]: PostgreSQL and SQLite")
+    store_docs = distinct_copies(docs, int(sizes["store_docs"]))
+    with fresh_postgres(options.pg_admin_url) as url:
+        results["store_rows_per_s_postgres"] = measure_store(url, store_docs, batch=50)
+    with tempfile.TemporaryDirectory(prefix="dropwire-bench-") as tmp:
+        results["store_rows_per_s_sqlite"] = measure_store(f"sqlite:///{tmp}/store.db", store_docs, batch=50)
+
+    with (
+        tempfile.TemporaryDirectory(prefix="dropwire-bench-") as tmp,
+        fresh_postgres(options.pg_admin_url) as url,
+    ):
+        root = Path(tmp)
+        env = {"DROPWIRE_LOG_LEVEL": "WARNING"}
+        with Stack(
+            root, redis_url=options.redis_url, database_url=url, env=env, start_services=False
+        ) as stack:
+            stack.start()
+            pids = {name: proc.pid for name, proc in stack.procs.items()}
+            with RssSampler(pids) as sampler:
+                console.print(f"[bold]pipeline, backlog[/]: {len(corpus)} files dropped at once")
+                results.update(measure_backlog(stack, corpus))
+                results["ratio"] = results["pipeline_docs_per_s"] / results["ceiling_docs_per_s"]
+                latencies: dict[str, list[float]] = {}
+                fresh = list(generate(int(sizes["files"]) * 2, seed=options.seed + 1, duplicate_share=0.0))
+                used = 0
+                for share in (0.2, 0.8):
+                    rate = share * results["pipeline_docs_per_s"]
+                    need = max(3, int(rate * sizes["steady_seconds"]))
+                    batch = fresh[used : used + need]
+                    used += need
+                    console.print(f"[bold]pipeline, steady load[/] at {share:.0%} ({rate:.1f} files/s)")
+                    latencies[f"{share:.0%}"] = measure_steady(
+                        stack, batch, rate, float(sizes["steady_seconds"])
+                    )
+            for name in pids:
+                results[f"{name}_rss_mb"] = sampler.peak(name)
+    low = latencies["20%"]
+    results["latency_p50_ms"] = percentile(low, 50)
+    results["latency_p95_ms"] = percentile(low, 95)
+    results["latency_p99_ms"] = percentile(low, 99)
+    high = latencies["80%"]
+    results["latency_80pct_p50_ms"] = percentile(high, 50)
+    results["latency_80pct_p99_ms"] = percentile(high, 99)
+
+    if sizes["memory_files"]:
+        results.update(measure_memory(options, int(sizes["memory_files"]), processes))
+
+    console.print("[bold]embedded[/]: dropwire run (SQLite, in-process queue)")
+    with tempfile.TemporaryDirectory(prefix="dropwire-bench-") as tmp:
+        results.update(measure_embedded(corpus, Path(tmp)))
+    results["embedded_ratio"] = results["embedded_docs_per_s"] / results["ceiling_docs_per_s"]
+    return results
+
+
+def measure_memory(options: BenchOptions, count: int, processes: int) -> dict[str, float]:
+    """Enrich's RSS across a long backlog: the first and last tenth of the samples, compared."""
+    from dropwire.stack import Stack
+
+    files = list(generate(count, seed=options.seed + 2, duplicate_share=0.0))
+    with (
+        tempfile.TemporaryDirectory(prefix="dropwire-bench-") as tmp,
+        fresh_postgres(options.pg_admin_url) as url,
+    ):
+        env = {"DROPWIRE_LOG_LEVEL": "WARNING"}
+        with Stack(
+            Path(tmp), redis_url=options.redis_url, database_url=url, env=env, start_services=False
+        ) as stack:
+            stack.start()
+            pids = {name: proc.pid for name, proc in stack.procs.items()}
+            with RssSampler(pids) as sampler:
+                console.print(f"[bold]memory[/]: {count} files backlog")
+                start = time.perf_counter()
+                drop_all(stack.spool / "inbox", files)
+                wait_drained(stack.spool, count, "memory backlog")
+                elapsed = time.perf_counter() - start
+    series = [mb for _, mb in sampler.samples.get("enrich", [])]
+    tenth = max(1, len(series) // 10)
+    first, last = statistics.mean(series[:tenth]), statistics.mean(series[-tenth:])
+    return {
+        "memory_files": count,
+        "memory_backlog_docs_per_s": count / elapsed,
+        "enrich_rss_first_tenth_mb": first,
+        "enrich_rss_last_tenth_mb": last,
+        "enrich_rss_growth_pct": (last - first) / first * 100,
+        "memory_enrich_peak_mb": max(series),
+        "memory_ingest_peak_mb": sampler.peak("ingest"),
+        "memory_store_peak_mb": sampler.peak("store"),
+    }
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def machine_facts() -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+        memory = f"{mem_kb / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration):
+        memory = "unknown"
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": memory,
+        "python": platform.python_version(),
+        "commit": commit or "unknown",
+    }
+
+
+ROWS: tuple[tuple[str, str, str, str], ...] = (
+    # key, what, unit, comparison against TARGETS (">=" or "<=" or "")
+    ("ceiling_docs_per_s", "Ceiling: enrichment alone, one process per core", "docs/s", ""),
+    ("ceiling_articles_per_s", "Ceiling: articles", "articles/s", ""),
+    ("ceiling_words_per_s", "Ceiling: words", "words/s", ""),
+    ("pipeline_docs_per_s", "Pipeline, backlog (Redis + PostgreSQL, separate processes)", "docs/s", ""),
+    ("ratio", "Pipeline / ceiling", "x", ">="),
+    ("latency_p50_ms", "Drop-to-stored latency at 20 % load, p50", "ms", "<="),
+    ("latency_p95_ms", "Drop-to-stored latency at 20 % load, p95", "ms", ""),
+    ("latency_p99_ms", "Drop-to-stored latency at 20 % load, p99", "ms", "<="),
+    ("latency_80pct_p50_ms", "Drop-to-stored latency at 80 % load, p50", "ms", ""),
+    ("latency_80pct_p99_ms", "Drop-to-stored latency at 80 % load, p99", "ms", ""),
+    ("ner_words_per_s_per_core", "NER alone, one core", "words/s", ">="),
+    ("store_rows_per_s_postgres", "Store alone, PostgreSQL, batches of 50 documents", "rows/s", ">="),
+    ("store_rows_per_s_sqlite", "Store alone, SQLite, batches of 50 documents", "rows/s", ""),
+    ("ingest_rss_mb", "Peak RSS, ingest", "MB", ""),
+    ("enrich_rss_mb", "Peak RSS, enrich (all worker processes)", "MB", "<="),
+    ("store_rss_mb", "Peak RSS, store", "MB", ""),
+    ("enrich_rss_first_tenth_mb", "Enrich RSS over a long backlog: first tenth", "MB", ""),
+    ("enrich_rss_last_tenth_mb", "Enrich RSS over a long backlog: last tenth", "MB", ""),
+    ("enrich_rss_growth_pct", "Enrich RSS growth over the long backlog", "%", ""),
+    ("embedded_docs_per_s", "Embedded dropwire run (SQLite, in-process queue)", "docs/s", ""),
+    ("embedded_ratio", "Embedded / ceiling", "x", ""),
+)
+
+
+def _fmt(value: float) -> str:
+    if value != value:  # NaN
+        return "n/a"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
+
+
+def render_markdown(results: dict[str, Any], facts: dict[str, str], command: str) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Made by `dropwire bench` (see `dropwire/bench.py` for what each figure measures). Every figure",
+        "below comes from the one run described here; ratios are taken within that run.",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"Machine: {facts['cores']} cores ({facts['cpu']}), {facts['memory']}, Python {facts['python']}; "
+        f"commit {facts['commit']}; {facts['date']}.",
+        "",
+        f"Corpus: {results['files']} files (seed {results['seed']}), {results['corpus_articles']} articles, "
+        f"{results['corpus_bytes']:,} bytes, {results['corpus_duplicates']} duplicates.",
+        "",
+        "| measure | value | unit | target | met |",
+        "|---|---:|---|---|---|",
+    ]
+    for key, what, unit, cmp in ROWS:
+        if key not in results:
+            continue
+        value = float(results[key])
+        target, met = "", ""
+        if cmp and key in TARGETS:
+            target = f"{cmp} {_fmt(TARGETS[key])}"
+            ok = value >= TARGETS[key] if cmp == ">=" else value <= TARGETS[key]
+            met = "yes" if ok else f"no ({value / TARGETS[key]:.2f} of target)"
+        lines.append(f"| {what} | {_fmt(value)} | {unit} | {target} | {met} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def command(
+    quick: Annotated[
+        bool, typer.Option("--quick", help="A small run (under a minute) for smoke tests.")
+    ] = False,
+    json_path: Annotated[Path, typer.Option("--json", help="Where to write the raw figures.")] = Path(
+        "bench-out/bench.json"
+    ),
+    markdown: Annotated[Path, typer.Option("--markdown", help="Where to write the table.")] = Path(
+        "BENCHMARKS.md"
+    ),
+    redis_url: Annotated[
+        str, typer.Option(help="Redis for the pipeline runs; this database is flushed.")
+    ] = "redis://127.0.0.1:6379/14",
+    pg_admin_url: Annotated[
+        str,
+        typer.Option(help="PostgreSQL maintenance database; the bench makes and drops its own databases."),
+    ] = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+    seed: Annotated[int, typer.Option(help="Corpus seed.")] = 1,
+) -> None:
+    """Measure the pipeline against the cost of enrichment itself; write BENCHMARKS.md and a JSON file."""
+    import redis as redis_client
+
+    client = redis_client.Redis.from_url(redis_url)
+    client.flushdb()
+    client.close()
+    cmd = "dropwire bench " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    options = BenchOptions(quick, json_path, markdown, redis_url, pg_admin_url, seed, cmd.strip())
+    results = run(options)
+    facts = machine_facts()
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(
+        json.dumps({"results": results, "machine": facts, "command": options.command}, indent=2)
+    )
+    markdown.write_text(render_markdown(results, facts, options.command))
+    typer.echo(render_markdown(results, facts, options.command))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bench")(command)
