@@ -17,6 +17,7 @@ Multiprocess mode, done right (the order matters):
 3. ``serve(metrics, ...)`` once, in the parent: one HTTP server for all the worker processes.
 4. In Celery's ``worker_process_shutdown`` signal: ``mark_process_dead(pid)`` drops the dead
    process's live gauges (``livesum`` in-progress counts); its counters stay summed in, as they should.
+   A child killed outright runs no hook: every scrape also reaps the live gauges of pids that are gone.
 
 Usage::
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import threading
@@ -98,6 +100,37 @@ def mark_process_dead(pid: int, path: str | os.PathLike[str] | None = None) -> N
     if not folder:
         return
     _mark_process_dead(pid, str(folder))  # type: ignore[no-untyped-call]
+
+
+_LIVE_GAUGE_FILE = re.compile(r"^gauge_live\w+?_(\d+)\.db$")
+
+
+def reap_dead_processes(path: str | os.PathLike[str]) -> list[int]:
+    """``mark_process_dead`` for every process whose live-gauge file remains but which no longer runs.
+
+    A child killed outright (SIGKILL, the OOM killer) never runs its shutdown hook; without this its
+    last in-progress count would be summed in for ever. Run before each scrape. Returns the pids reaped.
+    """
+    reaped = []
+    for entry in Path(path).glob("gauge_live*_*.db"):
+        match = _LIVE_GAUGE_FILE.match(entry.name)
+        if match is None:
+            continue
+        pid = int(match.group(1))
+        if pid != os.getpid() and not _alive(pid):
+            mark_process_dead(pid, path)
+            reaped.append(pid)
+    return sorted(set(reaped))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process under that pid: not ours to reap
+        return True
+    return True
 
 
 def scrape_registry(metrics: Metrics, path: str | os.PathLike[str] | None = None) -> CollectorRegistry:
@@ -246,6 +279,8 @@ class _Endpoint:
 
     def render_metrics(self, accept: str | None) -> tuple[bytes, str]:
         self.refresh()
+        if self.multiprocess_path is not None:
+            reap_dead_processes(self.multiprocess_path)
         encoder, content_type = choose_encoder(accept or "")
         return encoder(scrape_registry(self.metrics, self.multiprocess_path)), content_type
 

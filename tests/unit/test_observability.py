@@ -19,7 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.metrics import Metrics, create_metrics
-from shared.observability import Server, heartbeat_age_probe, run_checks, serve
+from shared.observability import Server, run_checks, serve
 
 pytestmark = pytest.mark.unit
 
@@ -181,7 +181,7 @@ def test_close_releases_the_port(metrics: Metrics) -> None:
 
 _MULTIPROCESS_SCRIPT = textwrap.dedent(
     """
-    import json, os, sys, urllib.request
+    import json, os, signal, sys, urllib.request
     from pathlib import Path
     import prometheus_client  # imported first on purpose: the import-order trap must not bite
     from shared.observability import prepare_multiprocess_dir, serve, mark_process_dead
@@ -189,24 +189,36 @@ _MULTIPROCESS_SCRIPT = textwrap.dedent(
     from shared.metrics import create_metrics
     metrics = create_metrics()
     metrics.files_detected.inc()          # the parent counts one
-    children = []
-    for n in (1, 2):
+    children, done = [], []
+    for n in (1, 2, 3):
+        r, w = os.pipe()
+        ready_r, ready_w = os.pipe()
         pid = os.fork()
         if pid == 0:
+            signal.alarm(30)              # never outlive a test that went wrong
             metrics.files_detected.inc(10 * n)
             metrics.tasks_in_progress.labels(stage="enrich").inc()
             metrics.task_duration.labels(stage="enrich").observe(0.02)
+            os.write(ready_w, b"x")
+            os.read(r, 1)                 # stay alive, mid-task, until the parent says so
             os._exit(0)
-        children.append(pid)
-    for pid in children:
-        os.waitpid(pid, 0)
+        os.read(ready_r, 1)
+        children.append((pid, w))
     srv = serve(metrics, port=0)
-    before = urllib.request.urlopen(srv.url + "/metrics").read().decode()
-    for pid in children:
-        mark_process_dead(pid)
-    after = urllib.request.urlopen(srv.url + "/metrics").read().decode()
+    scrape = lambda: urllib.request.urlopen(srv.url + "/metrics").read().decode()
+    alive = scrape()
+    (killed, _), rest = children[2], children[:2]
+    os.kill(killed, signal.SIGKILL)       # no shutdown hook runs for this one
+    os.waitpid(killed, 0)
+    after_kill = scrape()
+    for pid, w in rest:
+        os.write(w, b"x")
+        os.waitpid(pid, 0)
+        mark_process_dead(pid)            # what Celery's worker_process_shutdown hook does
+    after = scrape()
     srv.close()
-    print(json.dumps({"before": before, "after": after, "files": sorted(p.name for p in folder.iterdir())}))
+    print(json.dumps({"pid": os.getpid(), "alive": alive, "after_kill": after_kill, "after": after,
+                      "files": sorted(p.name for p in folder.iterdir())}))
     """
 )
 
@@ -230,21 +242,31 @@ def run_multiprocess_script(folder: Path) -> dict[str, Any]:
 def test_multiprocess_mode_sums_counters_across_forked_processes(tmp_path: Path) -> None:
     """Counters incremented in forked children and the parent add up on the one parent endpoint."""
     result = run_multiprocess_script(tmp_path / "prom")
-    values = samples(result["before"])
-    assert values[("dropwire_files_detected_total", ())] == 1 + 10 + 20
-    assert values[("dropwire_task_duration_seconds_count", (("stage", "enrich"),))] == 2
+    values = samples(result["alive"])
+    assert values[("dropwire_files_detected_total", ())] == 1 + 10 + 20 + 30
+    assert values[("dropwire_task_duration_seconds_count", (("stage", "enrich"),))] == 3
+    assert values[("dropwire_tasks_in_progress", (("stage", "enrich"),))] == 3
     # pre-initialised series exist at 0 in multiprocess mode too
     assert values[("dropwire_duplicates_total", ())] == 0
 
 
-def test_mark_process_dead_drops_live_gauges_but_keeps_counters(tmp_path: Path) -> None:
-    """A dead child's in-progress gauge disappears from the livesum; its counted work stays counted."""
+def test_a_killed_child_is_reaped_at_the_next_scrape(tmp_path: Path) -> None:
+    """A child killed with SIGKILL (no shutdown hook) leaves the in-progress sum; its counts stay."""
     result = run_multiprocess_script(tmp_path / "prom")
-    before, after = samples(result["before"]), samples(result["after"])
-    key = ("dropwire_tasks_in_progress", (("stage", "enrich"),))
-    assert before[key] == 2
-    assert after.get(key, 0) == 0
-    assert after[("dropwire_files_detected_total", ())] == 31
+    values = samples(result["after_kill"])
+    assert values[("dropwire_tasks_in_progress", (("stage", "enrich"),))] == 2
+    assert values[("dropwire_files_detected_total", ())] == 61
+
+
+def test_mark_process_dead_drops_live_gauges_but_keeps_counters(tmp_path: Path) -> None:
+    """Children that exit through the shutdown hook leave nothing in progress; their counted work stays."""
+    result = run_multiprocess_script(tmp_path / "prom")
+    after = samples(result["after"])
+    assert after.get(("dropwire_tasks_in_progress", (("stage", "enrich"),)), 0) == 0
+    assert after[("dropwire_files_detected_total", ())] == 61
+    assert after[("dropwire_task_duration_seconds_count", (("stage", "enrich"),))] == 3
+    live = [name for name in result["files"] if name.startswith("gauge_live")]
+    assert live and all(name.endswith(f"_{result['pid']}.db") for name in live)  # the parent's own only
 
 
 def test_prepare_multiprocess_dir_wipes_a_previous_run(tmp_path: Path) -> None:
@@ -256,21 +278,4 @@ def test_prepare_multiprocess_dir_wipes_a_previous_run(tmp_path: Path) -> None:
     result = run_multiprocess_script(folder)
     assert "counter_999999.db" not in result["files"]
     assert "leftover" not in result["files"]
-    assert samples(result["before"])[("dropwire_files_detected_total", ())] == 31
-
-
-def test_heartbeat_age_probe_counts_from_start_then_from_the_last_heartbeat(metrics: Metrics) -> None:
-    """Before any heartbeat the age counts from the probe's start; after one, from that heartbeat."""
-    seen: list[float] = []
-    probe = heartbeat_age_probe(metrics, lambda: seen[-1] if seen else None)
-    probe()
-    assert 0 <= metrics.heartbeat_age._value.get() < 5
-    seen.append(time.time() - 42)
-    probe()
-    assert 41 <= metrics.heartbeat_age._value.get() < 47
-
-
-def test_created_series_are_not_exported(server: Server) -> None:
-    """Counters export no ``_created`` series: multiprocess mode cannot, so no process does."""
-    body = get(f"{server.url}/metrics")[1].decode()
-    assert "_created" not in body
+    assert samples(result["alive"])[("dropwire_files_detected_total", ())] == 61
