@@ -42,6 +42,8 @@ Airways Motors Pharma Energy Telecom Media News Times Post Journal Zeitung Krant
 Club FC Brigade Brigades Beweging Front Leger Garde Militie Coalitie Alliantie Kerk Orkest Theater
 Nieuws Dagblad Courant Verzekeringen Capital Partners Technologies Systems Labs Foundation Council
 Committee Agency Organization Organisation Association Institute Society Party Union League Court
+United City Pharma Sports International Holdings Industries Entertainment Networks Communications
+Software Solutions Services Investments Finance Records Studios Pictures Motors Airlines Bank Partners
 """.split()
 
 # Organisations a 2000-era corpus does not know or rarely writes, hand-picked by the team.
@@ -195,11 +197,11 @@ def first_names(data: Path, lexicon: Lexicon, common: set[str]) -> set[str]:
         if previous and tag == "I-PER":
             names.add(previous)
         previous = parts[0] if tag == "B-PER" else ""
-    names.update(FIRST_NAMES)
-    return {
+    found = {
         n for n in names
         if n.isalpha() and n[:1].isupper() and len(n) > 2 and n not in listed and n.lower() not in common
     }
+    return found | (set(FIRST_NAMES) - lexicon.phrases["MISC"])
 
 
 def write(lexicon: Lexicon, folder: Path) -> None:

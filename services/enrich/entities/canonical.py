@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from services.enrich.entities.rules import NAME_PARTICLES, Span, is_capitalised
 
+SURNAME_WEIGHT = 1  # the surname of a full person name in the document outvotes the model's guesses
 MIN_PROPAGATED_CHARS = 3  # shorter strings ("EU" aside, listed anyway) are too ambiguous to copy around
 
 
@@ -24,7 +25,7 @@ def _votes(units: Sequence[tuple[list[str], list[Span]]]) -> dict[tuple[str, ...
             if label == "PER" and end - start > 1:  # the surname alone is the same person
                 surname = tuple(w for w in words[start + 1 : end] if w not in NAME_PARTICLES)[-1:]
                 if surname and len(surname[0]) >= MIN_PROPAGATED_CHARS:
-                    votes[surname]["PER"] += 1
+                    votes[surname]["PER"] += SURNAME_WEIGHT
     return votes
 
 

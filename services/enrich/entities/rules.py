@@ -11,6 +11,7 @@ Phrase matching uses spaCy's ``PhraseMatcher`` on the exact text (fast: a hash l
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,12 @@ ORG_CONTEXT_SUFFIXES = tuple(
 )
 
 SENTENCE_OPENERS = frozenset('" \' `` \'\' ,, : ; ( - – — . ! ? •'.split())  # a capital after these is no cue
+ARTICLES = frozenset({"de", "het"})
+PLACE_PREPOSITIONS = frozenset({"in", "naar", "uit", "te", "nabij", "vanuit"})  # "in X": X is no person
 LEFTOVER_ACRONYM = "ORG"  # unclaimed all-caps words inside a sentence: mostly organisations
+
+# A capitalised or all-caps name, a hyphen, then a lower-case noun: "Sabena-aandelen", "EU-burgers".
+NAME_COMPOUND = re.compile(r"^[A-Z][\w&]*-[a-zà-ÿ]{3,}$")
 
 Span = tuple[int, int, str]  # token start, token end (exclusive), label
 
@@ -171,7 +177,12 @@ class Rules:
         self._first_names(words, spans, taken)
         self._org_context(words, spans, taken)
         self._leftover_names(words, spans, taken)
+        self._name_compounds(words, spans, taken)
+        self._article_names(words, spans)
         cues = self.lexicon.org_cues
+        for (start, end), label in list(spans.items()):  # "Newcastle United", "Omega Pharma"
+            if label != "ORG" and end - start > 1 and words[end - 1] in cues:
+                spans[(start, end)] = "ORG"
         i = 0
         while i < len(words):
             if taken[i] or not is_capitalised(words[i]) or i == 0:
@@ -241,6 +252,30 @@ class Rules:
             for k in range(i, end):
                 taken[k] = True
             i = end
+
+    def _name_compounds(self, words: list[str], spans: dict[tuple[int, int], str], taken: list[bool]) -> None:
+        """A compound of a name and a common noun ("Sabena-aandelen", "EU-landen", "VRT-journalist") is
+        MISC under CoNLL-2002 conventions, whatever the model made of it."""
+        for i, word in enumerate(words):
+            if not NAME_COMPOUND.match(word) or word in self._listed or word.lower() in self.lexicon.titles:
+                continue
+            if taken[i]:
+                if spans.get((i, i + 1)) is None:
+                    continue  # part of a longer name: leave it
+            spans[(i, i + 1)] = "MISC"
+            taken[i] = True
+
+    def _article_names(self, words: list[str], spans: dict[tuple[int, int], str]) -> None:
+        """A "person" right after a definite article ("de Tros", "het Louvre") is an organisation (Dutch
+        puts no article before a person's name); right after "in", "naar", "uit" it is a place."""
+        for (start, end), label in list(spans.items()):
+            if label != "PER" or start == 0 or words[start] in self.lexicon.first_names:
+                continue
+            before = words[start - 1].lower()
+            if before in ARTICLES:
+                spans[(start, end)] = "ORG"
+            elif before in PLACE_PREPOSITIONS:
+                spans[(start, end)] = "LOC"
 
     @property
     def _listed(self) -> frozenset[str]:
