@@ -211,6 +211,25 @@ class Prometheus:
             timeout,
         )
 
+    def wait_for_scrapes_after(self, moment: float, timeout: float = 30.0) -> None:
+        """Wait until every target was scraped successfully after ``moment`` (Unix time).
+
+        Once an event is over (a file filed away), values read after this are final: each service's
+        counters were taken after the event, whatever the phase of its scrape within the interval.
+        """
+        jobs = sorted(self.targets)
+
+        def fresh() -> bool:
+            scraped = {
+                r["metric"]["job"]: (float(r["value"][1]), r["metric"]["instance"])
+                for r in self.query("timestamp(up == 1)")
+            }
+            return all(job in scraped and scraped[job][0] > moment for job in jobs)
+
+        self.wait_for_condition(
+            lambda: fresh() or None, f"a successful scrape of {jobs} after {moment}", timeout
+        )
+
     def wait_for(self, expr: str, predicate: Callable[[float], bool], timeout: float = 30.0) -> float:
         """Wait until ``expr`` yields one value that satisfies ``predicate``; return it."""
 
@@ -229,4 +248,14 @@ class Prometheus:
             if last is not None and last is not False:
                 return last
             time.sleep(0.25)
-        raise PrometheusError(f"timed out after {timeout:g}s waiting for {what} (last: {last!r})")
+        raise PrometheusError(
+            f"timed out after {timeout:g}s waiting for {what} (last: {last!r}); targets: {self.target_errors()}"
+        )
+
+    def target_errors(self) -> list[tuple[str, str, str]]:
+        """(job, health, last scrape error) of every active target: the first thing to read on a failure."""
+        try:
+            active = self.api("targets", state="active")["activeTargets"]
+        except (PrometheusError, OSError) as exc:
+            return [("?", "?", str(exc))]
+        return [(t["labels"]["job"], t["health"], t["lastError"]) for t in active]

@@ -30,6 +30,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 GOOD_FILES = 8
 # On a busy 2-core machine the whole flow takes seconds; the deadline only catches a stall.
 FLOW_DEADLINE_SECONDS = 90.0
+# After the flow, how long a count may take to show: a scrape a second, and a stage that counts a
+# document just after passing it on may be descheduled for a moment on a loaded machine.
+SETTLE_SECONDS = 30.0
 # Broken on purpose, with the reason ingest must give.
 BROKEN = {
     "leeg.txt": (b"", "empty"),
@@ -43,6 +46,7 @@ class Dropped:
     duplicate: tuple[str, bytes]
     broken: dict[str, tuple[bytes, str]]
     started: float
+    finished: float
 
     @property
     def total(self) -> int:
@@ -67,13 +71,13 @@ def drop_everything(stack: Stack) -> Dropped:
     stack.drop("herhaling.txt", first)
     for name, (data, _) in BROKEN.items():
         stack.drop(name, data)
-    dropped = Dropped(good, ("herhaling.txt", first), BROKEN, started)
+    total = len(good) + 1 + len(BROKEN)
     wait_until(
-        lambda: stack.counts()["archive"] + stack.counts()["failed"] == dropped.total,
+        lambda: stack.counts()["archive"] + stack.counts()["failed"] == total,
         "every dropped file to be archived or failed",
         timeout=FLOW_DEADLINE_SECONDS,
     )
-    return dropped
+    return Dropped(good, ("herhaling.txt", first), BROKEN, started, time.time())
 
 
 @pytest.fixture
@@ -115,28 +119,28 @@ def test_prometheus_counters_match_the_files_dropped(
     dropped = drop_everything(stack)
     good = len(dropped.good)
 
-    # Prometheus scrapes every second: wait until it has seen the last file filed away.
-    prom.wait_for("sum(dropwire_files_archived_total)", lambda v: v == good + 1, timeout=30)
-    prom.wait_for("sum(dropwire_files_failed_total)", lambda v: v == len(BROKEN), timeout=30)
-    assert prom.value("sum(dropwire_files_claimed_total)") == dropped.total
-    assert prom.value("sum(dropwire_files_detected_total)") >= dropped.total
-    assert prom.value("sum(dropwire_ingested_bytes_total)") == dropped.total_bytes
-    assert by_label(prom, "sum by (outcome) (dropwire_files_archived_total)", "outcome") == {
-        "stored": good,
-        "duplicate": 1,
-    }
-    failed = {
-        k: v
-        for k, v in by_label(prom, "sum by (reason) (dropwire_files_failed_total)", "reason").items()
-        if v
-    }
-    assert failed == {reason: 1 for _, reason in BROKEN.values()}
+    # A stage counts a document just after passing it on, so the last counts may land a moment after
+    # the last file was filed away: each expectation is polled until it holds (or the deadline).
+    def settles(expr: str, expected: float) -> None:
+        prom.wait_for(expr, lambda v: v == expected, timeout=SETTLE_SECONDS)
+
+    def reaches(expr: str, at_least: float) -> None:
+        prom.wait_for(expr, lambda v: v >= at_least, timeout=SETTLE_SECONDS)
+
+    settles("sum(dropwire_files_claimed_total)", dropped.total)
+    settles("sum(dropwire_ingested_bytes_total)", dropped.total_bytes)
+    settles('sum(dropwire_files_archived_total{outcome="stored"})', good)
+    settles('sum(dropwire_files_archived_total{outcome="duplicate"})', 1)
+    for _, reason in BROKEN.values():
+        settles(f'sum(dropwire_files_failed_total{{stage="ingest", reason="{reason}"}})', 1)
+    settles("sum(dropwire_files_failed_total)", len(BROKEN))
+    reaches("sum(dropwire_files_detected_total)", dropped.total)
 
     # The latency histogram: one observation per archived file, drop to stored, within the flow's time.
-    assert prom.value("sum(dropwire_end_to_end_latency_seconds_count)") == good + 1
+    settles("sum(dropwire_end_to_end_latency_seconds_count)", good + 1)
+    settles('sum(dropwire_end_to_end_latency_seconds_bucket{le="+Inf"})', good + 1)
     latency_sum = prom.value("sum(dropwire_end_to_end_latency_seconds_sum)")
-    assert latency_sum is not None and 0 < latency_sum < (good + 1) * FLOW_DEADLINE_SECONDS
-    assert prom.value('sum(dropwire_end_to_end_latency_seconds_bucket{le="+Inf"})') == good + 1
+    assert latency_sum is not None and 0 < latency_sum < (good + 1) * (dropped.finished - dropped.started + 1)
 
     # The stages agree with ingest and with the database.
     engine = sa.create_engine(pg_url)
@@ -145,21 +149,21 @@ def test_prometheus_counters_match_the_files_dropped(
         articles = conn.execute(sa.text("select count(*) from articles")).scalar_one()
     engine.dispose()
     assert documents == good
-    prom.wait_for('sum(dropwire_duplicates_total{job="store"})', lambda v: v == 1, timeout=15)
-    assert prom.value('sum(dropwire_tasks_completed_total{stage="enrich", outcome="ok"})') >= good + 1
-    assert prom.value('sum(dropwire_tasks_completed_total{stage="store", outcome="ok"})') >= good + 1
-    assert prom.value('sum(dropwire_articles_total{job="enrich"})') >= articles > 0
-    assert prom.value('sum(dropwire_entities_total{job="enrich"})') > 0
-    assert prom.value("sum(dropwire_store_batch_documents_count)") >= 1
-    assert prom.value('sum(dropwire_store_rows_total{table="documents"})') >= good
+    settles('sum(dropwire_duplicates_total{job="store"})', 1)
+    reaches('sum(dropwire_tasks_completed_total{job="enrich", stage="enrich", outcome="ok"})', good + 1)
+    reaches('sum(dropwire_tasks_completed_total{job="store", stage="store", outcome="ok"})', good + 1)
+    reaches('sum(dropwire_articles_total{job="enrich"})', articles)
+    assert articles > 0
+    reaches('sum(dropwire_entities_total{job="enrich"})', 1)
+    reaches('sum(dropwire_store_batch_documents_count{job="store"})', 1)
+    reaches('sum(dropwire_store_rows_total{job="store", table="documents"})', good)
 
     # Nothing left waiting or in flight; every stage succeeded after the test started.
-    prom.wait_for('sum(dropwire_files_waiting{folder=~"inbox|processing"})', lambda v: v == 0, timeout=15)
-    prom.wait_for("sum(dropwire_queue_depth)", lambda v: v == 0, timeout=15)
-    assert prom.value("sum(dropwire_tasks_in_progress)") == 0
-    last = by_label(prom, "max by (stage) (dropwire_last_success_timestamp_seconds)", "stage")
-    assert set(last) == {"ingest", "enrich", "store"}
-    assert all(t >= dropped.started - 1 for t in last.values()), last
+    settles('sum(dropwire_files_waiting{folder=~"inbox|processing"})', 0)
+    settles("sum(dropwire_queue_depth)", 0)
+    settles("sum(dropwire_tasks_in_progress)", 0)
+    for stage in ("ingest", "enrich", "store"):
+        reaches(f'max(dropwire_last_success_timestamp_seconds{{stage="{stage}"}})', dropped.started - 1)
 
     # Build info: one series per service, the enrich worker's carrying its parser and model versions.
     builds = {r["metric"]["job"]: r["metric"] for r in prom.query("dropwire_build_info")}
@@ -170,10 +174,16 @@ def test_prometheus_counters_match_the_files_dropped(
 def test_every_dashboard_query_returns_data(stack: Stack, prometheus: Prometheus) -> None:
     """Each query of every Grafana panel returns at least one series with a real value after a run."""
     dropped = drop_everything(stack)
-    prometheus.wait_for(
-        "sum(dropwire_files_archived_total)", lambda v: v == len(dropped.good) + 1, timeout=30
-    )
-    prometheus.wait_for("sum(dropwire_end_to_end_latency_seconds_count)", lambda v: v > 0, timeout=30)
+    good = len(dropped.good)
+    for expr, at_least in (
+        ("sum(dropwire_end_to_end_latency_seconds_count)", good + 1),
+        ('sum(dropwire_tasks_completed_total{job="enrich", stage="enrich", outcome="ok"})', good + 1),
+        ('sum(dropwire_tasks_completed_total{job="store", stage="store", outcome="ok"})', good + 1),
+        ('sum(dropwire_store_batch_documents_count{job="store"})', 1),
+    ):
+        prometheus.wait_for(expr, lambda v, n=at_least: v >= n, timeout=SETTLE_SECONDS)
+    # A few more scrapes after the last count, so each rate() window holds samples on both sides of it.
+    prometheus.wait_for_scrapes_after(time.time() + 2)
     window = time.time() - dropped.started + 5
     empty = []
     for q in queries():
@@ -206,30 +216,24 @@ def test_enrich_with_two_processes_reports_counters_that_add_up(stack: Stack, pr
     """With --concurrency 2, both prefork children count work, and the one endpoint reports their sum."""
     dropped = drop_everything(stack)
     enriched = len(dropped.good) + 1  # the duplicate is enriched too; the store skips it
-    prometheus.wait_for(
-        'sum(dropwire_tasks_completed_total{job="enrich", stage="enrich", outcome="ok"})',
-        lambda v: v >= enriched,
-        timeout=30,
-    )
+    enrich_ok = 'sum(dropwire_tasks_completed_total{job="enrich", stage="enrich", outcome="ok"})'
+    prometheus.wait_for(enrich_ok, lambda v: v >= enriched, timeout=SETTLE_SECONDS)
+    prometheus.wait_for_scrapes_after(time.time())  # the work is counted: this scrape is final
     folder = Path(stack.env("enrich")["PROMETHEUS_MULTIPROC_DIR"])
     per_process = per_process_counts(
         folder, "dropwire_tasks_completed_total", {"stage": "enrich", "outcome": "ok"}
     )
     working = {name: count for name, count in per_process.items() if count > 0}
     assert len(working) >= 2, per_process  # both children took documents
-    total = prometheus.value(
-        'sum(dropwire_tasks_completed_total{job="enrich", stage="enrich", outcome="ok"})'
-    )
-    assert total == sum(per_process.values())
+    total = prometheus.value(enrich_ok)
+    assert total == sum(per_process.values()) >= enriched
     durations = prometheus.value('sum(dropwire_task_duration_seconds_count{job="enrich", stage="enrich"})')
     assert durations == total
     # A gauge summed over live processes only: nothing is in progress once the work is done.
     assert prometheus.value('sum(dropwire_tasks_in_progress{job="enrich"})') == 0
 
 
-def test_one_documents_story_can_be_grepped_across_the_three_services(
-    stack: Stack, prometheus: Prometheus
-) -> None:
+def test_one_documents_story_can_be_grepped_across_the_three_services(stack: Stack) -> None:
     """Every service logs JSON lines carrying the doc id of each stored document (workers: and the task id)."""
     dropped = drop_everything(stack)
     doc_ids = {hashlib.sha256(data).hexdigest() for data in dropped.good.values()}
