@@ -37,6 +37,7 @@ import shutil
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -366,6 +367,10 @@ class Server:
         self._httpd = httpd
         self._thread = threading.Thread(target=httpd.serve_forever, name="metrics-http", daemon=True)
         self._thread.start()
+        # A forked child (a Celery prefork worker) inherits the listening socket but not the thread
+        # that serves it: close its copy, so the port is free again as soon as this process ends.
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: _close_in_child(ref))
 
     @property
     def host(self) -> str:
@@ -394,6 +399,12 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _close_in_child(ref: weakref.ReferenceType[Server]) -> None:
+    server = ref()
+    if server is not None:
+        server._httpd.socket.close()
 
 
 def serve(

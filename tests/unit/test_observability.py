@@ -279,3 +279,29 @@ def test_prepare_multiprocess_dir_wipes_a_previous_run(tmp_path: Path) -> None:
     assert "counter_999999.db" not in result["files"]
     assert "leftover" not in result["files"]
     assert samples(result["alive"])[("dropwire_files_detected_total", ())] == 61
+
+
+_FORK_SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    from shared.metrics import create_metrics
+    from shared.observability import serve
+    server = serve(create_metrics(), port=0)
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if server._httpd.socket.fileno() == -1 else 3)
+    _, status = os.waitpid(pid, 0)
+    ok_in_parent = server._httpd.socket.fileno() != -1
+    server.close()
+    print(os.waitstatus_to_exitcode(status), ok_in_parent)
+    """
+)
+
+
+def test_forked_children_do_not_keep_the_listening_socket() -> None:
+    """A prefork child closes its inherited copy of the metrics socket; the parent keeps serving."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _FORK_SCRIPT], capture_output=True, text=True, timeout=60, cwd=REPO_ROOT
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[-2:] == ["0", "True"]
