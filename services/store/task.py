@@ -39,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from celery import Celery
 from kombu.exceptions import OperationalError
 from kombu.message import Message
@@ -202,6 +203,11 @@ class BatchConsumer:
                 return
         for received in kept + dropped:
             received.message.ack()
+        for received, done in zip(kept, outcomes, strict=True):
+            # One line per document, so a document's story can be grepped by doc_id across services.
+            task_id = (received.message.headers or {}).get("id")
+            with structlog.contextvars.bound_contextvars(doc_id=done.doc_id, task_id=task_id):
+                log.info("store.document", outcome=done.outcome, reason=done.reason, claim=done.claim)
         stored = sum(1 for d in outcomes if d.outcome == "stored")
         log.info(
             "store.batch", messages=len(batch), stored=stored, outcomes=len(outcomes), dropped=len(dropped)
