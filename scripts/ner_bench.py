@@ -13,17 +13,20 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # "per core": one thread
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import resource  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-DEFAULT_FILES = [REPO / "tests" / "data" / "modern_nl" / "dev.conll", REPO / "tests" / "data" / "modern_nl" / "test.conll"]
+DEFAULT_FILES = [
+    REPO / "tests" / "data" / "modern_nl" / "dev.conll",
+    REPO / "tests" / "data" / "modern_nl" / "test.conll",
+]
 DOCUMENT_ARTICLES = 8  # articles per annotate() call, about one wire page
 
 

@@ -108,7 +108,9 @@ def augment(sentences: list[Sentence], lexicon: Lexicon, rng: random.Random) -> 
     pools: dict[str, list[list[str]]] = {
         label: sorted(p.split() for p in lexicon.phrases[label]) for label in ("LOC", "ORG", "MISC")
     }
-    people = sorted({tuple(w[s:e]) for w, t in sentences for s, e, label in _typed_spans(t) if label == "PER"})
+    people = sorted(
+        {tuple(w[s:e]) for w, t in sentences for s, e, label in _typed_spans(t) if label == "PER"}
+    )
     pools["PER"] = [list(p) for p in people]
     out: list[Sentence] = []
     for words, tags in sentences:

@@ -52,7 +52,9 @@ def test_seed_names_get_the_right_label(extractor: EntityExtractor, body: str, t
 
 def test_offsets_point_into_the_body(extractor: EntityExtractor) -> None:
     """Every entity's start/end cut exactly its text out of the article body."""
-    body = "DEN HAAG - Premier Dick Schoof sprak maandag in Brussel met de NAVO.\nDaarna reisde hij naar Kyiv."
+    body = (
+        "DEN HAAG - Premier Dick Schoof sprak maandag in Brussel met de NAVO.\nDaarna reisde hij naar Kyiv."
+    )
     (annotated,) = extractor.annotate([article(body)])
     assert annotated.entities
     for entity in annotated.entities:
@@ -104,13 +106,17 @@ def test_label_map_covers_ontonotes_style_labels() -> None:
     ]
 
 
-def test_another_pipeline_plugs_in_with_label_mapping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_another_pipeline_plugs_in_with_label_mapping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """DROPWIRE_NER_MODEL names another pipeline; its PERSON/GPE labels come out as PER/LOC."""
     import spacy
 
     nlp = spacy.blank("nl")
     ruler = nlp.add_pipe("entity_ruler")
-    ruler.add_patterns([{"label": "PERSON", "pattern": "Marie Curie"}, {"label": "GPE", "pattern": "Warschau"}])
+    ruler.add_patterns(
+        [{"label": "PERSON", "pattern": "Marie Curie"}, {"label": "GPE", "pattern": "Warschau"}]
+    )
     nlp.meta.update({"name": "site_model", "version": "2.0.0"})
     nlp.to_disk(tmp_path / "site_model")
     monkeypatch.setenv("DROPWIRE_NER_MODEL", str(tmp_path / "site_model"))

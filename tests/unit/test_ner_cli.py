@@ -63,7 +63,9 @@ def test_conll_output_is_input_plus_a_tag_line_for_line(app: typer.Typer, tmp_pa
             assert got == given
         else:
             assert got.rsplit(" ", 1)[0] == given
-            assert got.rsplit(" ", 1)[1] in {"O"} | {f"{p}-{t}" for p in "BI" for t in ("PER", "LOC", "ORG", "MISC")}
+            assert got.rsplit(" ", 1)[1] in {"O"} | {
+                f"{p}-{t}" for p in "BI" for t in ("PER", "LOC", "ORG", "MISC")
+            }
     predicted = [line.split()[-1] for line in out if line.strip() and not line.startswith("-DOCSTART-")]
     assert (3, 5, "PER") in spans(predicted)
 
