@@ -6,11 +6,13 @@ project's fixture pages are dropped, the same bytes again under another name, a 
 in chunks, and two broken files. It polls with a deadline until every file is in ``archive/`` or
 ``failed/`` and then checks, from the database: one document per distinct content, the articles per
 file and their datelines (the seeds against their gold files, the fixtures against the parser run
-here), entity mentions whose offsets point at their surface text, and a failure row per broken file.
+here), exactly the entity mentions the NER model finds in each file (run here on the same articles),
+with offsets pointing at their surface text, and a failure row per broken file.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -98,6 +100,21 @@ def fixture_expectations() -> list[Expected]:
     return out
 
 
+@functools.cache
+def _extractor() -> Any:
+    """The NER model the services use (the shipped one, or DROPWIRE_NER_MODEL), loaded once per session."""
+    from services.enrich.entities import load_extractor
+
+    return load_extractor(os.environ.get("DROPWIRE_NER_MODEL") or None)
+
+
+def expected_mentions(item: Expected) -> list[tuple[int, str, str, int, int]]:
+    """(article seq, label, surface, start, end) of every entity mention the NER finds in ``item``."""
+    page = parse_page(decode_bytes(item.data).text, received_at=datetime.now(UTC))
+    articles = _extractor().annotate(page.articles)
+    return sorted((a.seq, e.label, e.text, e.start, e.end) for a in articles for e in a.entities)
+
+
 def drop(spool: Path, name: str, data: bytes) -> None:
     """An operator's atomic drop: a hidden partial file, then a rename into place."""
     partial = spool / "inbox" / f".{name}.part"
@@ -136,7 +153,7 @@ def _rows(database_url: str) -> dict[str, Any]:
                 r._asdict()
                 for r in conn.execute(
                     sa.text(
-                        "select d.sha256, m.article_id, m.start_offset, m.end_offset, m.surface, e.label "
+                        "select d.sha256, a.seq, m.article_id, m.start_offset, m.end_offset, m.surface, e.label "
                         "from mentions m join entities e on e.id = m.entity_id "
                         "join articles a on a.id = m.article_id join documents d on d.id = a.document_id"
                     )
@@ -210,12 +227,19 @@ def exercise(
     assert len(by_doc[slow.sha256]) >= len(seeds[0].articles), "the slow file was stored complete"
     assert rows["documents"][slow.sha256]["size"] == len(slow.data)
 
-    # Entities: every seed has mentions, and every mention's offsets point at its surface text.
+    # Entities: exactly the mentions the NER finds in each file's articles, offsets pointing at their text.
     bodies = {a["id"]: a["body"] for a in rows["articles"]}
-    for seed in seeds:
-        assert any(m["sha256"] == seed.sha256 for m in rows["mentions"]), f"no entity found in {seed.name}"
     for m in rows["mentions"]:
         assert bodies[m["article_id"]][m["start_offset"] : m["end_offset"]] == m["surface"]
+    stored: dict[str, list[tuple[int, str, str, int, int]]] = {}
+    for m in rows["mentions"]:
+        stored.setdefault(m["sha256"], []).append(
+            (m["seq"], m["label"], m["surface"], m["start_offset"], m["end_offset"])
+        )
+    for item in good:
+        assert sorted(stored.get(item.sha256, [])) == expected_mentions(item), item.name
+    for seed in seeds:
+        assert stored.get(seed.sha256), f"no entity found in {seed.name}"
 
     # Broken files: in failed/ with their reason, and a failure row each.
     notes = {}

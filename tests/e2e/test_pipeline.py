@@ -58,19 +58,21 @@ def test_a_file_left_in_processing_by_a_killed_ingest_is_finished_after_its_leas
     re-publishes it once the lease runs out, and it is stored exactly once."""
     seed = sorted(seeds_dir.glob("*.txt"))[0]
     env = {"DROPWIRE_LEASE_SECONDS": "3"}
+    broker = redis.Redis.from_url(redis_url)
     with Stack(tmp_path, redis_url=redis_url, database_url=pg_url, env=env, services=("ingest",)) as stack:
         stack.drop("verweesd.txt", seed.read_bytes())
         wait_until(lambda: stack.folder("processing"), "the claim")
-        wait_until(lambda: redis.Redis.from_url(redis_url).llen("enrich") == 1, "the published message")
+        wait_until(lambda: broker.llen("enrich") == 1, "the published message")
         os.killpg(stack.procs["ingest"].pid, signal.SIGKILL)
         stack.procs.pop("ingest").wait(10)
-        redis.Redis.from_url(redis_url).delete("enrich")  # the message is lost with it
+        broker.delete("enrich")  # the message is lost with it
         stack.start()
         stack.start(["enrich", "store"])
         wait_until(lambda: stack.counts()["archive"] == 1, "the orphan to be archived", timeout=45)
         assert stack.counts() == {"inbox": 0, "processing": 0, "archive": 1, "failed": 0}
         leases = [e for e in stack.events("ingest") if e.get("event") == "lease.expired"]
         assert len(leases) >= 1
+    broker.close()
     engine = sa.create_engine(pg_url)
     with engine.connect() as conn:
         assert conn.execute(sa.text("select count(*) from documents")).scalar_one() == 1
