@@ -51,6 +51,7 @@ SEED = 20021  # any fixed value; changing it changes the model
 EPOCHS = 8  # the silver dev score peaks after four to eight passes
 BATCH_SIZE = 32  # sentences per update: small batches suit a small, noisy training set
 DROPOUT = 0.2
+WIDTH = 96  # token vector width of the CNN: the main cost of tagging
 
 # The NER model: spaCy's CNN "efficiency" architecture, hash embeddings of four lexical features.
 NER_CONFIG = {
@@ -65,14 +66,14 @@ NER_CONFIG = {
             "@architectures": "spacy.Tok2Vec.v2",
             "embed": {
                 "@architectures": "spacy.MultiHashEmbed.v2",
-                "width": 96,
+                "width": WIDTH,
                 "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
                 "rows": [5000, 1000, 2500, 2500],
                 "include_static_vectors": False,
             },
             "encode": {
                 "@architectures": "spacy.MaxoutWindowEncoder.v2",
-                "width": 96,
+                "width": WIDTH,
                 "depth": 4,
                 "window_size": 1,
                 "maxout_pieces": 3,
@@ -80,6 +81,14 @@ NER_CONFIG = {
         },
     }
 }
+
+
+def ner_config(width: int) -> dict[str, Any]:
+    """``NER_CONFIG`` with another token vector width."""
+    config = json.loads(json.dumps(NER_CONFIG))
+    config["model"]["tok2vec"]["embed"]["width"] = width
+    config["model"]["tok2vec"]["encode"]["width"] = width
+    return config
 
 
 def read_iob(path: Path) -> list[tuple[list[str], list[str | None]]]:
@@ -116,10 +125,11 @@ def fit(
     rng: random.Random,
     started: float,
     select: Callable[[spacy.Language], float],
+    width: int = WIDTH,
 ) -> spacy.Language:
     """A blank ``nl`` NER pipeline trained on ``sentences``; the epoch ``select`` scores best is kept."""
     nlp = spacy.blank("nl")
-    nlp.add_pipe("ner", config=NER_CONFIG)
+    nlp.add_pipe("ner", config=ner_config(width))
     train_examples = to_examples(nlp, sentences)
     dev_examples = to_examples(nlp, dev)
     optimizer = nlp.initialize(lambda: train_examples)
@@ -190,13 +200,13 @@ def train(args: argparse.Namespace) -> None:
         train_sents += read_iob(DATA / "enp_nl.kb.train.iob2")
 
     if args.self_train:
-        teacher = fit(train_sents + augmented, dev_sents, args.epochs, rng, started, select)
+        teacher = fit(train_sents + augmented, dev_sents, args.epochs, rng, started, select, args.width)
         if args.teacher_output:
             teacher.to_disk(args.teacher_output)
             shutil.copytree(work, Path(args.teacher_output) / "lexicon", dirs_exist_ok=True)
         train_sents = ner_silver.fill_missing(train_sents, teacher)
         augmented = ner_silver.augment(train_sents, lexicon, rng) if args.augment else []
-    nlp = fit(train_sents + augmented, dev_sents, args.epochs, rng, started, select)
+    nlp = fit(train_sents + augmented, dev_sents, args.epochs, rng, started, select, args.width)
     nlp.meta.update(
         {
             "name": MODEL_NAME,
@@ -245,6 +255,7 @@ def main() -> None:
         default=False,
         help="fill untyped spans with a first model's predictions, train again (measured: no gain)",
     )
+    parser.add_argument("--width", type=int, default=WIDTH, help="CNN width (smaller: faster, less accurate)")
     parser.add_argument("--teacher-output", default=None, help="also save the first (teacher) model here")
     parser.add_argument("--europeana", action="store_true", help="add Europeana (did not help)")
     train(parser.parse_args())

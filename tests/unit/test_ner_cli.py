@@ -111,3 +111,36 @@ def test_conll2002_testa_scores_what_the_model_card_quotes(app: typer.Typer, tea
 # Floors a hair under the figures in MODEL_CARD.md: a retrained model must not silently get worse.
 MODERN_TEST_F1_FLOOR = 0.80
 TESTA_F1_FLOOR = 0.60
+
+
+SEED_NAMES = {
+    "Zohran Mamdani",
+    "Mamdani",
+    "Steve Witkoff",
+    "Witkoff",
+    "Abbas Araqchi",
+    "Araqchi",
+    "Keir Starmer",
+    "Starmer",
+    "Hezbollah",
+    "UNAMA",
+    "Financial Times",
+    "Louvre",
+    "One Battle After Another",
+}
+
+
+def test_every_seed_name_in_the_modern_test_split_is_found_with_its_label(app: typer.Typer) -> None:
+    """Each mention of the issue's modern names in the held-out split is tagged whole, with the gold label."""
+    tagged = run(app, "--conll", str(MODERN / "test.conll")).splitlines()
+    checked = 0
+    for document in read_documents(tagged):
+        for sentence in document.sentences:
+            words = [line.split()[0] for line in sentence.lines]
+            gold = [line.split()[-2] for line in sentence.lines]
+            predicted = set(spans(list(sentence.gold)))
+            for start, end, label in spans(gold):
+                if " ".join(words[start:end]) in SEED_NAMES:
+                    checked += 1
+                    assert (start, end, label) in predicted, " ".join(words[start:end])
+    assert checked >= 15

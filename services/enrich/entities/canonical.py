@@ -41,31 +41,35 @@ def propagate(units: Sequence[tuple[list[str], list[Span]]]) -> list[list[Span]]
         keys.sort(key=len, reverse=True)
     out: list[list[Span]] = []
     for words, spans in units:
-        taken = [False] * len(words)
-        fixed: list[Span] = []
-        for start, end, label in spans:
-            fixed.append((start, end, best.get(tuple(words[start:end]), label)))
-            for i in range(start, end):
-                taken[i] = True
+        fixed = {(start, end): best.get(tuple(words[start:end]), label) for start, end, label in spans}
+        owner = [-1] * len(words)  # index into ``starts`` of the span covering each token
+        for number, (start, end) in enumerate(fixed):
+            for k in range(start, end):
+                owner[k] = number
+        keys = list(fixed)
         i = 0
         while i < len(words):
             hit = None
-            if not taken[i]:
-                for key in by_first.get(words[i], ()):
-                    end = i + len(key)
-                    if tuple(words[i:end]) == key and not any(taken[i:end]):
-                        if end < len(words) and is_capitalised(words[end]):
-                            continue  # part of a longer, different name
-                        hit = (i, end, best[key])
-                        break
+            for key in by_first.get(words[i], ()):
+                end = i + len(key)
+                if tuple(words[i:end]) != key or (end < len(words) and is_capitalised(words[end])):
+                    continue  # not here, or part of a longer, different name
+                covered = {keys[o] for o in owner[i:end] if o >= 0}
+                if all(i <= s and e <= end for s, e in covered) and (i, end) not in covered:
+                    hit = (i, end, covered)  # a longer name known in the document wins over pieces
+                break
             if hit:
-                fixed.append(hit)
-                for k in range(hit[0], hit[1]):
-                    taken[k] = True
-                i = hit[1]
+                start, end, covered = hit
+                for key in covered:
+                    del fixed[key]
+                fixed[(start, end)] = best[tuple(words[start:end])]
+                keys.append((start, end))
+                for k in range(start, end):
+                    owner[k] = len(keys) - 1
+                i = end
             else:
                 i += 1
-        out.append(sorted(fixed))
+        out.append(sorted((s, e, label) for (s, e), label in fixed.items()))
     return out
 
 

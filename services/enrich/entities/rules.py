@@ -182,13 +182,13 @@ def is_capitalised(word: str) -> bool:
     return word[:1].isupper() or bool(PREFIXED_NAME.match(word))
 
 
-def name_end(words: list[str], start: int) -> int:
+def name_end(words: list[str], start: int, *, particles: bool = True) -> int:
     """End of the capitalised name starting at ``start`` (particles only inside, before a capital)."""
     end = start
     while end < len(words):
         if is_capitalised(words[end]):
             end += 1
-        elif words[end] in NAME_PARTICLES and end > start:
+        elif particles and words[end] in NAME_PARTICLES and end > start:
             nxt = end
             while nxt < len(words) and words[nxt] in NAME_PARTICLES:
                 nxt += 1
@@ -267,7 +267,8 @@ class Rules:
             for i in range(s, e):
                 taken[i] = True
         phrases = self.phrase_spans(doc)
-        self._phrase_starts = {start for start, _, _ in phrases}
+        phrase_ends = {start: end for start, end, _ in phrases}
+        self._phrase_starts = set(phrase_ends)
         for start, end, label in phrases:
             if (start, end) in spans:
                 if label in OVERRIDE_LABELS:
@@ -287,19 +288,27 @@ class Rules:
                     for i in range(start, end):
                         taken[i] = True
         for i in range(len(words) - 1):
-            if not self.lexicon.is_title(words[i]) or not is_capitalised(words[i + 1]):
+            if not self.lexicon.is_title(words[i]):
                 continue
-            end = name_end(words, i + 1)
+            first = i + 1
+            if words[first] == "van" and first + 1 in phrase_ends:  # "minister van Buitenlandse Zaken X"
+                first = phrase_ends[first + 1]
+                if first < len(words) and is_capitalised(words[first]):
+                    claim(spans, taken, first, name_end(words, first), "PER")
+                continue
+            if not is_capitalised(words[first]):
+                continue
+            end = name_end(words, first)
             if (i, end) in spans:  # "Assistent Fred Grim" taken whole at a sentence start: drop the title
                 del spans[(i, end)]
                 taken[i] = False
-            if any(taken[i + 1 : end]):
-                hit = spans.get((i + 1, end))
-                if hit is not None and hit != "PER" and " ".join(words[i + 1 : end]) not in self._listed:
-                    spans[(i + 1, end)] = "PER"
+            if any(taken[first:end]):
+                hit = spans.get((first, end))
+                if hit is not None and hit != "PER" and " ".join(words[first:end]) not in self._listed:
+                    spans[(first, end)] = "PER"
                 continue
-            spans[(i + 1, end)] = "PER"
-            for k in range(i + 1, end):
+            spans[(first, end)] = "PER"
+            for k in range(first, end):
                 taken[k] = True
         self._first_names(words, spans, taken)
         self._org_context(words, spans, taken)
@@ -321,7 +330,7 @@ class Rules:
                 for k in range(i, end):
                     taken[k] = True
             i = max(end, i + 1)
-        return sorted((s, e, label) for (s, e), label in spans.items())
+        return non_overlapping(spans)
 
     def _first_names(self, words: list[str], spans: dict[tuple[int, int], str], taken: list[bool]) -> None:
         """A known first name plus capitalised words is a person, replacing model spans inside it."""
@@ -359,7 +368,7 @@ class Rules:
                 label = "ORG"
             else:
                 continue
-            end = name_end(words, i + 1)
+            end = name_end(words, i + 1, particles=False)
             if words[i + 1] in self.lexicon.first_names or " ".join(words[i + 1 : end]) in self._listed:
                 continue
             inside = [key for key in spans if key[0] < end and key[1] > i + 1]
@@ -435,3 +444,27 @@ def phrase_doc(nlp: Language, phrase: str) -> Doc:
     if all(ch.isalnum() or ch in " -" for ch in phrase):
         return Doc(nlp.vocab, words=phrase.split())
     return nlp.make_doc(phrase)
+
+
+def claim(spans: dict[tuple[int, int], str], taken: list[bool], start: int, end: int, label: str) -> bool:
+    """Make ``start:end`` one ``label`` span when every span it touches lies inside it."""
+    inside = [key for key in spans if key[0] < end and key[1] > start]
+    if not all(start <= s and e <= end for s, e in inside):
+        return False
+    for key in inside:
+        del spans[key]
+    spans[(start, end)] = label
+    for k in range(start, end):
+        taken[k] = True
+    return True
+
+
+def non_overlapping(spans: dict[tuple[int, int], str]) -> list[Span]:
+    """The spans sorted by position; where two overlap, the longer (then the earlier) one stays."""
+    kept: list[Span] = []
+    used: set[int] = set()
+    for (start, end), label in sorted(spans.items(), key=lambda item: (item[0][0] - item[0][1], item[0][0])):
+        if not used.intersection(range(start, end)):
+            kept.append((start, end, label))
+            used.update(range(start, end))
+    return sorted(kept)
