@@ -81,7 +81,7 @@ class _Events(FileSystemEventHandler):
             self.out.put(("complete", name))
 
     def on_moved(self, event: FileSystemEvent) -> None:
-        if not event.is_directory and (name := self._name_in_inbox(event.dest_path)):
+        if not event.is_directory and event.dest_path and (name := self._name_in_inbox(event.dest_path)):
             self.out.put(("complete", name))
 
     def on_created(self, event: FileSystemEvent) -> None:
@@ -119,7 +119,9 @@ class InboxWatcher:
             try:
                 from watchdog.observers.inotify import InotifyObserver
 
-                observer = InotifyObserver()
+                # Full events: a file moved in from an unwatched folder (``mv /elsewhere/x inbox/``) is
+                # then a move with an empty source, not a "created" that never gets its close-write.
+                observer = InotifyObserver(generate_full_events=True)
                 observer.schedule(_Events(self.inbox, self._events), str(self.inbox), recursive=False)
                 observer.start()
                 self._observer = observer

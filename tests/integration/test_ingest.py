@@ -274,3 +274,15 @@ def test_ingest_holds_back_while_the_enrich_queue_is_full(tmp_path: Path, start_
         return not list(inbox.iterdir())
 
     wait_for(drain_and_check, "the inbox to empty")
+
+
+def test_a_file_moved_in_from_another_folder_is_claimed_at_once(tmp_path: Path, start_ingest, client) -> None:
+    """`mv /elsewhere/x inbox/` (a rename from an unwatched folder) counts as complete, like a close-write."""
+    running = start_ingest(watch_mode="events")
+    elsewhere = tmp_path / "elders"
+    elsewhere.mkdir()
+    (elsewhere / "verhuisd.txt").write_bytes(PAGE)
+    os.rename(elsewhere / "verhuisd.txt", running.service.spool.inbox / "verhuisd.txt")
+    # Well inside the events-mode rescan interval: only the move event can have triggered the claim.
+    [(_, payload)] = wait_for(lambda: queued(client, "enrich"), "the moved file on the queue", timeout=5)
+    assert decode(DocumentReceived, payload).name == "verhuisd.txt"
