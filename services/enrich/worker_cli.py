@@ -64,11 +64,13 @@ def enrich(
         # Children write their metric values to files the parent's endpoint merges; wiped at start.
         folder = os.environ.get(MULTIPROC_ENV) or tempfile.mkdtemp(prefix="dropwire-enrich-metrics-")
         prepare_multiprocess_dir(folder)
-    metrics = create_metrics()
     model = NerSettings().ner_model
     # Import spaCy and the NER code once in the parent: forked children share it instead of each
     # importing it again. The model itself is loaded per child (worker_process_init), never here.
-    import services.enrich.entities  # noqa: F401
+    from services.enrich.entities.engine import model_version
+    from services.enrich.parser import PARSER_VERSION
+
+    metrics = create_metrics(parser_version=PARSER_VERSION, model_version=model_version(model))
 
     slot = ExtractorSlot(lambda: _load_extractor(model))
     # Our structlog set-up writes to the real stderr; Celery's stdout redirection would swallow it.

@@ -31,8 +31,8 @@ from typing import Any
 
 import yaml
 
+from dropwire.stack import free_port
 from tests.conftest import REPO_ROOT, unavailable
-from tests.e2e.stack import free_port
 
 ALERT_RULES = REPO_ROOT / "deploy" / "prometheus" / "alerts.yml"
 # Scrape and evaluate every second: a test's events show up in Prometheus within about two seconds.

@@ -26,9 +26,9 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from dropwire.stack import wait_until
 from services.enrich.parser import parse_page
 from shared.decoding import decode_bytes
-from tests.e2e.stack import wait_until
 
 FIXTURE_PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
 # The whole flow on a 2-core machine shared with others: generous, but a stall still fails the test.

@@ -11,8 +11,8 @@ import redis
 import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
+from dropwire.stack import Stack, wait_until
 from tests.e2e.scenario import BROKEN, exercise
-from tests.e2e.stack import Stack, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from dropwire.stack import free_port
 from tests.conftest import REPO_ROOT
 from tests.e2e.prom import Prometheus
-from tests.e2e.stack import free_port
 
 pytestmark = [pytest.mark.e2e]
 

@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from dropwire.corpus import generate
+from dropwire.stack import Stack, wait_until
 from tests.dashboards import queries, render
 from tests.e2e.prom import Prometheus
-from tests.e2e.stack import Stack, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

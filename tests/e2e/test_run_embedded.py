@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from dropwire.stack import PASSED_THROUGH, TEST_SETTLE_SECONDS, dropwire_command, free_port, wait_until
 from tests.e2e.scenario import exercise
-from tests.e2e.stack import PASSED_THROUGH, TEST_SETTLE_SECONDS, dropwire_command, free_port, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

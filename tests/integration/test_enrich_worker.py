@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import redis
 
+from dropwire.stack import Stack, wait_until
 from shared.celery_app import TASK_ENRICH, TASK_STORE, TASK_STORE_FAILURE, create_app, redelivery_count, send
 from shared.decoding import decode_bytes
 from shared.messages import DocumentDone, DocumentEnriched, DocumentReceived, decode
-from tests.e2e.stack import Stack, wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -72,6 +72,19 @@ def pipeline_version(nlp: Language) -> str:
     return f"{meta.get('lang', 'xx')}_{meta.get('name', 'pipeline')}-{meta.get('version', '0.0.0')}"
 
 
+def model_version(model: str | Path | None = None) -> str:
+    """The version string of ``model`` read from its meta.json, without loading it (for build info)."""
+    target = SHIPPED_MODEL if model is None else model
+    path = Path(target)
+    try:
+        if not path.is_dir():
+            path = spacy.util.get_package_path(str(target))
+        meta = spacy.util.get_model_meta(path)
+    except (OSError, ValueError, ModuleNotFoundError) as exc:
+        raise ModelNotFound(f"cannot read the meta.json of NER model {str(target)!r}: {exc}") from exc
+    return f"{meta.get('lang', 'xx')}_{meta.get('name', 'pipeline')}-{meta.get('version', '0.0.0')}"
+
+
 def map_label(label: str) -> str | None:
     """The CoNLL-2002 label for a pipeline label (None: not a name we report)."""
     return LABEL_MAP.get(label.upper(), label if label in ("PER", "LOC", "ORG", "MISC") else None)

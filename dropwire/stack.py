@@ -1,8 +1,8 @@
-"""A reusable end-to-end harness: the three services as separate processes against real Redis + PostgreSQL.
+"""The three services as separate processes against real Redis + PostgreSQL: for e2e tests, chaos and bench.
 
 Usage (a test gets ``redis_url``/``pg_url`` from ``tests/conftest.py``)::
 
-    from tests.e2e.stack import Stack, wait_until
+    from dropwire.stack import Stack, wait_until
 
     def test_something(tmp_path, redis_url, pg_url):
         with Stack(tmp_path, redis_url=redis_url, database_url=pg_url) as stack:   # migrates, starts, waits
@@ -31,7 +31,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,7 @@ class Stack:
         env: Mapping[str, str] | None = None,
         start_services: bool = True,
         start_timeout: float = DEFAULT_START_TIMEOUT,
+        args: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.root = Path(root)
         self.spool = self.root / "spool"
@@ -95,6 +96,7 @@ class Stack:
         self.extra_env = dict(env or {})
         self.start_services = start_services
         self.start_timeout = start_timeout
+        self.args = {"enrich": ("--concurrency", "2"), **(args or {})}
         self.ports: dict[str, int] = {}
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         for folder in ("inbox", "processing", "archive", "failed"):
@@ -145,7 +147,7 @@ class Stack:
     def start_one(self, service: str, *args: str) -> subprocess.Popen[bytes]:
         """Start ``dropwire <service> [args]`` in its own process group, logging to its file."""
         self.ports.setdefault(service, free_port())
-        extra = args or (("--concurrency", "2") if service == "enrich" else ())
+        extra = args or tuple(self.args.get(service, ()))
         log = (self.logs_dir / f"{service}.log").open("ab")
         proc = subprocess.Popen(
             [*dropwire_command(), service, *extra],
