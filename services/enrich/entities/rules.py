@@ -371,13 +371,12 @@ class Rules:
             end = name_end(words, i + 1, particles=False)
             if words[i + 1] in self.lexicon.first_names or " ".join(words[i + 1 : end]) in self._listed:
                 continue
-            inside = [key for key in spans if key[0] < end and key[1] > i + 1]
-            if all(i + 1 <= s and e <= end for s, e in inside):
-                for key in inside:
-                    del spans[key]
-                spans[(i + 1, end)] = label
-                for k in range(i + 1, end):
-                    taken[k] = True
+            for key in [k for k in spans if k[0] == i + 1 and k[1] > end and words[end] in NAME_PARTICLES]:
+                rest = next((j for j in range(end, key[1]) if words[j] not in NAME_PARTICLES), key[1])
+                old_label = spans.pop(key)  # "de film X van Paul Thomas Anderson": two names, not one
+                if rest < key[1]:
+                    spans[(rest, key[1])] = old_label
+            claim(spans, taken, i + 1, end, label)
 
     def _leftover_names(self, words: list[str], spans: dict[tuple[int, int], str], taken: list[bool]) -> None:
         """An all-caps word inside a sentence that nothing claimed is an acronym: an organisation.
