@@ -38,11 +38,21 @@ RECONNECT_SECONDS = 1.0
 class TaskConsumer:
     """Consumes one queue in a daemon thread, calling ``handlers[task name](payload)`` per message."""
 
-    def __init__(self, app: Celery, queue: str, handlers: Mapping[str, Handler], *, name: str) -> None:
+    def __init__(
+        self,
+        app: Celery,
+        queue: str,
+        handlers: Mapping[str, Handler],
+        *,
+        name: str,
+        on_dropped: Callable[[str], None] | None = None,
+    ) -> None:
         self.app = app
         self.queue = queue
         self.handlers = dict(handlers)
         self.name = name
+        self.on_dropped = on_dropped  # called with the reason of each message dropped undecoded
+        self.decode_errors = 0
         self.stopping = threading.Event()
         self.consuming = threading.Event()
         self._thread: threading.Thread | None = None
@@ -59,11 +69,25 @@ class TaskConsumer:
     def run(self) -> None:
         """Consume until ``stopping`` is set, reconnecting whenever the broker goes away."""
         queue = self.app.amqp.queues[self.queue]
+        probe = self.app.connection_for_read()  # not connected: only asked which errors its transport raises
+        broker_errors = (
+            OperationalError,
+            ConnectionError,
+            OSError,
+            *probe.connection_errors,  # e.g. redis.exceptions.ConnectionError when Redis restarts
+            *probe.channel_errors,
+        )
+        probe.release()
         while not self.stopping.is_set():
             try:
                 with self.app.connection_for_read() as conn:
                     conn.ensure_connection(max_retries=1)
-                    with conn.Consumer([queue], callbacks=[self._on_message], accept=["json"]) as consumer:
+                    with conn.Consumer(
+                        [queue],
+                        callbacks=[self._on_message],
+                        accept=["json"],
+                        on_decode_error=self._on_decode_error,
+                    ) as consumer:
                         consumer.qos(prefetch_count=1)
                         self.consuming.set()
                         log.info("consumer.started", queue=self.queue)
@@ -72,11 +96,28 @@ class TaskConsumer:
                                 conn.drain_events(timeout=DRAIN_TIMEOUT_SECONDS)
                             except TimeoutError:
                                 continue
-            except (OperationalError, ConnectionError, OSError) as exc:
+            except broker_errors as exc:
                 self.consuming.clear()
                 log.warning("consumer.broker_unavailable", queue=self.queue, error=str(exc))
                 self.stopping.wait(RECONNECT_SECONDS)
         self.consuming.clear()
+
+    def _on_decode_error(self, message: Message, exc: Exception) -> None:
+        """A body that is not JSON (or a refused serializer such as pickle): logged, counted and dropped
+        (acknowledged) instead of killing the consumer thread or being redelivered into a crash loop."""
+        delivery: Any = message
+        self.decode_errors += 1
+        log.error(
+            "consumer.message_dropped",
+            queue=self.queue,
+            reason="bad_message",
+            content_type=delivery.content_type,
+            task=(delivery.headers or {}).get("task"),
+            error=str(exc)[:200],
+        )
+        if self.on_dropped is not None:
+            self.on_dropped("bad_message")
+        delivery.ack()
 
     def _on_message(self, body: Any, message: Message) -> None:
         delivery: Any = message  # kombu's Message: typed in some releases, not in others

@@ -1,0 +1,73 @@
+"""``shared.consumer.TaskConsumer`` (the ingest.done consumer thread) against a real Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dropwire.stack import wait_until
+from shared.celery_app import QUEUE_DONE, TASK_DONE, create_app, send
+from shared.consumer import TaskConsumer
+from tests.chaos.conftest import RedisServer
+
+pytestmark = [pytest.mark.integration]
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def consumer(url: str, received: list[str], dropped: list[str]) -> TaskConsumer:
+    app = create_app("consumer-test", url)
+    return TaskConsumer(app, QUEUE_DONE, {TASK_DONE: received.append}, name="t", on_dropped=dropped.append)
+
+
+def test_consumer_keeps_consuming_after_a_redis_restart(own_redis: RedisServer) -> None:
+    """A Redis restart (redis-py's own ConnectionError, not the builtin one) does not end the consumer
+    thread: it reconnects and handles the messages sent after the restart."""
+    received: list[str] = []
+    c = consumer(own_redis.url, received, [])
+    c.start()
+    try:
+        producer = create_app("producer", own_redis.url)
+        wait_until(c.consuming.is_set, "the consumer to start")
+        send(producer, TASK_DONE, "before")
+        wait_until(lambda: received == ["before"], "the first message")
+        own_redis.restart()
+        send(create_app("producer-2", own_redis.url), TASK_DONE, "after")
+        wait_until(lambda: received == ["before", "after"], "the message sent after the restart", timeout=20)
+        assert c._thread is not None and c._thread.is_alive()
+    finally:
+        c.stop()
+
+
+def test_consumer_drops_a_pickled_message_and_carries_on(own_redis: RedisServer) -> None:
+    """A message in a refused serializer (pickle) is logged, counted (``on_dropped``) and acknowledged;
+    the thread stays up and handles the next JSON message."""
+    received: list[str] = []
+    dropped: list[str] = []
+    c = consumer(own_redis.url, received, dropped)
+    c.start()
+    try:
+        producer = create_app("producer", own_redis.url)
+        wait_until(c.consuming.is_set, "the consumer to start")
+        producer.send_task(TASK_DONE, args=["pickled"], queue=QUEUE_DONE, serializer="pickle")
+        send(producer, TASK_DONE, "good")
+        wait_until(lambda: received == ["good"], "the good message", timeout=10)
+        assert dropped == ["bad_message"] and c.decode_errors == 1
+        assert c._thread is not None and c._thread.is_alive()
+        import redis
+
+        client = redis.Redis.from_url(own_redis.url)
+        wait_until(lambda: client.llen(QUEUE_DONE) == 0 and client.hlen("unacked") == 0, "nothing left")
+        client.close()
+    finally:
+        c.stop()
