@@ -19,8 +19,18 @@ from sqlalchemy.engine import make_url
 DEFAULT_SETTLE_SECONDS = 1.0
 # Long enough for a slow enrich + store under load; a lease this old means its ingest died.
 DEFAULT_LEASE_SECONDS = 300.0
+# Redis hands an unacknowledged message to another worker after this long. Longer than a message is
+# ever legitimately held unacknowledged (a page is enriched in well under a second; a store batch is
+# held through a database outage), so a message still being worked on is not handed out twice; short
+# enough that a message whose worker died unseen comes back within the hour. Shorter values recover
+# faster from killed workers but hand a message held longer (a long database outage) out again, which
+# the content-hash upsert absorbs as a ``duplicate`` and ``MAX_DELIVERIES`` eventually dead-letters.
+DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 3600.0
 # Larger wire pages are a few tens of KiB; 10 MiB leaves room for odd but honest files.
 DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+# A heartbeat every 30 s keeps the heartbeat-age gauge well under the 5-minute alert while costing
+# one tiny document per half minute; 0 switches it off.
+DEFAULT_HEARTBEAT_SECONDS = 30.0
 
 
 def _prefixed(prefix: str = "DROPWIRE_") -> SettingsConfigDict:
@@ -91,6 +101,11 @@ class IngestSettings(BaseSettings):
     max_queue_depth: int = Field(
         1000, gt=0, description="Stop claiming while the enrich queue is deeper (backpressure)."
     )
+    heartbeat_seconds: float = Field(
+        DEFAULT_HEARTBEAT_SECONDS,
+        ge=0,
+        description="Send a heartbeat document through the pipeline this often; 0 disables it.",
+    )
 
 
 class BrokerSettings(_FileSecrets):
@@ -100,6 +115,11 @@ class BrokerSettings(_FileSecrets):
 
     broker_url: str = Field("redis://127.0.0.1:6379/0", description="Celery broker (Redis).")
     broker_password: SecretStr | None = Field(None, description="Merged into broker_url when set.")
+    visibility_timeout: float = Field(
+        DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
+        gt=0,
+        description="Seconds before Redis hands an unacknowledged message to another worker.",
+    )
 
     def url(self) -> str:
         if self.broker_password is None:

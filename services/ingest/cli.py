@@ -25,7 +25,7 @@ from shared.consumer import TaskConsumer
 from shared.errors import PermanentError
 from shared.logging import configure_logging, get_logger
 from shared.metrics import create_metrics
-from shared.observability import queue_depth_probe, redis_check, serve
+from shared.observability import heartbeat_age_probe, queue_depth_probe, redis_check, serve
 from shared.settings import BrokerSettings, IngestSettings, LogSettings, MetricsSettings, SpoolSettings
 
 log = get_logger(__name__)
@@ -45,16 +45,16 @@ def ingest() -> None:
     app = create_app("dropwire-ingest", broker_url)
     metrics = create_metrics()
     spool = Spool(spool_settings.spool_dir)
-    service = IngestService(spool, IngestSettings(), CeleryPublisher(app), metrics)
-    done = TaskConsumer(
-        app,
-        QUEUE_DONE,
-        {TASK_DONE: DoneHandler(spool, metrics, delete_archived=spool_settings.delete_archived).handle},
-        name="ingest-done",
-    )
+    ingest_settings = IngestSettings()
+    service = IngestService(spool, ingest_settings, CeleryPublisher(app), metrics)
+    done_handler = DoneHandler(spool, metrics, delete_archived=spool_settings.delete_archived)
+    done = TaskConsumer(app, QUEUE_DONE, {TASK_DONE: done_handler.handle}, name="ingest-done")
     metrics_settings = MetricsSettings()
     checks = {"broker": redis_check(broker_url)} if broker_url.startswith("redis") else {}
     probes = [queue_depth_probe(metrics, broker_url)] if broker_url.startswith("redis") else []
+    if ingest_settings.heartbeat_seconds:
+        # Here the age is of the whole round trip: sent by ingest, back on ingest.done after the store.
+        probes.append(heartbeat_age_probe(metrics, lambda: done_handler.last_heartbeat))
     server = serve(
         metrics,
         port=DEFAULT_METRICS_PORT if metrics_settings.metrics_port is None else metrics_settings.metrics_port,

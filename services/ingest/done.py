@@ -13,6 +13,7 @@ lease, a redelivered message) finds nothing in ``processing/`` and is only logge
 from __future__ import annotations
 
 import os
+import time
 from datetime import UTC, datetime
 
 from structlog.contextvars import bound_contextvars
@@ -33,6 +34,7 @@ class DoneHandler:
         self.spool = spool
         self.metrics = metrics
         self.delete_archived = delete_archived
+        self.last_heartbeat: float | None = None  # Unix time a heartbeat document last came all the way back
 
     def handle(self, payload: str) -> None:
         """Decode one ``DocumentDone`` and file the claimed file away (BadMessage: logged, dropped)."""
@@ -42,6 +44,9 @@ class DoneHandler:
             log.error("done.bad_message", error=str(exc))
             self.metrics.dead_letters.labels(stage="ingest", reason=exc.reason).inc()
             return
+        if done.heartbeat:
+            self.heartbeat_returned(done)
+            return
         with bound_contextvars(doc_id=done.doc_id, claim=done.claim):
             try:
                 self.file_away(done)
@@ -49,6 +54,16 @@ class DoneHandler:
                 # A claim that would leave processing/: never turned into a path, only reported.
                 log.error("done.unsafe_claim", error=str(exc))
                 self.metrics.dead_letters.labels(stage="ingest", reason=exc.reason).inc()
+
+    def heartbeat_returned(self, done: DocumentDone) -> None:
+        """A heartbeat made the round trip: note when (no file exists for it, nothing is moved)."""
+        now = time.time()
+        round_trip = None if done.mtime is None else round(max(0.0, now - done.mtime.timestamp()), 3)
+        if done.outcome == "failed":
+            log.warning("heartbeat.failed", stage=done.stage, reason=done.reason, detail=done.detail)
+            return
+        self.last_heartbeat = now
+        log.info("heartbeat.returned", doc_id=done.doc_id, round_trip_seconds=round_trip)
 
     def file_away(self, done: DocumentDone) -> None:
         source = self.spool.path("processing", done.claim)

@@ -37,9 +37,28 @@ def is_candidate_name(name: str) -> bool:
     return bool(name) and not name.startswith(".") and not name.endswith(IGNORED_SUFFIXES)
 
 
+# The longest file name (in bytes) Linux filesystems accept (NAME_MAX).
+NAME_MAX_BYTES = 255
+# What replaces the cut-out part of a dropped name too long to carry a claim prefix.
+SHORTENED_MARK = "~"
+
+
 def new_claim_name(name: str) -> str:
-    """A unique name for a claimed file that keeps the original recoverable."""
-    return f"{uuid.uuid4().hex[:8]}{CLAIM_SEPARATOR}{name}"
+    """A unique name for a claimed file that keeps the original recoverable.
+
+    A name too long to take the 10-byte prefix within ``NAME_MAX_BYTES`` loses the end of its stem
+    (marked ``~``, extension kept): the claim must be a name the filesystem accepts.
+    """
+    prefix = f"{uuid.uuid4().hex[:8]}{CLAIM_SEPARATOR}"
+    budget = NAME_MAX_BYTES - len(prefix)
+    if len(os.fsencode(name)) > budget:
+        stem, ext = os.path.splitext(name)
+        if len(os.fsencode(ext)) > budget // 2:
+            stem, ext = name, ""
+        while stem and len(os.fsencode(stem + SHORTENED_MARK + ext)) > budget:
+            stem = stem[:-1]
+        name = stem + SHORTENED_MARK + ext
+    return prefix + name
 
 
 def original_name(claim: str) -> str:
