@@ -122,7 +122,11 @@ class InboxWatcher:
                 # Full events: a file moved in from an unwatched folder (``mv /elsewhere/x inbox/``) is
                 # then a move with an empty source, not a "created" that never gets its close-write.
                 observer = InotifyObserver(generate_full_events=True)
-                observer.schedule(_Events(self.inbox, self._events), str(self.inbox), recursive=False)
+                # The whole spool is watched, not just the inbox: watchdog holds back a rename whose
+                # other end it cannot see (an IN_MOVED_FROM without its IN_MOVED_TO) for 0.5 s, and
+                # every later event queues behind it. Ingest's own claims (inbox/ -> processing/)
+                # would then delay the next drop by up to half a second. Seen whole, they pair up.
+                observer.schedule(_Events(self.inbox, self._events), str(self.inbox.parent), recursive=True)
                 observer.start()
                 self._observer = observer
                 self.mode = "events"
