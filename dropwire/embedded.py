@@ -49,7 +49,7 @@ from shared.consumer import TaskConsumer
 from shared.errors import BadMessage
 from shared.logging import get_logger
 from shared.metrics import Metrics, create_metrics
-from shared.observability import Server, database_check, redis_check, serve
+from shared.observability import Server, database_check, heartbeat_age_probe, redis_check, serve
 from shared.settings import IngestSettings
 
 log = get_logger(__name__)
@@ -131,7 +131,14 @@ class Embedded:
         checks = {"database": database_check(cfg.database_url)}
         if not self.in_process:
             checks["broker"] = redis_check(cfg.broker_url)
-        self.server = serve(self.metrics, port=cfg.metrics_port, host=cfg.metrics_host, checks=checks)
+        probes = (
+            [heartbeat_age_probe(self.metrics, lambda: done.last_heartbeat)]
+            if cfg.ingest.heartbeat_seconds
+            else []
+        )
+        self.server = serve(
+            self.metrics, port=cfg.metrics_port, host=cfg.metrics_host, checks=checks, on_scrape=probes
+        )
         self.ingest.ready.wait(10)
         log.info(
             "run.started",

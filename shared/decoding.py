@@ -8,7 +8,7 @@ UTF-8 needs continuation bytes).
 
 Refused, with a permanent error saying why: empty or whitespace-only files (``EmptyInput``), images,
 archives and executables recognised by their first bytes, NUL bytes outside UTF-16 and text with a
-high share of control characters (``BinaryInput``), and UTF-8 that is damaged mid-file or UTF-16
+high share of control characters (``BinaryInput``), HTML pages (``MarkupInput``), and UTF-8 that is damaged mid-file or UTF-16
 that does not decode (``UndecodableInput``).
 
 Everything here is C-speed ``bytes``/``str`` work: this runs on every file the ingest service claims.
@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from shared.errors import BinaryInput, EmptyInput, UndecodableInput
+from shared.errors import BinaryInput, EmptyInput, MarkupInput, UndecodableInput
 
 LineEndings = Literal["LF", "CRLF", "CR", "mixed", "none"]
 
@@ -76,6 +76,8 @@ _UTF8_LEAD_BYTES = bytes(range(0xC2, 0xF5))
 _C0_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _WHITESPACE_BYTES = b" \t\r\n\x0b\x0c"
+#: How an HTML page starts (after whitespace, case ignored): a saved web page, not wire copy.
+_HTML_OPENINGS = re.compile(r"\s*(<!doctype\s+html|<html[\s>]|<\?xml[^>]*>\s*<html[\s>])", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ def decode_bytes(data: bytes) -> Decoded:
     text, encoding, had_bom = _decode(data)
     if not text.strip():
         raise EmptyInput("the file holds only whitespace", size=len(data), encoding=encoding)
+    if _HTML_OPENINGS.match(text):
+        raise MarkupInput("the file is an HTML page, not wire text", encoding=encoding)
     controls = _count_controls(data, text, encoding)
     if controls and controls > MAX_CONTROL_SHARE * len(text):
         raise BinaryInput("too many control characters for text", share=round(controls / len(text), 3))

@@ -67,6 +67,12 @@ class BinaryInput(PermanentError):
     reason = "binary"
 
 
+class MarkupInput(PermanentError):
+    """An HTML page where wire text was expected."""
+
+    reason = "markup"
+
+
 class UndecodableInput(PermanentError):
     """The bytes are text-like but decode under no supported encoding."""
 
@@ -108,6 +114,7 @@ FAILURE_REASONS: tuple[str, ...] = (
     EmptyInput.reason,
     TooLarge.reason,
     BinaryInput.reason,
+    MarkupInput.reason,
     UndecodableInput.reason,
     UnreadableInput.reason,
     NotARegularFile.reason,

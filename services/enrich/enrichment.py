@@ -11,11 +11,15 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from services.enrich.parser import PARSER_VERSION, parse_page
-from shared.errors import ParseError, PermanentError
+from shared.errors import ParseError, PermanentError, TooLarge
 from shared.logging import get_logger
 from shared.messages import Article, DocumentDone, DocumentEnriched, DocumentReceived
 
 log = get_logger(__name__)
+
+# The longest article body the NER model is given: spaCy's own limit (``Language.max_length``), past
+# which it refuses the text; real articles are a few thousand characters.
+MAX_ARTICLE_CHARS = 1_000_000
 
 
 class Extractor(Protocol):
@@ -30,6 +34,11 @@ def enrich(received: DocumentReceived, extractor: Extractor) -> DocumentEnriched
         page = parse_page(received.text, received_at=received.received_at)
         if not page.articles:
             raise ParseError("no article found in the page")
+        longest = max(len(a.body) for a in page.articles)
+        if longest > MAX_ARTICLE_CHARS:
+            raise TooLarge(
+                "an article is too long for entity recognition", chars=longest, max_chars=MAX_ARTICLE_CHARS
+            )
         articles = extractor.annotate(page.articles)
     except PermanentError as exc:
         return failed(received, exc.reason, str(exc))

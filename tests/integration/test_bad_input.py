@@ -219,6 +219,15 @@ def test_utf16_with_a_bom_that_does_not_decode_fails_as_undecodable(catalogue: C
     )
 
 
+def test_an_html_page_fails_as_markup(catalogue: Catalogue) -> None:
+    """A saved web page (doctype, tags) instead of wire text: failed/ with reason markup, never parsed."""
+    page = (
+        "<!DOCTYPE html>\n<html lang=nl><head><title>Nieuws</title></head>\n<body>\n<h1>Kabinet valt</h1>\n"
+        "<p>DEN HAAG (ANP) - Het kabinet is gevallen.</p>\n</body></html>\n"
+    )
+    catalogue.expect_failed("pagina.html.txt", "markup", write(page.encode()))
+
+
 def test_nul_bytes_in_a_text_file_fail_as_binary(catalogue: Catalogue) -> None:
     """A text file with NUL bytes in it (not UTF-16): failed/ with reason binary."""
     catalogue.expect_failed("nul.txt", "binary", write(b"GRONINGEN (ANP) - Tekst\x00met\x00nullen.\n"))
