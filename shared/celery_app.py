@@ -13,6 +13,8 @@ from typing import Any
 from celery import Celery
 from kombu.entity import Exchange, Queue
 
+from shared.settings import DEFAULT_VISIBILITY_TIMEOUT_SECONDS, BrokerSettings
+
 QUEUE_ENRICH = "enrich"
 QUEUE_STORE = "store"
 QUEUE_DONE = "ingest.done"
@@ -32,16 +34,22 @@ TASK_QUEUES = {
     TASK_DONE: QUEUE_DONE,
 }
 
-# Longer than the slowest task could ever run (a page is enriched in well under a second), so Redis
-# never hands a message still being worked on to a second worker; short enough that a message whose
-# worker died unseen comes back within the hour.
-VISIBILITY_TIMEOUT_SECONDS = 3600
+# The default broker visibility timeout (``DROPWIRE_VISIBILITY_TIMEOUT``); the trade-off is explained
+# at ``shared.settings.DEFAULT_VISIBILITY_TIMEOUT_SECONDS``.
+VISIBILITY_TIMEOUT_SECONDS = DEFAULT_VISIBILITY_TIMEOUT_SECONDS
 # A message whose worker died this many times is dead-lettered rather than redelivered again.
 MAX_DELIVERIES = 5
 
 
-def create_app(name: str, broker_url: str, **overrides: Any) -> Celery:
-    """A Celery app wired for at-least-once delivery over Redis, JSON only."""
+def create_app(
+    name: str, broker_url: str, *, visibility_timeout: float | None = None, **overrides: Any
+) -> Celery:
+    """A Celery app wired for at-least-once delivery over Redis, JSON only.
+
+    ``visibility_timeout`` defaults to ``DROPWIRE_VISIBILITY_TIMEOUT`` (``BrokerSettings``).
+    """
+    if visibility_timeout is None:
+        visibility_timeout = BrokerSettings().visibility_timeout
     app = Celery(name, broker=broker_url, set_as_current=False)
     exchange = Exchange("dropwire", type="direct")
     app.conf.update(
@@ -57,7 +65,7 @@ def create_app(name: str, broker_url: str, **overrides: Any) -> Celery:
         task_queues=[Queue(q, exchange, routing_key=q) for q in (QUEUE_ENRICH, QUEUE_STORE, QUEUE_DONE)],
         task_routes={task: {"queue": q, "routing_key": q} for task, q in TASK_QUEUES.items()},
         task_default_exchange="dropwire",
-        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT_SECONDS},
+        broker_transport_options={"visibility_timeout": visibility_timeout},
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
         worker_cancel_long_running_tasks_on_connection_loss=True,
@@ -96,10 +104,21 @@ def backoff_seconds(retries: int) -> float:
     return random.uniform(0, ceiling)
 
 
-def send(app: Celery, task_name: str, payload: str) -> None:
-    """Publish one message (JSON text) to ``task_name``'s queue; ``DependencyUnavailable`` if the broker is away."""
+def broker_errors(app: Celery) -> tuple[type[BaseException], ...]:
+    """Every exception that means "the broker is away": kombu's own, the builtins, and the transport's
+    (redis-py raises ``redis.exceptions.ConnectionError``, which is not the builtin one, when Redis restarts).
+    """
     from kombu.exceptions import OperationalError
 
+    probe = app.connection_for_read()  # not connected: only asked which errors its transport raises
+    try:
+        return (OperationalError, ConnectionError, OSError, *probe.connection_errors, *probe.channel_errors)
+    finally:
+        probe.release()
+
+
+def send(app: Celery, task_name: str, payload: str) -> None:
+    """Publish one message (JSON text) to ``task_name``'s queue; ``DependencyUnavailable`` if the broker is away."""
     from shared.errors import DependencyUnavailable
 
     try:
@@ -111,7 +130,7 @@ def send(app: Celery, task_name: str, payload: str) -> None:
             retry=True,
             retry_policy=PUBLISH_RETRY_POLICY,
         )
-    except (OperationalError, ConnectionError, OSError) as exc:
+    except broker_errors(app) as exc:
         raise DependencyUnavailable("broker unreachable while publishing", task=task_name) from exc
 
 
@@ -139,7 +158,6 @@ NOT_FOUND = "404"  # AMQP reply code kombu's virtual transports use for a queue 
 def queue_depth(app: Celery, queue: str) -> int | None:
     """Messages waiting in ``queue`` (not counting those a worker holds), or None if the broker is away."""
     from amqp.exceptions import ChannelError
-    from kombu.exceptions import OperationalError
 
     try:
         with app.connection_for_read() as conn:
@@ -150,5 +168,5 @@ def queue_depth(app: Celery, queue: str) -> int | None:
         if str(getattr(exc, "reply_code", "")) == NOT_FOUND:
             return 0  # Redis keeps a queue as a list, which vanishes when empty
         raise
-    except (OperationalError, ConnectionError, OSError):
+    except broker_errors(app):
         return None

@@ -19,9 +19,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from celery import Celery
-from kombu.exceptions import OperationalError
 from kombu.message import Message
 
+from shared.celery_app import broker_errors
 from shared.errors import PermanentError, TransientError
 from shared.logging import get_logger
 
@@ -69,15 +69,7 @@ class TaskConsumer:
     def run(self) -> None:
         """Consume until ``stopping`` is set, reconnecting whenever the broker goes away."""
         queue = self.app.amqp.queues[self.queue]
-        probe = self.app.connection_for_read()  # not connected: only asked which errors its transport raises
-        broker_errors = (
-            OperationalError,
-            ConnectionError,
-            OSError,
-            *probe.connection_errors,  # e.g. redis.exceptions.ConnectionError when Redis restarts
-            *probe.channel_errors,
-        )
-        probe.release()
+        errors = broker_errors(self.app)  # includes redis-py's own ConnectionError (a Redis restart)
         while not self.stopping.is_set():
             try:
                 with self.app.connection_for_read() as conn:
@@ -96,7 +88,7 @@ class TaskConsumer:
                                 conn.drain_events(timeout=DRAIN_TIMEOUT_SECONDS)
                             except TimeoutError:
                                 continue
-            except broker_errors as exc:
+            except errors as exc:
                 self.consuming.clear()
                 log.warning("consumer.broker_unavailable", queue=self.queue, error=str(exc))
                 self.stopping.wait(RECONNECT_SECONDS)

@@ -1,4 +1,5 @@
-"""``shared.consumer.TaskConsumer`` (the ingest.done consumer thread) against a real Redis."""
+"""Broker clients across a Redis restart and bad messages: ``shared.consumer.TaskConsumer`` (the ingest.done
+consumer thread), ``queue_depth`` and ``send`` (ingest's main loop), against a private ``redis-server``."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from dropwire.stack import wait_until
-from shared.celery_app import QUEUE_DONE, TASK_DONE, create_app, send
+from shared.celery_app import QUEUE_DONE, QUEUE_ENRICH, TASK_DONE, TASK_ENRICH, create_app, queue_depth, send
 from shared.consumer import TaskConsumer
+from shared.errors import DependencyUnavailable
 from tests.chaos.conftest import RedisServer
 
 pytestmark = [pytest.mark.integration]
@@ -71,3 +73,24 @@ def test_consumer_drops_a_pickled_message_and_carries_on(own_redis: RedisServer)
         client.close()
     finally:
         c.stop()
+
+
+def test_queue_depth_and_send_report_a_restarted_or_stopped_redis_instead_of_raising(
+    own_redis: RedisServer,
+) -> None:
+    """A pooled connection killed by a Redis restart (redis-py's ConnectionError) makes ``queue_depth``
+    answer None or the depth and ``send`` raise ``DependencyUnavailable`` — never an exception that ends
+    ingest's main loop."""
+    app = create_app("ingest-like", own_redis.url)
+    send(app, TASK_ENRICH, "one")
+    assert queue_depth(app, QUEUE_ENRICH) == 1
+    own_redis.restart()
+    assert queue_depth(app, QUEUE_ENRICH) in (None, 1)
+    own_redis.crash()
+    assert queue_depth(app, QUEUE_ENRICH) is None
+    with pytest.raises(DependencyUnavailable):
+        send(app, TASK_ENRICH, "two")
+    own_redis.start()
+    wait_until(
+        lambda: queue_depth(app, QUEUE_ENRICH) == 1, "the depth after the restart (AOF kept the queue)"
+    )
