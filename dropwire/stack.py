@@ -15,13 +15,15 @@ URLs given, a free metrics port (``stack.ports[service]``), a private ``PROMETHE
 JSON logs in ``tmp_path/logs/<service>.log`` (``stack.log(service)`` reads them; they are printed
 when a start-up fails). ``start()`` runs the database migrations first (an explicit start-up step),
 then starts ``dropwire ingest``, ``dropwire enrich`` and ``dropwire store`` and waits until each
-answers ``/readyz``. ``stop()`` sends SIGTERM, waits, then kills what is left. ``env`` adds or
+answers ``/readyz``. ``stop()`` sends SIGTERM, waits, then kills what is left; ``kill(service)`` SIGKILLs one service's
+process group (a crash) and ``restart(service)`` kills it and starts it again, for the chaos run. ``env`` adds or
 overrides variables for every service (e.g. ``{"DROPWIRE_SETTLE_SECONDS": "0.5"}``), ``services``
 chooses which ones run, ``start_services=False`` leaves starting to the caller (``stack.start()``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -198,6 +200,24 @@ class Stack:
                 os.killpg(proc.pid, signal.SIGKILL)
                 codes[name] = proc.wait(5)
         return codes
+
+    def kill(self, service: str) -> int | None:
+        """SIGKILL ``service``'s whole process group (a crash: no shutdown hooks run); its exit code."""
+        proc = self.procs.pop(service, None)
+        if proc is None:
+            return None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        return proc.wait(10)
+
+    def restart(self, service: str, *, kill: bool = True) -> None:
+        """Kill (or stop) ``service``, start it again and wait until it answers /readyz."""
+        if kill:
+            self.kill(service)
+        else:
+            self.stop([service])
+        self.start_one(service)
+        self.wait_ready(service)
 
     def __enter__(self) -> Stack:
         if self.start_services:

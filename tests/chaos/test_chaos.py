@@ -1,0 +1,324 @@
+"""The chaos run: files flow through the three services while their processes, Redis and PostgreSQL fail.
+
+``make chaos`` drops 2,000 files; ``make test`` runs the same test with ``--chaos-files`` at its default
+(200). Every good file must end in ``archive/`` and in the database exactly once, every bad file in
+``failed/`` with a reason; the test prints ``dropped=… archived=… failed=… lost=… duplicated=…``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from dropwire.corpus import generate
+from dropwire.stack import Stack, wait_until
+from services.enrich.enrichment import enrich
+from services.enrich.entities import load_extractor
+from shared.decoding import decode_bytes
+from shared.errors import PermanentError
+from shared.messages import DocumentEnriched, DocumentReceived
+from tests.chaos.conftest import RedisServer
+
+pytestmark = [pytest.mark.chaos, pytest.mark.e2e, pytest.mark.slow]
+
+SEED = 20261122
+# About one file in twenty is bad: enough of every kind to meet each fault at least once.
+BAD_SHARE = 0.05
+# Repeats of earlier bytes under new names (the store's upsert must make them no-ops).
+DUPLICATE_SHARE = 0.05
+# Files dropped per second: a little under what the pipeline sustains here, so faults hit a moving flow.
+DROP_RATE = 10.0
+# A claimed file unfinished this long is re-published: short, so a killed ingest's claims come back fast.
+LEASE_SECONDS = 20
+# Redis hands a killed worker's unacknowledged messages out again after this long.
+VISIBILITY_TIMEOUT = 20
+# Backpressure bound: keeps the time a message waits in the queue well under the lease.
+MAX_QUEUE_DEPTH = 40
+# How long PostgreSQL refuses connections (the store must hold its batch and carry on after).
+PG_OUTAGE_SECONDS = 8.0
+# After the last drop and fault: the lease, the visibility timeout and a backlog all have to run out.
+SETTLE_DEADLINE = 240.0
+
+
+# ---------------------------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class Drop:
+    name: str
+    data: bytes
+    good: bool
+
+
+def bad_payloads(rng: random.Random) -> list[tuple[str, bytes]]:
+    """One file of each kind ingest must refuse; every one is checked against ``decode_bytes`` below."""
+    noise = bytes(rng.randrange(256) for _ in range(600))
+    text = "Het kabinet vergadert vandaag over de begroting van het ministerie.\n" * 6
+    return [
+        ("leeg", b""),
+        ("witruimte", b"  \n\t \r\n\n   \n"),
+        ("plaatje", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + noise),
+        ("archief", b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + noise),
+        ("nul", (text[:101] + "\x00" + text[101:]).encode("ascii")),  # odd length: not UTF-16
+        ("kapot", "Één café in Zürich meldt überhaupt niets.\n".encode() * 4 + b"\xc3\x28\xa0\xa1 verder"),
+        ("ruis", noise),
+    ]
+
+
+def make_drops(count: int) -> list[Drop]:
+    """``count`` files in drop order: corpus pages (some repeated under new names) and ~5 % bad files."""
+    rng = random.Random(SEED)
+    bad_count = max(len(bad_payloads(rng)), round(count * BAD_SHARE))
+    kinds = bad_payloads(rng)
+    bad = [
+        Drop(f"kapot-{i:04d}-{kinds[i % len(kinds)][0]}.txt", kinds[i % len(kinds)][1], False)
+        for i in range(bad_count)
+    ]
+    good = [
+        Drop(f.name, f.data, True)
+        for f in generate(count - bad_count, seed=SEED, duplicate_share=DUPLICATE_SHARE)
+    ]
+    drops = good + bad
+    rng.shuffle(drops)
+    for drop in bad:
+        with pytest.raises(PermanentError):
+            decode_bytes(drop.data)
+    assert len({d.name for d in drops}) == len(drops)
+    return drops
+
+
+def reference(drops: list[Drop]) -> tuple[int, int]:
+    """(articles, mentions) of the distinct good contents, enriched in-process with the shipped model."""
+    extractor = load_extractor(os.environ.get("DROPWIRE_NER_MODEL") or None)
+    articles = mentions = 0
+    now = datetime.now(UTC)
+    for data in {d.data for d in drops if d.good}:
+        decoded = decode_bytes(data)
+        received = DocumentReceived(
+            doc_id="0" * 64,
+            claim="00000000__reference.txt",
+            name="reference.txt",
+            received_at=now,
+            mtime=now,
+            size=len(data),
+            encoding=decoded.encoding,
+            text=decoded.text,
+        )
+        enriched = enrich(received, extractor)
+        assert isinstance(enriched, DocumentEnriched), enriched
+        articles += len(enriched.articles)
+        mentions += sum(len(a.entities) for a in enriched.articles)
+    return articles, mentions
+
+
+# ---------------------------------------------------------------------------------------------- faults
+
+
+@dataclass
+class Chaos:
+    """Faults at seeded random moments while files are dropped; what happened is kept in ``done``."""
+
+    stack: Stack
+    redis: RedisServer
+    pg_admin: str
+    database: str
+    window: float
+    kills: int
+    rng: random.Random = field(default_factory=lambda: random.Random(SEED + 1))
+    done: list[str] = field(default_factory=list)
+    error: BaseException | None = None
+
+    def plan(self) -> list[tuple[float, str]]:
+        actions = [self.rng.choice(("ingest", "enrich", "store", "enrich-child")) for _ in range(self.kills)]
+        actions += ["redis", "postgres"]
+        # Faults fall in the first 80 % of the drop window so the flow is still moving around them.
+        return sorted((self.rng.uniform(0.05, 0.8) * self.window, action) for action in actions)
+
+    def run(self) -> None:
+        started = time.monotonic()
+        try:
+            for at, action in self.plan():
+                delay = started + at - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)  # the chosen moment of the next fault, not a wait for the pipeline
+                self.act(action)
+                self.done.append(action)
+        except BaseException as exc:  # reported by the test's main thread
+            self.error = exc
+
+    def act(self, action: str) -> None:
+        if action in ("ingest", "enrich", "store"):
+            self.stack.restart(action)  # SIGKILL the process group, start again, wait for /readyz
+        elif action == "enrich-child":
+            children = _children(self.stack.procs["enrich"].pid)
+            if children:
+                os.kill(self.rng.choice(children), signal.SIGKILL)  # the master forks a new one
+        elif action == "redis":
+            self.redis.restart()
+        elif action == "postgres":
+            self.postgres_outage()
+
+    def postgres_outage(self) -> None:
+        admin = sa.create_engine(self.pg_admin, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'ALTER DATABASE "{self.database}" ALLOW_CONNECTIONS false'))
+                conn.execute(
+                    sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"),
+                    {"d": self.database},
+                )
+            time.sleep(PG_OUTAGE_SECONDS)  # the outage itself
+        finally:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'ALTER DATABASE "{self.database}" ALLOW_CONNECTIONS true'))
+            admin.dispose()
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- checks
+
+
+def original(claim: str) -> str:
+    return claim.split("__", 1)[1] if "__" in claim else claim
+
+
+def database_counts(url: str) -> dict[str, Any]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            one = lambda q: conn.execute(sa.text(q)).scalar_one()  # noqa: E731
+            return {
+                "documents": one("select count(*) from documents"),
+                "sha256": set(conn.execute(sa.text("select sha256 from documents")).scalars()),
+                "articles": one("select count(*) from articles"),
+                "mentions": one("select count(*) from mentions"),
+                "duplicate_articles": one(
+                    "select count(*) from (select 1 from articles group by document_id, seq"
+                    " having count(*) > 1) d"
+                ),
+                "duplicate_mentions": one(
+                    "select coalesce(sum(n - 1), 0) from (select count(*) n from mentions"
+                    " group by article_id, entity_id, start_offset, end_offset having count(*) > 1) d"
+                ),
+            }
+    finally:
+        engine.dispose()
+
+
+def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
+    tmp_path: Path,
+    private_redis: RedisServer,
+    pg_url: str,
+    pg_admin: str,
+    chaos_files: int,
+    request: pytest.FixtureRequest,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With ingest, enrich (master and pool children) and store SIGKILLed at random moments, Redis
+    restarted and PostgreSQL refusing connections for a while, every good file is archived and stored
+    exactly once (rows, articles and mentions equal to a clean in-process run) and every bad file is
+    in failed/ with a reason."""
+    started = time.monotonic()
+    drops = make_drops(chaos_files)
+    expected_articles, expected_mentions = reference(drops)
+    good_hashes = {hashlib.sha256(d.data).hexdigest() for d in drops if d.good}
+    env = {
+        "DROPWIRE_LEASE_SECONDS": str(LEASE_SECONDS),
+        "DROPWIRE_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        "DROPWIRE_MAX_QUEUE_DEPTH": str(MAX_QUEUE_DEPTH),
+    }
+    window = len(drops) / DROP_RATE
+    with Stack(tmp_path, redis_url=private_redis.url, database_url=pg_url, env=env) as stack:
+        chaos = Chaos(
+            stack,
+            private_redis,
+            pg_admin,
+            sa.make_url(pg_url).database or "",
+            window=window,
+            kills=4 + len(drops) // 100,
+        )
+        faults = threading.Thread(target=chaos.run, name="chaos")
+        faults.start()
+        t0 = time.monotonic()
+        for i, drop in enumerate(drops):
+            delay = t0 + i / DROP_RATE - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)  # the drop rate: operators drop files over time
+            stack.drop(drop.name, drop.data)
+        faults.join()
+        assert chaos.error is None, f"a fault could not be injected: {chaos.error!r}"
+        try:
+            wait_until(
+                lambda: stack.counts()["inbox"] == 0 and stack.counts()["processing"] == 0,
+                "inbox/ and processing/ to empty",
+                timeout=SETTLE_DEADLINE,
+                interval=0.5,
+            )
+            settled = True
+        except AssertionError:
+            settled = False
+        archived = Counter(original(c) for c in stack.folder("archive"))
+        failed_claims = stack.folder("failed")
+        failed = Counter(original(c) for c in failed_claims)
+        notes = {c: (stack.spool / "failed" / f"{c}.error.json").exists() for c in failed_claims}
+        reasons = Counter(stack.error_note(c)["reason"] for c, ok in notes.items() if ok)
+        leftover = stack.counts()
+        logs = stack.describe(8)
+    db = database_counts(pg_url)
+
+    good = {d.name for d in drops if d.good}
+    bad = {d.name for d in drops if not d.good}
+    lost = sorted(n for n in good if archived[n] == 0) + sorted(n for n in bad if failed[n] == 0)
+    misfiled = sorted(n for n in good if failed[n]) + sorted(n for n in bad if archived[n])
+    unexpected = sorted(set(archived) - good) + sorted(set(failed) - bad)
+    duplicated = (
+        sum(n - 1 for n in archived.values() if n > 1)
+        + sum(n - 1 for n in failed.values() if n > 1)
+        + max(0, db["documents"] - len(good_hashes))
+        + max(0, db["articles"] - expected_articles)
+        + max(0, db["mentions"] - expected_mentions)
+        + db["duplicate_articles"]
+        + db["duplicate_mentions"]
+    )
+    line = (
+        f"dropped={len(drops)} archived={sum(archived.values())} failed={sum(failed.values())} "
+        f"lost={len(lost)} duplicated={duplicated} "
+        f"(good={len(good)} distinct={len(good_hashes)} bad={len(bad)} documents={db['documents']} "
+        f"articles={db['articles']}/{expected_articles} mentions={db['mentions']}/{expected_mentions} "
+        f"faults={dict(Counter(chaos.done))} seconds={time.monotonic() - started:.0f})"
+    )
+    with capsys.disabled():  # on the terminal whatever the capture mode, like the summary line
+        print(f"\nchaos: {line}")
+    request.node.user_properties.append(("chaos", line))
+
+    detail = f"{line}\nleft over: {leftover}\n{logs}"
+    assert settled, f"inbox/ or processing/ never emptied\n{detail}"
+    assert lost == [], f"lost: {lost[:20]}\n{detail}"
+    assert misfiled == [], f"misfiled: {misfiled[:20]}\n{detail}"
+    assert unexpected == [], f"unexpected names: {unexpected[:20]}\n{detail}"
+    assert duplicated == 0, detail
+    assert all(notes.values()), f"failed/ entries without a note: {[c for c, ok in notes.items() if not ok]}"
+    assert set(reasons) <= {"empty", "binary", "undecodable"}, reasons
+    assert db["sha256"] == good_hashes
+    assert (db["articles"], db["mentions"]) == (expected_articles, expected_mentions)
