@@ -15,10 +15,11 @@ URLs given, a free metrics port (``stack.ports[service]``), a private ``PROMETHE
 JSON logs in ``tmp_path/logs/<service>.log`` (``stack.log(service)`` reads them; they are printed
 when a start-up fails). ``start()`` runs the database migrations first (an explicit start-up step),
 then starts ``dropwire ingest``, ``dropwire enrich`` and ``dropwire store`` and waits until each
-answers ``/readyz``. ``stop()`` sends SIGTERM, waits, then kills what is left; ``kill(service)`` SIGKILLs one service's
-process group (a crash) and ``restart(service)`` kills it and starts it again, for the chaos run. ``env`` adds or
-overrides variables for every service (e.g. ``{"DROPWIRE_SETTLE_SECONDS": "0.5"}``), ``services``
-chooses which ones run, ``start_services=False`` leaves starting to the caller (``stack.start()``).
+answers ``/readyz``. ``stop()`` sends SIGTERM, waits, then kills what is left; ``kill(service)``
+SIGKILLs one service's process group (a crash) and ``restart(service)`` kills it and starts it again,
+for the chaos run. ``env`` adds or overrides variables for every service (e.g.
+``{"DROPWIRE_SETTLE_SECONDS": "0.5"}``), ``services`` chooses which ones run, ``start_services=False``
+leaves starting to the caller (``stack.start()``).
 """
 
 from __future__ import annotations
