@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -19,6 +20,9 @@ from services.enrich.entities.conll import Document, to_iob
 from services.enrich.entities.engine import LEXICON_DIR, load_pipeline, map_label, pipeline_version
 from services.enrich.entities.rules import Lexicon, Rules, Span
 from shared.messages import Article, Entity, Place
+
+if TYPE_CHECKING:
+    from services.enrich.gazetteer import Gazetteer
 
 __all__ = ["EntityExtractor", "load_extractor"]
 
@@ -68,7 +72,7 @@ class EntityExtractor:
                 entities.append(
                     Entity(
                         text=text,
-                        label=label,  # type: ignore[arg-type]
+                        label=label,
                         start=begin,
                         end=finish,
                         name=place.name if place is not None else name,  # places: the gazetteer's name
@@ -88,7 +92,7 @@ class EntityExtractor:
         return self._gazetteer.lookup(name) if self._gazetteer is not None else None
 
 
-def _load_gazetteer():  # type: ignore[no-untyped-def]
+def _load_gazetteer() -> Gazetteer | None:
     """The shared place gazetteer (None when it is not shipped in this build)."""
     try:
         from services.enrich.gazetteer import load_gazetteer

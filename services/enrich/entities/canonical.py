@@ -42,30 +42,30 @@ def propagate(units: Sequence[tuple[list[str], list[Span]]]) -> list[list[Span]]
     out: list[list[Span]] = []
     for words, spans in units:
         fixed = {(start, end): best.get(tuple(words[start:end]), label) for start, end, label in spans}
-        owner = [-1] * len(words)  # index into ``starts`` of the span covering each token
+        owner = [-1] * len(words)  # index into ``positions`` of the span covering each token
         for number, (start, end) in enumerate(fixed):
             for k in range(start, end):
                 owner[k] = number
-        keys = list(fixed)
+        positions: list[tuple[int, int]] = list(fixed)
         i = 0
         while i < len(words):
             hit = None
-            for key in by_first.get(words[i], ()):
-                end = i + len(key)
-                if tuple(words[i:end]) != key or (end < len(words) and is_capitalised(words[end])):
+            for name in by_first.get(words[i], ()):
+                end = i + len(name)
+                if tuple(words[i:end]) != name or (end < len(words) and is_capitalised(words[end])):
                     continue  # not here, or part of a longer, different name
-                covered = {keys[o] for o in owner[i:end] if o >= 0}
+                covered = {positions[o] for o in owner[i:end] if o >= 0}
                 if all(i <= s and e <= end for s, e in covered) and (i, end) not in covered:
                     hit = (i, end, covered)  # a longer name known in the document wins over pieces
                 break
             if hit:
                 start, end, covered = hit
-                for key in covered:
-                    del fixed[key]
+                for position in covered:
+                    del fixed[position]
                 fixed[(start, end)] = best[tuple(words[start:end])]
-                keys.append((start, end))
+                positions.append((start, end))
                 for k in range(start, end):
-                    owner[k] = len(keys) - 1
+                    owner[k] = len(positions) - 1
                 i = end
             else:
                 i += 1
