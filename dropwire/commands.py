@@ -93,6 +93,10 @@ def status(
     app = create_app("dropwire-status", broker.url(), broker_connection_timeout=2)
     report["broker"] = masked(broker)["broker_url"]
     report["queues"] = {q: queue_depth(app, q) for q in QUEUES}
+    # Backpressure as ingest sees it: at the cap it claims nothing and new files wait in the inbox.
+    cap = IngestSettings().max_queue_depth
+    enrich_depth = report["queues"].get("enrich")
+    report["ingest_paused"] = None if enrich_depth is None else enrich_depth >= cap
     database = DatabaseSettings()
     report["database"] = masked(database)["database_url"]
     report.update(_database_status(database.url()))
@@ -102,6 +106,10 @@ def status(
     typer.echo("files:   " + "  ".join(f"{k} {v}" for k, v in report["folders"].items()))
     depths = "  ".join(f"{q} {'unreachable' if d is None else d}" for q, d in report["queues"].items())
     typer.echo(f"queues:  ({report['broker']})  {depths}")
+    if report["ingest_paused"]:
+        typer.echo(
+            f"ingest:  paused: the enrich queue is at its cap ({cap}); {report['folders']['inbox']} file(s) wait"
+        )
     if report.get("rows") is None:
         typer.echo(f"rows:    ({report['database']}) {report.get('database_error')}")
     else:

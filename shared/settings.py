@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,18 @@ DEFAULT_HEARTBEAT_SECONDS = 30.0
 
 def _prefixed(prefix: str = "DROPWIRE_") -> SettingsConfigDict:
     return SettingsConfigDict(env_prefix=prefix, extra="ignore", env_file=None)
+
+
+def with_password(url: str, password: str) -> str:
+    """``url`` with its password set (percent-encoded), keeping any user name; also with no user name.
+
+    ``redis://host:6379/0`` becomes ``redis://:PASSWORD@host:6379/0`` (SQLAlchemy's URL rendering
+    drops a password that has no user name, which Redis URLs usually lack).
+    """
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    user = quote(parts.username, safe="") if parts.username else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{host}"))
 
 
 class _FileSecrets(BaseSettings):
@@ -124,11 +137,7 @@ class BrokerSettings(_FileSecrets):
     def url(self) -> str:
         if self.broker_password is None:
             return self.broker_url
-        return (
-            make_url(self.broker_url)
-            .set(password=self.broker_password.get_secret_value())
-            .render_as_string(hide_password=False)
-        )
+        return with_password(self.broker_url, self.broker_password.get_secret_value())
 
 
 class DatabaseSettings(_FileSecrets):
@@ -144,10 +153,9 @@ class DatabaseSettings(_FileSecrets):
     batch_seconds: float = Field(0.2, ge=0, description="Longest wait to fill a store batch.")
 
     def url(self) -> str:
-        url = make_url(self.database_url)
-        if self.database_password is not None:
-            url = url.set(password=self.database_password.get_secret_value())
-        return url.render_as_string(hide_password=False)
+        if self.database_password is None:
+            return self.database_url
+        return with_password(self.database_url, self.database_password.get_secret_value())
 
 
 class MetricsSettings(BaseSettings):
