@@ -108,4 +108,8 @@ def load_extractor(model: str | None = None) -> EntityExtractor:
 
         model = NerSettings().ner_model
     nlp = load_pipeline(model)
-    return EntityExtractor(nlp, Lexicon.from_dir(Path(LEXICON_DIR)))
+    # A model folder carries the lexicon it was trained and measured with; the shipped one otherwise.
+    own = Path(model) / "lexicon" if model else None
+    return EntityExtractor(
+        nlp, Lexicon.from_dir(own if own is not None and own.is_dir() else Path(LEXICON_DIR))
+    )
