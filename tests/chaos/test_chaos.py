@@ -8,8 +8,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
+import shutil
 import signal
 import threading
 import time
@@ -26,6 +28,7 @@ from dropwire.corpus import generate
 from dropwire.stack import Stack, wait_until
 from services.enrich.enrichment import enrich
 from services.enrich.entities import load_extractor
+from services.enrich.entities.engine import SHIPPED_MODEL
 from shared.decoding import decode_bytes
 from shared.errors import PermanentError
 from shared.messages import DocumentEnriched, DocumentReceived
@@ -99,15 +102,28 @@ def make_drops(count: int) -> list[Drop]:
     return drops
 
 
-def reference(drops: list[Drop]) -> tuple[int, int]:
-    """(articles, mentions) of the distinct good contents, enriched in-process with the shipped model."""
-    extractor = load_extractor(os.environ.get("DROPWIRE_NER_MODEL") or None)
-    articles = mentions = 0
+Mentions = list[tuple[int, str, int, int, str]]  # (article seq, label, start, end, surface)
+
+
+def pinned_model(tmp_path: Path) -> Path:
+    """A copy of the NER model (``DROPWIRE_NER_MODEL`` or the shipped one) with its lexicon, used by the
+    services and the reference alike, so retraining the shipped model during a run changes neither."""
+    source = Path(os.environ.get("DROPWIRE_NER_MODEL") or SHIPPED_MODEL)
+    target = tmp_path / "ner-model"
+    shutil.copytree(source, target)
+    return target
+
+
+def reference(drops: list[Drop], model: Path) -> dict[str, Mentions]:
+    """The mentions of each distinct good content (by sha256) and, under ``<sha256>:articles``, its
+    article count, enriched in-process with ``model``."""
+    extractor = load_extractor(str(model))
+    out: dict[str, Mentions] = {}
     now = datetime.now(UTC)
     for data in {d.data for d in drops if d.good}:
         decoded = decode_bytes(data)
         received = DocumentReceived(
-            doc_id="0" * 64,
+            doc_id=hashlib.sha256(data).hexdigest(),
             claim="00000000__reference.txt",
             name="reference.txt",
             received_at=now,
@@ -118,9 +134,11 @@ def reference(drops: list[Drop]) -> tuple[int, int]:
         )
         enriched = enrich(received, extractor)
         assert isinstance(enriched, DocumentEnriched), enriched
-        articles += len(enriched.articles)
-        mentions += sum(len(a.entities) for a in enriched.articles)
-    return articles, mentions
+        out[received.doc_id] = sorted(
+            (a.seq, e.label, e.start, e.end, e.text) for a in enriched.articles for e in a.entities
+        )
+        out[received.doc_id + ":articles"] = [(len(enriched.articles), "", 0, 0, "")]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- faults
@@ -203,6 +221,25 @@ def original(claim: str) -> str:
     return claim.split("__", 1)[1] if "__" in claim else claim
 
 
+def stored_mentions(url: str) -> dict[str, Mentions]:
+    engine = sa.create_engine(url)
+    out: dict[str, Mentions] = {}
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "select d.sha256, a.seq, e.label, m.start_offset, m.end_offset, m.surface from mentions m"
+                    " join articles a on a.id = m.article_id join documents d on d.id = a.document_id"
+                    " join entities e on e.id = m.entity_id"
+                )
+            )
+            for sha, *mention in rows:
+                out.setdefault(sha, []).append(tuple(mention))  # type: ignore[arg-type]
+    finally:
+        engine.dispose()
+    return {k: sorted(v) for k, v in out.items()}
+
+
 def database_counts(url: str) -> dict[str, Any]:
     engine = sa.create_engine(url)
     try:
@@ -241,12 +278,16 @@ def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
     in failed/ with a reason."""
     started = time.monotonic()
     drops = make_drops(chaos_files)
-    expected_articles, expected_mentions = reference(drops)
+    model = pinned_model(tmp_path)
+    expected = reference(drops, model)
+    expected_articles = sum(v[0][0] for k, v in expected.items() if k.endswith(":articles"))
+    expected_mentions = sum(len(v) for k, v in expected.items() if not k.endswith(":articles"))
     good_hashes = {hashlib.sha256(d.data).hexdigest() for d in drops if d.good}
     env = {
         "DROPWIRE_LEASE_SECONDS": str(LEASE_SECONDS),
         "DROPWIRE_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         "DROPWIRE_MAX_QUEUE_DEPTH": str(MAX_QUEUE_DEPTH),
+        "DROPWIRE_NER_MODEL": str(model),
     }
     window = len(drops) / DROP_RATE
     with Stack(tmp_path, redis_url=private_redis.url, database_url=pg_url, env=env) as stack:
@@ -286,6 +327,17 @@ def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
         leftover = stack.counts()
         logs = stack.describe(8)
     db = database_counts(pg_url)
+    stored = stored_mentions(pg_url)
+    differing = {
+        sha: {"stored": stored.get(sha, []), "reference": mentions}
+        for sha, mentions in expected.items()
+        if not sha.endswith(":articles") and stored.get(sha, []) != mentions
+    }
+    if differing:  # kept with the test's temporary folder, for a look afterwards
+        names = {hashlib.sha256(d.data).hexdigest(): d.name for d in drops if d.good}
+        (tmp_path / "differing.json").write_text(
+            json.dumps({names[k]: v for k, v in differing.items()}, indent=1, ensure_ascii=False)
+        )
 
     good = {d.name for d in drops if d.good}
     bad = {d.name for d in drops if not d.good}
@@ -306,7 +358,7 @@ def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
         f"lost={len(lost)} duplicated={duplicated} "
         f"(good={len(good)} distinct={len(good_hashes)} bad={len(bad)} documents={db['documents']} "
         f"articles={db['articles']}/{expected_articles} mentions={db['mentions']}/{expected_mentions} "
-        f"faults={dict(Counter(chaos.done))} seconds={time.monotonic() - started:.0f})"
+        f"differing_documents={len(differing)} faults={dict(Counter(chaos.done))} seconds={time.monotonic() - started:.0f})"
     )
     with capsys.disabled():  # on the terminal whatever the capture mode, like the summary line
         print(f"\nchaos: {line}")
@@ -321,4 +373,6 @@ def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
     assert all(notes.values()), f"failed/ entries without a note: {[c for c, ok in notes.items() if not ok]}"
     assert set(reasons) <= {"empty", "binary", "undecodable"}, reasons
     assert db["sha256"] == good_hashes
-    assert (db["articles"], db["mentions"]) == (expected_articles, expected_mentions)
+    assert (db["articles"], db["mentions"]) == (expected_articles, expected_mentions), (
+        f"{len(differing)} documents differ from the reference: {tmp_path / 'differing.json'}"
+    )
