@@ -48,7 +48,13 @@ def ingest() -> None:
     ingest_settings = IngestSettings()
     service = IngestService(spool, ingest_settings, CeleryPublisher(app), metrics)
     done_handler = DoneHandler(spool, metrics, delete_archived=spool_settings.delete_archived)
-    done = TaskConsumer(app, QUEUE_DONE, {TASK_DONE: done_handler.handle}, name="ingest-done")
+    done = TaskConsumer(
+        app,
+        QUEUE_DONE,
+        {TASK_DONE: done_handler.handle},
+        name="ingest-done",
+        on_dropped=lambda reason: metrics.dead_letters.labels(stage="ingest", reason=reason).inc(),
+    )
     metrics_settings = MetricsSettings()
     checks = {"broker": redis_check(broker_url)} if broker_url.startswith("redis") else {}
     probes = [queue_depth_probe(metrics, broker_url)] if broker_url.startswith("redis") else []
