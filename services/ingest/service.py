@@ -198,11 +198,17 @@ class IngestService:
             self.unpublished.discard(claim_name)
             source = self.spool.path("processing", claim_name)
             target = self.spool.path("failed", claim_name)
+            # The note first, then the move: a crash in between leaves the file in processing/ (its lease
+            # brings it round again), never a file in failed/ without its reason.
+            note = self.spool.write_error(
+                claim_name, stage="ingest", reason=exc.reason, detail=str(exc), doc_id=None
+            )
             try:
                 os.rename(source, target)
             except FileNotFoundError:
+                note.unlink(missing_ok=True)
                 return
-            self.fail(claim_name, exc, None)
+            self.fail(claim_name, exc, None, noted=True)
             return
         with bound_contextvars(doc_id=message.doc_id, claim=claim_name):
             self.dropped_at[claim_name] = message.mtime
@@ -219,12 +225,14 @@ class IngestService:
             self.metrics.last_success.labels(stage="ingest").set(time.time())
             log.info("file.claimed", name=message.name, size=message.size, encoding=message.encoding)
 
-    def fail(self, claim_name: str, exc: PermanentError, doc_id: str | None) -> None:
-        """A file already in ``failed/``: write its note, count it, and tell the store's failure table."""
+    def fail(self, claim_name: str, exc: PermanentError, doc_id: str | None, *, noted: bool = False) -> None:
+        """A file already in ``failed/``: write its note (unless ``noted``), count it, and tell the store's
+        failure table."""
         now = datetime.now(UTC)
-        self.spool.write_error(
-            claim_name, stage="ingest", reason=exc.reason, detail=str(exc), doc_id=doc_id, at=now
-        )
+        if not noted:
+            self.spool.write_error(
+                claim_name, stage="ingest", reason=exc.reason, detail=str(exc), doc_id=doc_id, at=now
+            )
         self.metrics.files_failed.labels(stage="ingest", reason=exc.reason).inc()
         self.metrics.task_failures.labels(stage="ingest", reason=exc.reason).inc()
         self.metrics.tasks_completed.labels(stage="ingest", outcome="failed").inc()
