@@ -143,7 +143,10 @@ def fit(
         with nlp.use_params(optimizer.averages):
             silver_f = nlp.evaluate(dev_examples)["ents_f"] or 0.0
             f = select(nlp)
-            if f > best_f:
+            if (f, silver_f) > (
+                best_f,
+                best_silver,
+            ):  # a tie goes to the model that learned the silver data better
                 best_f, best_silver, best_bytes = f, silver_f, nlp.to_bytes()
         print(
             json.dumps(

@@ -336,9 +336,11 @@ class Rules:
         """A known first name plus capitalised words is a person, replacing model spans inside it."""
         firsts = self.lexicon.first_names
         for i, word in enumerate(words):
-            if word not in firsts or i + 1 >= len(words) or not is_capitalised(words[i + 1]):
+            if word not in firsts:
                 continue
-            end = name_end(words, i)
+            end = name_end(words, i)  # "Mohammed bin Salman": particles inside the name are fine
+            if end - i < 2:
+                continue
             for k in range(i + 1, end):  # "Mark Rutte van de NAVO": the name stops before "van de"
                 if words[k] in NAME_PARTICLES and words[k - 1] not in NAME_PARTICLES:
                     after = next((j for j in range(k, end) if words[j] not in NAME_PARTICLES), end)
