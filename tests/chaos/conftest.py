@@ -15,6 +15,8 @@ from dropwire.stack import free_port, wait_until
 
 # make test: enough files for every kind of fault to hit work in flight, in about two minutes here.
 DEFAULT_CHAOS_FILES = 200
+# The seed of the corpus and the fault schedule: a fixed one makes a failing run repeatable.
+DEFAULT_CHAOS_SEED = 20261122
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -24,11 +26,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=DEFAULT_CHAOS_FILES,
         help="How many files the chaos run drops (make chaos: 2000).",
     )
+    parser.addoption(
+        "--chaos-seed",
+        type=int,
+        default=DEFAULT_CHAOS_SEED,
+        help="Seed of the chaos run's files and fault schedule.",
+    )
 
 
 @pytest.fixture
 def chaos_files(request: pytest.FixtureRequest) -> int:
     return int(request.config.getoption("--chaos-files"))
+
+
+@pytest.fixture
+def chaos_seed(request: pytest.FixtureRequest) -> int:
+    return int(request.config.getoption("--chaos-seed"))
 
 
 class RedisServer:

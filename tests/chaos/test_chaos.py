@@ -36,7 +36,6 @@ from tests.chaos.conftest import RedisServer
 
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e, pytest.mark.slow]
 
-SEED = 20261122
 # About one file in twenty is bad: enough of every kind to meet each fault at least once.
 BAD_SHARE = 0.05
 # Repeats of earlier bytes under new names (the store's upsert must make them no-ops).
@@ -80,9 +79,9 @@ def bad_payloads(rng: random.Random) -> list[tuple[str, bytes]]:
     ]
 
 
-def make_drops(count: int) -> list[Drop]:
+def make_drops(count: int, seed: int) -> list[Drop]:
     """``count`` files in drop order: corpus pages (some repeated under new names) and ~5 % bad files."""
-    rng = random.Random(SEED)
+    rng = random.Random(seed)
     bad_count = max(len(bad_payloads(rng)), round(count * BAD_SHARE))
     kinds = bad_payloads(rng)
     bad = [
@@ -91,7 +90,7 @@ def make_drops(count: int) -> list[Drop]:
     ]
     good = [
         Drop(f.name, f.data, True)
-        for f in generate(count - bad_count, seed=SEED, duplicate_share=DUPLICATE_SHARE)
+        for f in generate(count - bad_count, seed=seed, duplicate_share=DUPLICATE_SHARE)
     ]
     drops = good + bad
     rng.shuffle(drops)
@@ -154,9 +153,13 @@ class Chaos:
     database: str
     window: float
     kills: int
-    rng: random.Random = field(default_factory=lambda: random.Random(SEED + 1))
+    seed: int
+    rng: random.Random = field(init=False)
     done: list[str] = field(default_factory=list)
     error: BaseException | None = None
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed + 1)
 
     def plan(self) -> list[tuple[float, str]]:
         actions = [self.rng.choice(("ingest", "enrich", "store", "enrich-child")) for _ in range(self.kills)]
@@ -269,6 +272,7 @@ def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
     pg_url: str,
     pg_admin: str,
     chaos_files: int,
+    chaos_seed: int,
     request: pytest.FixtureRequest,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -277,7 +281,7 @@ def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
     exactly once (rows, articles and mentions equal to a clean in-process run) and every bad file is
     in failed/ with a reason."""
     started = time.monotonic()
-    drops = make_drops(chaos_files)
+    drops = make_drops(chaos_files, chaos_seed)
     model = pinned_model(tmp_path)
     expected = reference(drops, model)
     expected_articles = sum(v[0][0] for k, v in expected.items() if k.endswith(":articles"))
@@ -298,6 +302,7 @@ def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
             sa.make_url(pg_url).database or "",
             window=window,
             kills=4 + len(drops) // 100,
+            seed=chaos_seed,
         )
         faults = threading.Thread(target=chaos.run, name="chaos")
         faults.start()
@@ -358,7 +363,7 @@ def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
         f"lost={len(lost)} duplicated={duplicated} "
         f"(good={len(good)} distinct={len(good_hashes)} bad={len(bad)} documents={db['documents']} "
         f"articles={db['articles']}/{expected_articles} mentions={db['mentions']}/{expected_mentions} "
-        f"differing_documents={len(differing)} faults={dict(Counter(chaos.done))} seconds={time.monotonic() - started:.0f})"
+        f"differing_documents={len(differing)} seed={chaos_seed} faults={dict(Counter(chaos.done))} seconds={time.monotonic() - started:.0f})"
     )
     with capsys.disabled():  # on the terminal whatever the capture mode, like the summary line
         print(f"\nchaos: {line}")
