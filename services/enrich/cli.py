@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,15 +15,23 @@ import typer
 from services.enrich.parser import PARSER_VERSION, ParsedPage, parse_page
 from shared.decoding import Decoded, decode_bytes
 from shared.errors import PermanentError
+from shared.messages import Article
 
 #: Characters of a body shown per article in the readable summary.
 SUMMARY_BODY_CHARS = 100
 
 
 def page_to_json(
-    *, name: str, data: bytes, decoded: Decoded, page: ParsedPage, received_at: datetime
+    *,
+    name: str,
+    data: bytes,
+    decoded: Decoded,
+    page: ParsedPage,
+    received_at: datetime,
+    articles: Sequence[Article] | None = None,
+    model_version: str | None = None,
 ) -> dict[str, Any]:
-    """The JSON object ``dropwire parse --json`` prints for one file."""
+    """The JSON object ``dropwire parse --json`` prints for one file (``articles``: annotated ones)."""
     return {
         "doc_id": hashlib.sha256(data).hexdigest(),
         "name": name,
@@ -32,13 +42,22 @@ def page_to_json(
         "trailing_newline": decoded.trailing_newline,
         "received_at": received_at.isoformat(),
         "parser_version": PARSER_VERSION,
+        "model_version": model_version,
         "section": page.section,
         "page_lines": list(page.page_lines),
         "articles": [
             {**article.model_dump(mode="json"), "blocks": _blocks(page, number)}
-            for number, article in enumerate(page.articles)
+            for number, article in enumerate(page.articles if articles is None else articles)
         ],
     }
+
+
+@functools.cache
+def _extractor(model: str | None) -> Any:
+    """The NER extractor, loaded once per process (spaCy is imported only when entities are asked for)."""
+    from services.enrich.entities import load_extractor
+
+    return load_extractor(model)
 
 
 def _blocks(page: ParsedPage, number: int) -> list[dict[str, str]]:
@@ -60,9 +79,20 @@ def parse(
             help="ISO 8601 moment relative times count back from (naive = UTC). Default: the file's mtime.",
         ),
     ] = None,
+    entities: Annotated[
+        bool,
+        typer.Option("--entities/--no-entities", help="Find named entities (loads the NER model once)."),
+    ] = True,
+    model: Annotated[
+        str | None, typer.Option("--model", help="NER model path or package (default: DROPWIRE_NER_MODEL).")
+    ] = None,
 ) -> None:
-    """Split files into articles as the enrich service would, and print the result."""
+    """Split files into articles as the enrich service would, find their entities, and print the result."""
     moment = _parse_moment(received_at) if received_at is not None else None
+    if entities and model is None:
+        from shared.settings import NerSettings
+
+        model = NerSettings().ner_model
     failed = False
     for path in files:
         try:
@@ -80,7 +110,19 @@ def parse(
             continue
         at = moment or mtime
         page = parse_page(decoded.text, received_at=at)
-        result = page_to_json(name=path.name, data=data, decoded=decoded, page=page, received_at=at)
+        annotated, version = None, None
+        if entities:
+            extractor = _extractor(model)
+            annotated, version = extractor.annotate(page.articles), extractor.version
+        result = page_to_json(
+            name=path.name,
+            data=data,
+            decoded=decoded,
+            page=page,
+            received_at=at,
+            articles=annotated,
+            model_version=version,
+        )
         if as_json:
             indent = 2 if len(files) == 1 else None
             typer.echo(json.dumps(result, ensure_ascii=False, indent=indent))
@@ -127,6 +169,9 @@ def _summary(result: dict[str, Any]) -> str:
                 lines.append(f"        {label}: " + " / ".join(article[label].split("\n")))
         for subhead in article["subheads"]:
             lines.append(f"        subhead: {subhead}")
+        if article["entities"]:
+            names = dict.fromkeys(f"{e['name']} ({e['label']})" for e in article["entities"])
+            lines.append("        entities: " + ", ".join(names))
         body = " ".join(article["body"].split())
         if len(body) > SUMMARY_BODY_CHARS:
             body = body[: SUMMARY_BODY_CHARS - 1] + "…"

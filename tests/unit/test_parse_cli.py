@@ -46,7 +46,8 @@ def test_json_for_one_file_has_the_documented_fields() -> None:
         "agencies": ["ANP", "RTR"],
         "resolved": {"name": "Kyiv", "country": "UA", "lat": 50.4547, "lon": 30.5238},
     }
-    assert (first["seq"], first["role"], first["published_at"], first["entities"]) == (0, "main", None, [])
+    assert (first["seq"], first["role"], first["published_at"]) == (0, "main", None)
+    assert {e["label"] for e in first["entities"]} <= {"PER", "LOC", "ORG", "MISC"}
     assert (second["relative_time"], second["published_at"]) == ("12 minuten geleden", "2026-03-01T11:48:00Z")
 
 
@@ -143,3 +144,26 @@ def test_installed_console_script_runs_parse() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert [a["role"] for a in json.loads(done.stdout)["articles"]] == ["main"] + ["brief"] * 4
+
+
+def test_json_lists_each_articles_entities_with_offsets_into_its_body() -> None:
+    """parse --json runs the NER model too: every entity's offsets point at its text in the body."""
+    path = PAGES / "main_only_utf8_bom.txt"
+    code, out, _ = run(str(path), "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["model_version"].startswith("nl_dropwire_ner-")
+    entities = [(a["body"], e) for a in result["articles"] for e in a["entities"]]
+    assert entities
+    for body, entity in entities:
+        assert body[entity["start"] : entity["end"]] == entity["text"]
+        assert entity["label"] in ("PER", "LOC", "ORG", "MISC") and entity["name"]
+
+
+def test_no_entities_skips_the_model() -> None:
+    """--no-entities gives the parse alone: empty entity lists and no model version."""
+    code, out, _ = run(str(PAGES / "main_only_utf8_bom.txt"), "--json", "--no-entities")
+    assert code == 0
+    result = json.loads(out)
+    assert result["model_version"] is None
+    assert all(a["entities"] == [] for a in result["articles"])
