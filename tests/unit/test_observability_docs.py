@@ -12,7 +12,7 @@ from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.unit
 
-DOC = REPO_ROOT / "docs" / "readme" / "observability.md"
+DOC = REPO_ROOT / "README.md"
 ALERTS = REPO_ROOT / "deploy" / "prometheus" / "alerts.yml"
 
 
