@@ -134,9 +134,11 @@ def measure_ceiling(
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(processes) as pool:
         pool.map(_warm, range(processes * 4), chunksize=1)  # every process loads the model before timing
+        cpu_before = cpu_seconds(os.getpid())
         start = time.perf_counter()
         parts = pool.map(_enrich_chunk, _chunks(corpus, 4), chunksize=1)
         elapsed = time.perf_counter() - start
+        cpu_used = cpu_seconds(os.getpid()) - cpu_before
     docs = [d for part in parts for d in part]
     articles = sum(len(d.articles) for d in docs)
     return (
@@ -145,6 +147,7 @@ def measure_ceiling(
             "ceiling_articles_per_s": articles / elapsed,
             "ceiling_words_per_s": words_in(docs) / elapsed,
             "ceiling_processes": processes,
+            "ceiling_cpu_ms_per_doc": cpu_used * 1000 / len(corpus),
         },
         docs,
     )
@@ -229,6 +232,19 @@ def tree_pids(pid: int) -> list[int]:
         out.append(p)
         todo.extend(children.get(p, []))
     return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by ``pid`` and its live descendants."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in tree_pids(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def rss_mb(pid: int) -> float:
@@ -357,13 +373,28 @@ def warm_up(stack: Any, processes: int, seed: int) -> None:
 
 
 def measure_backlog(stack: Any, corpus: Sequence[CorpusFile]) -> dict[str, float]:
-    """The whole corpus dropped at once; documents/s from the drop to the last file filed away."""
+    """The whole corpus dropped at once; documents/s from the drop to the last file filed away.
+
+    Also the CPU each service spent per document, where the pipeline's overhead shows.
+    """
+    pids = {name: proc.pid for name, proc in stack.procs.items()}
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     before = count_done(stack.spool)
     start = time.perf_counter()
     drop_all(stack.spool / "inbox", corpus)
     wait_drained(stack.spool, before + len(corpus), "pipeline backlog")
     elapsed = time.perf_counter() - start
-    return {"pipeline_docs_per_s": len(corpus) / elapsed, "pipeline_backlog_seconds": elapsed}
+    out = {"pipeline_docs_per_s": len(corpus) / elapsed, "pipeline_backlog_seconds": elapsed}
+    for name, pid in pids.items():
+        out[f"{name}_cpu_ms_per_doc"] = (cpu_seconds(pid) - cpu_before[name]) * 1000 / len(corpus)
+    out["pipeline_cpu_utilisation"] = (
+        sum(out[f"{name}_cpu_ms_per_doc"] for name in pids)
+        * len(corpus)
+        / 1000
+        / elapsed
+        / (os.cpu_count() or 1)
+    )
+    return out
 
 
 def measure_steady(stack: Any, files: Sequence[CorpusFile], rate: float, seconds: float) -> list[float]:
@@ -567,7 +598,12 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("ceiling_docs_per_s", "Ceiling: enrichment alone, one process per core", "docs/s", ""),
     ("ceiling_articles_per_s", "Ceiling: articles", "articles/s", ""),
     ("ceiling_words_per_s", "Ceiling: words", "words/s", ""),
+    ("ceiling_cpu_ms_per_doc", "Ceiling: CPU per document (decode, parse, NER)", "ms", ""),
     ("pipeline_docs_per_s", "Pipeline, backlog (Redis + PostgreSQL, separate processes)", "docs/s", ""),
+    ("ingest_cpu_ms_per_doc", "Pipeline, backlog: ingest CPU per document", "ms", ""),
+    ("enrich_cpu_ms_per_doc", "Pipeline, backlog: enrich CPU per document (all processes)", "ms", ""),
+    ("store_cpu_ms_per_doc", "Pipeline, backlog: store CPU per document", "ms", ""),
+    ("pipeline_cpu_utilisation", "Pipeline, backlog: share of all cores the services kept busy", "x", ""),
     ("ratio", "Pipeline / ceiling", "x", ">="),
     ("latency_p50_ms", "Drop-to-stored latency at 20 % load, p50", "ms", "<="),
     ("latency_p95_ms", "Drop-to-stored latency at 20 % load, p95", "ms", ""),
