@@ -161,7 +161,8 @@ NAME_COMPOUND = re.compile(r"^[A-Z][\w&]*-[a-zà-ÿ]{3,}$")
 
 PREFIXED_NAME = re.compile(r"^(al|el|ad|as|ash|at|az|ar|an|bin|ibn|abu|ben|ould)-[A-Z]")  # "al-Sharaa"
 
-# Nouns that, right before a capitalised name, make it the title of a work: MISC ("de film X").
+# Nouns that, right before a capitalised name, make it the title of a work: MISC ("de film X",
+# "de misdaadkomedie X"); compounds count too, so these are matched as word endings.
 WORK_CONTEXT_SUFFIXES = (
     "film",
     "boek",
@@ -172,6 +173,43 @@ WORK_CONTEXT_SUFFIXES = (
     "musical",
     "opera",
     "toneelstuk",
+    "komedie",
+    "drama",
+    "thriller",
+    "western",
+    "sitcom",
+    "single",
+    "bestseller",
+)
+
+# Nouns that, right before a capitalised name, make it a place ("het dorp X", "de havenstad X").
+PLACE_CONTEXT_SUFFIXES = (
+    "dorp",
+    "stad",
+    "stadje",
+    "plaats",
+    "plaatsje",
+    "gemeente",
+    "regio",
+    "provincie",
+    "eiland",
+    "haven",
+    "deelstaat",
+    "kamp",
+)
+PLACE_CONTEXT_OF = frozenset({"haven", "stad", "dorp"})  # "de haven van X": X is the place too
+
+# First words of a state's name: "Volksrepubliek Donetsk", "Koninkrijk Saoedi-Arabië" are places.
+STATE_HEADS = ("republiek", "koninkrijk", "emiraat", "sultanaat", "vorstendom", "groothertogdom")
+
+# Prefixes of compound titles: "oud-prins", "ex-president", "vice-premier" are titles like the rest.
+TITLE_PREFIXES = ("oud-", "ex-", "vice-", "interim-", "adjunct-", "co-")
+
+# A name starting with the English article is a title or an outlet; it is an outlet (ORG) after a
+# nationality adjective ("het Britse The Independent") or before a reporting verb ("The Sun meldt").
+ENGLISH_ARTICLE = "The"
+REPORTING_VERBS = frozenset(
+    {"schrijft", "schreef", "meldt", "meldde", "bericht", "berichtte", "citeert", "citeerde", "onthulde"}
 )
 
 Span = tuple[int, int, str]  # token start, token end (exclusive), label
@@ -228,6 +266,8 @@ class Lexicon:
     def is_title(self, word: str) -> bool:
         """A person title or role, also as the end of a compound ("Eurocommissaris", "klimaatactiviste")."""
         lower = word.lower()
+        if lower.startswith(TITLE_PREFIXES):  # "oud-prins", "ex-president": the part after the hyphen
+            lower = lower.split("-", 1)[1]
         return lower in self.titles or (len(lower) > 6 and lower.endswith(TITLE_SUFFIXES))
 
 
@@ -312,6 +352,8 @@ class Rules:
                 taken[k] = True
         self._first_names(words, spans, taken)
         self._org_context(words, spans, taken)
+        self._place_context(words, spans, taken)
+        self._outlets(words, spans, taken)
         self._leftover_names(words, spans, taken)
         self._name_compounds(words, spans, taken)
         self._article_names(words, spans)
@@ -379,6 +421,39 @@ class Rules:
                 if rest < key[1]:
                     spans[(rest, key[1])] = old_label
             claim(spans, taken, i + 1, end, label)
+
+    def _place_context(self, words: list[str], spans: dict[tuple[int, int], str], taken: list[bool]) -> None:
+        """A name right after a settlement noun ("het dorp X", "de haven van X") or one that starts with
+        a state word ("Volksrepubliek X") is a place."""
+        for (start, end), label in list(spans.items()):
+            if label != "LOC" and words[start].lower().endswith(STATE_HEADS):
+                spans[(start, end)] = "LOC"
+        for i in range(len(words) - 1):
+            word = words[i]
+            if not word.islower() or not word.endswith(PLACE_CONTEXT_SUFFIXES):
+                continue
+            first = i + 1
+            if words[first] == "van" and word in PLACE_CONTEXT_OF and first + 1 < len(words):
+                first += 1
+            if not is_capitalised(words[first]) or words[first] in self.lexicon.first_names:
+                continue
+            end = name_end(words, first, particles=False)
+            if " ".join(words[first:end]) in self._listed:
+                continue
+            claim(spans, taken, first, end, "LOC")
+
+    def _outlets(self, words: list[str], spans: dict[tuple[int, int], str], taken: list[bool]) -> None:
+        """A name starting with "The" is a news outlet (ORG) after a nationality adjective or before a
+        reporting verb ("het Britse The Independent", "The Kyiv Independent schrijft")."""
+        misc = self.lexicon.phrases["MISC"]
+        for i, word in enumerate(words):
+            if word != ENGLISH_ARTICLE or i + 1 >= len(words) or not is_capitalised(words[i + 1]):
+                continue
+            end = name_end(words, i + 1)
+            before = words[i - 1] if i > 0 else ""
+            after = words[end] if end < len(words) else ""
+            if (before in misc and before[:1].isupper()) or after in REPORTING_VERBS:
+                claim(spans, taken, i, end, "ORG")
 
     def _leftover_names(self, words: list[str], spans: dict[tuple[int, int], str], taken: list[bool]) -> None:
         """An all-caps word inside a sentence that nothing claimed is an acronym: an organisation.
