@@ -19,7 +19,8 @@ answers ``/readyz``. ``stop()`` sends SIGTERM, waits, then kills what is left; `
 SIGKILLs one service's process group (a crash) and ``restart(service)`` kills it and starts it again,
 for the chaos run. ``env`` adds or overrides variables for every service (e.g.
 ``{"DROPWIRE_SETTLE_SECONDS": "0.5"}``), ``services`` chooses which ones run, ``start_services=False``
-leaves starting to the caller (``stack.start()``).
+leaves starting to the caller (``stack.start()``). A name with a suffix, such as ``enrich#2``, runs
+one more replica of that service (its own process, port, log and metrics folder).
 """
 
 from __future__ import annotations
@@ -150,10 +151,11 @@ class Stack:
     def start_one(self, service: str, *args: str) -> subprocess.Popen[bytes]:
         """Start ``dropwire <service> [args]`` in its own process group, logging to its file."""
         self.ports.setdefault(service, free_port())
-        extra = args or tuple(self.args.get(service, ()))
+        command = service.split("#", 1)[0]  # "enrich#2": a second replica of `dropwire enrich`
+        extra = args or tuple(self.args.get(service, self.args.get(command, ())))
         log = (self.logs_dir / f"{service}.log").open("ab")
         proc = subprocess.Popen(
-            [*dropwire_command(), service, *extra],
+            [*dropwire_command(), command, *extra],
             env=self.env(service),
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -50,6 +50,8 @@ VISIBILITY_TIMEOUT = 20
 MAX_QUEUE_DEPTH = 40
 # How long PostgreSQL refuses connections (the store must hold its batch and carry on after).
 PG_OUTAGE_SECONDS = 8.0
+# Two replicas of ingest (one inbox) and of enrich (each a prefork master with two children), one store.
+PROCESSES = ("ingest", "ingest#2", "enrich", "enrich#2", "store")
 # After the last drop and fault: the lease, the visibility timeout and a backlog all have to run out.
 SETTLE_DEADLINE = 240.0
 
@@ -162,7 +164,7 @@ class Chaos:
         self.rng = random.Random(self.seed + 1)
 
     def plan(self) -> list[tuple[float, str]]:
-        actions = [self.rng.choice(("ingest", "enrich", "store", "enrich-child")) for _ in range(self.kills)]
+        actions = [self.rng.choice((*PROCESSES, "enrich-child")) for _ in range(self.kills)]
         actions += ["redis", "postgres"]
         # Faults fall in the first 80 % of the drop window so the flow is still moving around them.
         return sorted((self.rng.uniform(0.05, 0.8) * self.window, action) for action in actions)
@@ -180,10 +182,11 @@ class Chaos:
             self.error = exc
 
     def act(self, action: str) -> None:
-        if action in ("ingest", "enrich", "store"):
+        if action in PROCESSES:
             self.stack.restart(action)  # SIGKILL the process group, start again, wait for /readyz
         elif action == "enrich-child":
-            children = _children(self.stack.procs["enrich"].pid)
+            master = self.rng.choice([name for name in PROCESSES if name.startswith("enrich")])
+            children = _children(self.stack.procs[master].pid)
             if children:
                 os.kill(self.rng.choice(children), signal.SIGKILL)  # the master forks a new one
         elif action == "redis":
@@ -276,10 +279,10 @@ def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
     request: pytest.FixtureRequest,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """With ingest, enrich (master and pool children) and store SIGKILLed at random moments, Redis
-    restarted and PostgreSQL refusing connections for a while, every good file is archived and stored
-    exactly once (rows, articles and mentions equal to a clean in-process run) and every bad file is
-    in failed/ with a reason."""
+    """With two ingest and two enrich replicas (masters and pool children) and the store SIGKILLed at
+    random moments, Redis restarted and PostgreSQL refusing connections for a while, every good file is
+    archived and stored exactly once (rows, articles and mentions equal to a clean in-process run) and
+    every bad file is in failed/ with a reason."""
     started = time.monotonic()
     drops = make_drops(chaos_files, chaos_seed)
     model = pinned_model(tmp_path)
@@ -294,7 +297,9 @@ def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
         "DROPWIRE_NER_MODEL": str(model),
     }
     window = len(drops) / DROP_RATE
-    with Stack(tmp_path, redis_url=private_redis.url, database_url=pg_url, env=env) as stack:
+    with Stack(
+        tmp_path, redis_url=private_redis.url, database_url=pg_url, env=env, services=PROCESSES
+    ) as stack:
         chaos = Chaos(
             stack,
             private_redis,
