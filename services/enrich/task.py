@@ -61,11 +61,6 @@ class ExtractorSlot:
                 )
             return self._extractor
 
-    def reset(self) -> None:
-        """Forget the extractor (a forked child must load its own, not share the parent's)."""
-        with self._lock:
-            self._extractor = None
-
 
 class EnrichHandler:
     """Decode → enrich → publish ``DocumentEnriched`` to the store, or a failed ``DocumentDone``."""
