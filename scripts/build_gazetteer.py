@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import re
 import sys
 import unicodedata
 from collections import defaultdict
@@ -50,6 +51,11 @@ PRIMARY_WEIGHT = 20
 EXTRA_COUNTRY_NAMES = {"US": ("VS", "Amerika"), "GB": ("Groot-Brittannië", "Brittannië")}
 #: Candidates kept per name: enough for a country hint to pick another than the most populous.
 MAX_CANDIDATES = 4
+
+
+# Numbered city districts ("Paris 01 Louvre"): their alternate names are landmarks ("Louvre") that
+# would turn a museum into an arrondissement; the city itself is there under its own name.
+NUMBERED_DISTRICT = re.compile(r" \d{1,2} ")
 
 
 def is_latin_name(name: str) -> bool:
@@ -79,6 +85,8 @@ def main() -> None:
     places: list[tuple[str, str, str, str, str, int]] = []
     names_of: list[set[str]] = []
     for record in sorted(cities.values(), key=lambda r: (-int(r["population"]), r["geonameid"])):
+        if NUMBERED_DISTRICT.search(str(record["name"])):
+            continue
         names = {record["name"], *(n for n in record.get("alternatenames") or [] if is_latin_name(n))}
         places.append(
             (

@@ -115,3 +115,10 @@ def resolved(name: str, **context: Any) -> Place:
     place = load_gazetteer().lookup(name, **context)
     assert place is not None, name
     return place
+
+
+def test_a_landmark_is_not_taken_for_the_numbered_district_named_after_it() -> None:
+    """ "Louvre" is a museum, not Paris's 1st arrondissement: numbered city districts are not in the data."""
+    assert load_gazetteer().lookup("Louvre") is None
+    paris = load_gazetteer().lookup("Parijs")
+    assert paris is not None and (paris.name, paris.country) == ("Paris", "FR")
