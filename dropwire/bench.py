@@ -31,9 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +43,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dropwire.corpus import CorpusFile, generate
+from dropwire.stack import fresh_postgres
 from shared.decoding import decode_bytes
 from shared.messages import DocumentEnriched, DocumentReceived
 
@@ -61,6 +60,8 @@ TARGETS = {
     "ner_words_per_s_per_core": 20_000.0,
     "store_rows_per_s_postgres": 20_000.0,
     "enrich_rss_mb": 400.0,
+    "ner_f1_conll2002_testa": 0.70,
+    "ner_f1_modern_test": 0.85,
 }
 # How long any one phase may wait for the pipeline before it gives up (a stalled pipeline is a result).
 PHASE_DEADLINE_SECONDS = 1800.0
@@ -165,22 +166,28 @@ def measure_ner(docs: Sequence[DocumentEnriched]) -> dict[str, float]:
     return {"ner_words_per_s_per_core": words_in(docs) / elapsed}
 
 
+# Evaluation sets for the NER quality figures, relative to the repository (skipped when absent):
+# CoNLL-2002 ned.testa lives in the team folder beside the checkout (research-only: evaluation only).
+NER_EVAL_SETS = {
+    "ner_f1_conll2002_testa": Path("../shared/data/conll2002-nl/ned.testa"),
+    "ner_f1_modern_test": Path("tests/data/modern_nl/test.conll"),
+}
+
+
+def measure_ner_quality(root: Path) -> dict[str, float]:
+    """Entity-level F1 (conlleval rules) of the shipped extractor on the evaluation sets present."""
+    from services.enrich.ner_cli import tag_file
+
+    out = {}
+    for key, relative in NER_EVAL_SETS.items():
+        path = root / relative
+        if path.is_file():
+            _, score = tag_file(path, None)
+            out[key] = score.overall.f1
+    return out
+
+
 # --------------------------------------------------------------------------- store alone
-
-
-@contextmanager
-def fresh_postgres(admin_url: str) -> Iterator[str]:
-    """A throwaway PostgreSQL database on the given server, dropped afterwards."""
-    name = f"dropwire_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def distinct_copies(docs: Sequence[DocumentEnriched], count: int) -> list[DocumentEnriched]:
@@ -472,6 +479,7 @@ def run(options: BenchOptions) -> dict[str, Any]:
     results.update(ceiling)
     console.print("[bold]NER alone[/], one core")
     results.update(measure_ner(docs))
+    results.update(measure_ner_quality(Path(__file__).resolve().parents[1]))
 
     console.print("[bold]store alone[/]: PostgreSQL and SQLite")
     store_docs = distinct_copies(docs, int(sizes["store_docs"]))
@@ -616,6 +624,8 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("latency_80pct_p50_ms", "Drop-to-stored latency at 80 % load, p50", "ms", ""),
     ("latency_80pct_p99_ms", "Drop-to-stored latency at 80 % load, p99", "ms", ""),
     ("ner_words_per_s_per_core", "NER alone, one core", "words/s", ">="),
+    ("ner_f1_conll2002_testa", "NER F1, CoNLL-2002 ned.testa (evaluation only)", "F1", ">="),
+    ("ner_f1_modern_test", "NER F1, the team's modern-news test split", "F1", ">="),
     ("store_rows_per_s_postgres", "Store alone, PostgreSQL, batches of 50 documents", "rows/s", ">="),
     ("store_rows_per_s_sqlite", "Store alone, SQLite, batches of 50 documents", "rows/s", ""),
     ("ingest_rss_mb", "Peak memory (PSS), ingest", "MB", ""),
@@ -634,6 +644,8 @@ def _fmt(value: float) -> str:
         return "n/a"
     if abs(value) >= 100:
         return f"{value:,.0f}"
+    if abs(value) < 1:
+        return f"{value:.3f}"
     return f"{value:.2f}"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -67,9 +68,9 @@ _REDIS_TEST_DBS = range(1, 16)
 _REDIS_LEASE_SECONDS = 1800
 
 
-@pytest.fixture
-def redis_url(redis_server: str) -> Iterator[str]:
-    """A Redis URL with a database number of this test's own, empty before and after."""
+@contextmanager
+def leased_redis_db(redis_server: str) -> Iterator[str]:
+    """A Redis URL with a database number of the caller's own, empty before and after."""
     import time
 
     import redis
@@ -99,6 +100,13 @@ def redis_url(redis_server: str) -> Iterator[str]:
         lessor.close()
 
 
+@pytest.fixture
+def redis_url(redis_server: str) -> Iterator[str]:
+    """A Redis URL with a database number of this test's own, empty before and after."""
+    with leased_redis_db(redis_server) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def pg_admin() -> str:
     """SQLAlchemy URL of the maintenance database of the real PostgreSQL on localhost."""
@@ -118,19 +126,10 @@ def pg_admin() -> str:
 @pytest.fixture
 def pg_url(pg_admin: str) -> Iterator[str]:
     """A fresh PostgreSQL database of this test's own, dropped afterwards."""
-    import sqlalchemy as sa
+    from dropwire.stack import fresh_postgres
 
-    name = f"dropwire_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(pg_admin, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(pg_admin).set(database=name).render_as_string(hide_password=False)
-    try:
+    with fresh_postgres(pg_admin) as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture

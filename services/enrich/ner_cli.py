@@ -11,7 +11,7 @@ import typer
 from services.enrich.entities.conll import DOCSTART, Score, read_documents
 
 
-def _tag_file(path: Path, model: str | None) -> tuple[list[str], Score]:
+def tag_file(path: Path, model: str | None) -> tuple[list[str], Score]:
     """Each input line with its predicted tag appended, and the score against the last column."""
     from services.enrich.entities import load_extractor
 
@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
         assert path is not None
         if not path.is_file():
             raise typer.BadParameter(f"no such file: {path}")
-        out, score = _tag_file(path, model)
+        out, score = tag_file(path, model)
         if conll is not None:
             sys.stdout.write("\n".join(out) + ("\n" if out else ""))
         else:

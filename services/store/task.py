@@ -43,11 +43,17 @@ from typing import Any
 
 import structlog
 from celery import Celery
-from kombu.exceptions import OperationalError
 from kombu.message import Message
 
 from services.store.handler import Item, StoreHandler, decode_item, undecodable
-from shared.celery_app import MAX_DELIVERIES, TASK_DONE, backoff_seconds, redelivery_count, send
+from shared.celery_app import (
+    MAX_DELIVERIES,
+    TASK_DONE,
+    backoff_seconds,
+    broker_errors,
+    redelivery_count,
+    send,
+)
 from shared.errors import BadMessage, RetriesExhausted, TransientError
 from shared.logging import get_logger
 from shared.metrics import Metrics
@@ -106,15 +112,7 @@ class BatchConsumer:
     def run(self) -> None:
         """Consume until ``stopping`` is set, reconnecting whenever the broker goes away."""
         queue = self.app.amqp.queues[self.queue]
-        probe = self.app.connection_for_read()  # not connected: only asked which errors its transport raises
-        broker_errors = (
-            OperationalError,
-            ConnectionError,
-            OSError,
-            *probe.connection_errors,
-            *probe.channel_errors,
-        )
-        probe.release()
+        errors = broker_errors(self.app)  # includes redis-py's own ConnectionError (a Redis restart)
         while not self.stopping.is_set():
             try:
                 with self.app.connection_for_read() as conn:
@@ -132,7 +130,7 @@ class BatchConsumer:
                             batch = self._collect(conn)
                             if batch:
                                 self._process(batch)
-            except broker_errors as exc:
+            except errors as exc:
                 self.consuming.clear()
                 self._buffer.clear()  # unacknowledged: the broker hands them out again
                 log.warning("store.broker_unavailable", queue=self.queue, error=str(exc))

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
-from dropwire.stack import free_port, wait_until
+from tests.redis_server import RedisServer
 
 # make test: enough files for every kind of fault to hit work in flight, in about two minutes here.
 DEFAULT_CHAOS_FILES = 200
@@ -54,79 +50,6 @@ def chaos_files(request: pytest.FixtureRequest) -> int:
 @pytest.fixture
 def chaos_seed(request: pytest.FixtureRequest) -> int:
     return int(request.config.getoption("--chaos-seed"))
-
-
-class RedisServer:
-    """A private ``redis-server`` on its own port, append-only file fsynced at every write.
-
-    ``crash()`` SIGKILLs it (nothing flushed beyond what the AOF already holds) and ``start()`` brings
-    it back on the same port and data directory, so the queues survive the restart.
-    """
-
-    def __init__(self, directory: Path, *extra_args: str) -> None:
-        self.directory = directory
-        self.extra_args = extra_args
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.restarts = 0
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.skip("redis-server is not installed")
-        log = (self.directory / "redis.log").open("ab")
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--dir", str(self.directory),
-                "--appendonly", "yes",
-                "--appendfsync", "always",
-                "--save", "",
-                "--daemonize", "no",
-                *self.extra_args,
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        log.close()
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
-        try:
-            wait_until(lambda: _pings(client), "the private redis-server to answer", timeout=20)
-        finally:
-            client.close()
-
-    def crash(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        self.proc = None
-
-    def restart(self) -> None:
-        self.crash()
-        time.sleep(0.5)  # a real outage, however short: clients see their connections drop
-        self.start()
-        self.restarts += 1
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self.proc = None
-
-
-def _pings(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from services.enrich.entities.engine import SHIPPED_MODEL
 from shared.decoding import decode_bytes
 from shared.errors import PermanentError
 from shared.messages import DocumentEnriched, DocumentReceived
-from tests.chaos.conftest import RedisServer
+from tests.redis_server import RedisServer
 
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e, pytest.mark.slow]
 

@@ -22,7 +22,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from dropwire.stack import Stack, wait_until
+from dropwire.stack import Stack, fresh_postgres, wait_until
 from shared.celery_app import (
     QUEUE_DONE,
     QUEUE_ENRICH,
@@ -34,9 +34,8 @@ from shared.celery_app import (
     send,
 )
 from shared.messages import DocumentDone
+from tests.conftest import leased_redis_db
 from tests.integration.badinput import (
-    fresh_pg_database,
-    leased_redis_db,
     samples,
     unique_page,
     value,
@@ -93,7 +92,7 @@ def pipeline(
     redis_server: str, pg_admin: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Pipeline]:
     root = tmp_path_factory.mktemp("catalogue-e2e")
-    with leased_redis_db(redis_server) as redis_url, fresh_pg_database(pg_admin) as database_url:
+    with leased_redis_db(redis_server) as redis_url, fresh_postgres(pg_admin) as database_url:
         env = {"DROPWIRE_HEARTBEAT_SECONDS": "0"}
         with Stack(root, redis_url=redis_url, database_url=database_url, env=env) as stack:
             p = Pipeline(stack, redis_url, database_url)

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from dropwire.stack import Stack, wait_until
+from dropwire.stack import Stack, fresh_postgres, wait_until
 from shared.decoding import decode_bytes
 from shared.errors import PermanentError
+from tests.conftest import leased_redis_db
 from tests.e2e.test_run_embedded import RunProcess
-from tests.integration.badinput import fresh_pg_database, leased_redis_db
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -84,7 +84,7 @@ def stack(redis_server: str, pg_admin: str, tmp_path_factory: pytest.TempPathFac
     env = {"DROPWIRE_HEARTBEAT_SECONDS": "0", "DROPWIRE_BATCH_SIZE": "5"}
     with (
         leased_redis_db(redis_server) as redis_url,
-        fresh_pg_database(pg_admin) as database_url,
+        fresh_postgres(pg_admin) as database_url,
         Stack(root, redis_url=redis_url, database_url=database_url, env=env) as s,
     ):
         yield s

@@ -9,18 +9,17 @@ file order on the shared pipeline: ingest alone first (backpressure), then all t
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import redis
 import sqlalchemy as sa
 
-from dropwire.stack import Stack, dropwire_command, free_port, wait_until
-from tests.integration.badinput import fresh_pg_database, samples, unique_page, value
+from dropwire.stack import Stack, dropwire_command, fresh_postgres, wait_until
+from tests.integration.badinput import samples, unique_page, value
+from tests.redis_server import RedisServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -34,54 +33,10 @@ FRESH_AGE_SECONDS = 5.0
 FLOW_DEADLINE_SECONDS = 45.0
 
 
-class PrivateRedis:
-    """A password-protected ``redis-server`` of this module's own, restartable."""
-
-    def __init__(self, workdir: Path) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            from tests.conftest import unavailable
-
-            unavailable("redis-server binary", "not on PATH (needed for a Redis the test restarts)")
-        self.port = free_port()
-        self.args = [
-            str(binary),
-            "--port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--requirepass",
-            BROKER_SECRET,
-        ]
-        self.args += ["--save", "", "--appendonly", "yes", "--dir", str(workdir)]
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.authed_url = f"redis://:{BROKER_SECRET}@127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis.from_url(self.authed_url)
-        wait_until(lambda: _pings(client), "the private Redis", 20)
-        client.close()
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(30)
-            self.proc = None
-
-
-def _pings(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
-
-
 @dataclass
 class Rig:
     stack: Stack
-    broker: PrivateRedis
+    broker: RedisServer
     client: redis.Redis
     env: dict[str, str]
 
@@ -97,14 +52,14 @@ class Rig:
 @pytest.fixture(scope="module")
 def rig(pg_admin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     root = tmp_path_factory.mktemp("stalls")
-    broker = PrivateRedis(root)
+    broker = RedisServer(root, password=BROKER_SECRET)
     broker.start()
     secrets = root / "secrets"
     secrets.mkdir()
     (secrets / "broker").write_text(BROKER_SECRET + "\n")
     (secrets / "database").write_text(DATABASE_SECRET + "\n")
     try:
-        with fresh_pg_database(pg_admin) as database_url:
+        with fresh_postgres(pg_admin) as database_url:
             # PostgreSQL here trusts local connections: the password is carried (and must stay hidden),
             # not checked. Redis does check its password.
             url = sa.engine.make_url(database_url).set(password=DATABASE_SECRET).render_as_string(False)

@@ -11,13 +11,9 @@ import base64
 import json
 import shutil
 import subprocess
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import redis
-import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
 from dropwire.stack import Stack, dropwire_command, free_port
@@ -25,9 +21,6 @@ from dropwire.stack import Stack, dropwire_command, free_port
 # The capabilities that let root ignore file modes: without them, even root gets EACCES on a file
 # with mode 000, which is how the "no read permission" case is tested on a machine that runs as root.
 DAC_CAPABILITIES = "-dac_override,-dac_read_search"
-# Redis db numbers the catalogue modules lease (the same lease keys as tests/conftest.py's redis_url).
-_REDIS_TEST_DBS = range(1, 16)
-_REDIS_LEASE_SECONDS = 1800
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -54,49 +47,6 @@ def queued(client: redis.Redis, queue: str) -> list[tuple[str, str]]:
         body = json.loads(base64.b64decode(envelope["body"]))
         out.append((envelope["headers"]["task"], body[0][0]))
     return out
-
-
-@contextmanager
-def leased_redis_db(redis_server: str) -> Iterator[str]:
-    """A Redis db of the caller's own for longer than one test (module scope), flushed before and after."""
-    lessor = redis.Redis.from_url(f"{redis_server}/0")
-    owner = uuid.uuid4().hex
-    deadline = time.monotonic() + 120
-    db = None
-    while db is None:
-        for candidate in _REDIS_TEST_DBS:
-            if lessor.set(f"dropwire:test-db-lease:{candidate}", owner, nx=True, ex=_REDIS_LEASE_SECONDS):
-                db = candidate
-                break
-        else:
-            if time.monotonic() > deadline:
-                raise AssertionError("no free Redis test database (1..15) within 120 s")
-            time.sleep(0.5)
-    client = redis.Redis.from_url(f"{redis_server}/{db}")
-    client.flushdb()
-    try:
-        yield f"{redis_server}/{db}"
-    finally:
-        client.flushdb()
-        client.close()
-        if lessor.get(f"dropwire:test-db-lease:{db}") == owner.encode():
-            lessor.delete(f"dropwire:test-db-lease:{db}")
-        lessor.close()
-
-
-@contextmanager
-def fresh_pg_database(pg_admin: str) -> Iterator[str]:
-    """A PostgreSQL database of the caller's own (module scope), dropped afterwards."""
-    name = f"dropwire_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(pg_admin, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(pg_admin).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def start_ingest_without_dac_override(stack: Stack) -> None:

@@ -31,9 +31,9 @@ from shared.celery_app import TASK_STORE_FAILURE, create_app
 from shared.messages import DocumentDone, DocumentReceived, decode
 from shared.metrics import create_metrics
 from shared.settings import DEFAULT_MAX_FILE_BYTES, IngestSettings
+from tests.conftest import leased_redis_db
 from tests.integration.badinput import (
     folder_of,
-    leased_redis_db,
     note,
     queued,
     samples,

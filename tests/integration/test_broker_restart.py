@@ -12,7 +12,7 @@ from dropwire.stack import wait_until
 from shared.celery_app import QUEUE_DONE, QUEUE_ENRICH, TASK_DONE, TASK_ENRICH, create_app, queue_depth, send
 from shared.consumer import TaskConsumer
 from shared.errors import DependencyUnavailable
-from tests.chaos.conftest import RedisServer
+from tests.redis_server import RedisServer
 
 pytestmark = [pytest.mark.integration]
 
