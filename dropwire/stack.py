@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -51,8 +52,30 @@ DEFAULT_START_TIMEOUT = 60.0
 TEST_SETTLE_SECONDS = "0.3"
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+# Ports handed to servers are drawn below the kernel's ephemeral range: a port from that range, free
+# when we look, can be taken a moment later by any outgoing connection (to Redis, to PostgreSQL) of
+# another process before our server binds it.
+_SERVER_PORTS = range(20000, max(20001, _ephemeral_low()))
+_port_rng = random.Random()
+
+
 def free_port() -> int:
-    """A TCP port nothing listens on right now (bind to 0, read it, release it)."""
+    """A TCP port nothing listens on right now, outside the ephemeral range (see ``_SERVER_PORTS``)."""
+    for _ in range(200):
+        port = _port_rng.choice(_SERVER_PORTS)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -148,7 +171,15 @@ class Stack:
         for name in names:
             self.start_one(name)
         for name in names:
-            self.wait_ready(name)
+            try:
+                self.wait_ready(name)
+            except AssertionError:
+                if "Address already in use" not in self.log(name):
+                    raise
+                # Another process took the port between our look and the service's bind: once more.
+                self.ports.pop(name, None)
+                self.start_one(name)
+                self.wait_ready(name)
 
     def start_one(self, service: str, *args: str) -> subprocess.Popen[bytes]:
         """Start ``dropwire <service> [args]`` in its own process group, logging to its file."""
