@@ -9,8 +9,12 @@ protocol-2 task messages producers ``send_task`` by name), and owns the acknowle
 
 1. collect up to ``batch_size`` messages: after the first, take whatever else is already waiting,
    and stop at the first lull (``LULL_SECONDS`` without a message) or after ``batch_seconds``. A
-   lone document is written at once (low latency at light load); under a backlog the queue never
-   lulls and batches fill up (prefetch = batch size: the broker never hands over more than a batch);
+   lone document is written at once (low latency at light load). While the upstream queue
+   (``enrich``) holds work, the pipeline is working off a backlog whose documents wait in that queue
+   far longer than a batch window: then the batch is not cut at a lull but filled for up to
+   ``batch_seconds``, so the store spends its CPU on few large transactions instead of one per
+   document, CPU the enrich workers on the same cores need (prefetch = batch size: the broker never
+   hands over more than a batch);
 2. decode each (``TASK_STORE``: a ``DocumentEnriched``; ``TASK_STORE_FAILURE``: a failed
    ``DocumentDone``). An undecodable message is a permanent failure: its failure row goes into the
    same batch and a failed ``DocumentDone(reason="bad_message")`` to ``ingest.done`` when its claim
@@ -48,9 +52,11 @@ from kombu.message import Message
 from services.store.handler import Item, StoreHandler, decode_item, undecodable
 from shared.celery_app import (
     MAX_DELIVERIES,
+    QUEUE_ENRICH,
     TASK_DONE,
     backoff_seconds,
     broker_errors,
+    queue_depth,
     redelivery_count,
     send,
 )
@@ -95,6 +101,7 @@ class BatchConsumer:
         metrics: Metrics,
         stopping: threading.Event,
         send: Send | None = None,
+        upstream_queue: str | None = QUEUE_ENRICH,
     ) -> None:
         self.app = app
         self.handler = handler
@@ -104,6 +111,7 @@ class BatchConsumer:
         self.metrics = metrics
         self.stopping = stopping
         self.send: Send = send or (lambda task, payload: _send(app, task, payload))
+        self.upstream_queue = upstream_queue  # whose backlog makes a batch wait to fill (see 1.)
         self.consuming = threading.Event()
         self._buffer: list[_Received] = []
 
@@ -157,13 +165,16 @@ class BatchConsumer:
     def _collect(self, conn: Any) -> list[_Received]:
         """Up to ``batch_size`` messages: waits for the first, then takes those already waiting (see 1.)."""
         deadline: float | None = None
+        lull = LULL_SECONDS
         while len(self._buffer) < self.batch_size and not self.stopping.is_set():
             now = time.monotonic()
             if deadline is None and self._buffer:
                 deadline = now + self.batch_seconds
+                lull = self.batch_seconds if self._upstream_busy() else LULL_SECONDS
+                now = time.monotonic()
             if deadline is not None and now >= deadline:
                 break
-            timeout = DRAIN_TIMEOUT_SECONDS if deadline is None else min(LULL_SECONDS, deadline - now)
+            timeout = DRAIN_TIMEOUT_SECONDS if deadline is None else min(lull, deadline - now)
             try:
                 conn.drain_events(timeout=max(timeout, 0.001))
             except TimeoutError:
@@ -176,6 +187,17 @@ class BatchConsumer:
             return []
         batch, self._buffer = self._buffer[: self.batch_size], self._buffer[self.batch_size :]
         return batch
+
+    def _upstream_busy(self) -> bool:
+        """Whether documents are queued for enrich: a backlog, during which batches wait to fill."""
+        if self.upstream_queue is None:
+            return False
+        try:
+            depth = queue_depth(self.app, self.upstream_queue)
+        except Exception:  # not worth failing a batch over: write at the first lull, as at light load
+            log.warning("store.upstream_depth_unknown", queue=self.upstream_queue, exc_info=True)
+            return False
+        return bool(depth)
 
     # ------------------------------------------------------------------ one batch
 

@@ -1,0 +1,81 @@
+"""How the store cuts its batches, on the real Redis: at the first lull when enrich has nothing queued
+(a lone document is written at once), filled for up to the batch window while enrich has a backlog."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from dropwire.stack import wait_until
+from services.store.db import make_engine, upgrade
+from services.store.handler import StoreHandler
+from services.store.repository import Repository
+from services.store.task import LULL_SECONDS, BatchConsumer
+from shared.celery_app import QUEUE_STORE, TASK_ENRICH, TASK_STORE, create_app, send
+from shared.messages import DocumentDone
+from shared.metrics import create_metrics
+from tests.unit.test_repository_sqlite import make_doc
+
+pytestmark = [pytest.mark.integration]
+
+DOCUMENTS = 6
+# Between two documents: several lulls long, a small part of the batch window.
+GAP_SECONDS = 6 * LULL_SECONDS
+BATCH_SECONDS = 2.0
+
+
+class Recording(StoreHandler):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.batches: list[int] = []
+
+    def handle(self, items: Sequence[Any]) -> list[DocumentDone]:
+        self.batches.append(len(items))
+        return super().handle(items)
+
+
+def batches_for(redis_url: str, sqlite_url: str, *, enrich_backlog: bool) -> list[int]:
+    upgrade(sqlite_url)
+    engine = make_engine(sqlite_url)
+    app = create_app("store-batching-test", redis_url)
+    metrics = create_metrics()
+    handler = Recording(Repository(engine), metrics)
+    stopping = threading.Event()
+    consumer = BatchConsumer(
+        app,
+        handler,
+        queue=QUEUE_STORE,
+        batch_size=50,
+        batch_seconds=BATCH_SECONDS,
+        metrics=metrics,
+        stopping=stopping,
+    )
+    if enrich_backlog:
+        send(app, TASK_ENRICH, "a document waiting for enrich")  # nobody consumes it in this test
+    thread = threading.Thread(target=consumer.run)
+    thread.start()
+    try:
+        wait_until(consumer.consuming.is_set, "the consumer to start")
+        for i in range(DOCUMENTS):
+            send(app, TASK_STORE, make_doc(f"doc{i}").to_json())
+            time.sleep(GAP_SECONDS)  # pacing the producer: documents arrive apart, as from enrich
+        wait_until(lambda: sum(handler.batches) == DOCUMENTS, "every document written", timeout=30)
+        return handler.batches
+    finally:
+        stopping.set()
+        thread.join(timeout=30)
+        engine.dispose()
+
+
+def test_without_an_enrich_backlog_each_lull_ends_a_batch(redis_url: str, sqlite_url: str) -> None:
+    batches = batches_for(redis_url, sqlite_url, enrich_backlog=False)
+    assert len(batches) >= 2, batches
+
+
+def test_during_an_enrich_backlog_a_batch_waits_to_fill(redis_url: str, sqlite_url: str) -> None:
+    batches = batches_for(redis_url, sqlite_url, enrich_backlog=True)
+    assert batches == [DOCUMENTS]
