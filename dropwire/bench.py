@@ -241,17 +241,22 @@ def tree_pids(pid: int) -> list[int]:
     return out
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) used so far by ``pid`` and its live descendants."""
+def _own_cpu_seconds(pids: Sequence[int]) -> float:
+    """CPU time (user + system) used so far by exactly these processes, not their descendants."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
-    for p in tree_pids(pid):
+    for p in pids:
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
-            continue
+            continue  # a process that ended during the run: its CPU is not counted (a lower bound)
         total += int(fields[11]) + int(fields[12])
     return total / ticks
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by ``pid`` and its live descendants."""
+    return _own_cpu_seconds(tree_pids(pid))
 
 
 def rss_mb(pid: int) -> float:
@@ -404,19 +409,6 @@ def server_pids(redis_url: str) -> dict[str, list[int]]:
             except OSError:
                 continue
     return {"redis": [redis_pid], "postgres": postgres}
-
-
-def _own_cpu_seconds(pids: Sequence[int]) -> float:
-    """CPU time of exactly these processes (not their descendants: the PostgreSQL list has them all)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # a backend that ended during the run: its CPU is not counted (a lower bound)
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
 
 
 def measure_backlog(stack: Any, corpus: Sequence[CorpusFile]) -> dict[str, float]:
