@@ -10,11 +10,12 @@ protocol-2 task messages producers ``send_task`` by name), and owns the acknowle
 1. collect up to ``batch_size`` messages: after the first, take whatever else is already waiting,
    and stop at the first lull (``LULL_SECONDS`` without a message) or after ``batch_seconds``. A
    lone document is written at once (low latency at light load). While the upstream queue
-   (``enrich``) holds work, the pipeline is working off a backlog whose documents wait in that queue
-   far longer than a batch window: then the batch is not cut at a lull but filled for up to
-   ``batch_seconds``, so the store spends its CPU on few large transactions instead of one per
-   document, CPU the enrich workers on the same cores need (prefetch = batch size: the broker never
-   hands over more than a batch);
+   (``enrich``) holds at least a batch of documents, the pipeline is working off a backlog whose
+   documents wait in that queue longer than a batch window: then the batch is not cut at a lull but
+   filled for up to ``batch_seconds``, so the store spends its CPU on few large transactions instead
+   of one per document, CPU the enrich workers on the same cores need. (Below that depth, at a steady
+   high load, waiting would add the window to every document's latency for little CPU.) Prefetch =
+   batch size: the broker never hands over more than a batch;
 2. decode each (``TASK_STORE``: a ``DocumentEnriched``; ``TASK_STORE_FAILURE``: a failed
    ``DocumentDone``). An undecodable message is a permanent failure: its failure row goes into the
    same batch and a failed ``DocumentDone(reason="bad_message")`` to ``ingest.done`` when its claim
@@ -189,7 +190,7 @@ class BatchConsumer:
         return batch
 
     def _upstream_busy(self) -> bool:
-        """Whether documents are queued for enrich: a backlog, during which batches wait to fill."""
+        """Whether a batch or more of documents waits for enrich: a backlog, when batches wait to fill."""
         if self.upstream_queue is None:
             return False
         try:
@@ -197,7 +198,7 @@ class BatchConsumer:
         except Exception:  # not worth failing a batch over: write at the first lull, as at light load
             log.warning("store.upstream_depth_unknown", queue=self.upstream_queue, exc_info=True)
             return False
-        return bool(depth)
+        return depth is not None and depth >= self.batch_size
 
     # ------------------------------------------------------------------ one batch
 

@@ -1,5 +1,6 @@
-"""How the store cuts its batches, on the real Redis: at the first lull when enrich has nothing queued
-(a lone document is written at once), filled for up to the batch window while enrich has a backlog."""
+"""How the store cuts its batches, on the real Redis: at the first lull while enrich has less than a
+batch queued (a lone document is written at once), filled for up to the batch window while enrich has
+a backlog of a batch or more."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from tests.unit.test_repository_sqlite import make_doc
 pytestmark = [pytest.mark.integration]
 
 DOCUMENTS = 6
+BATCH_SIZE = 10  # more than DOCUMENTS: no batch is cut for being full
 # Between two documents: several lulls long, a small part of the batch window.
 GAP_SECONDS = 6 * LULL_SECONDS
 BATCH_SECONDS = 2.0
@@ -38,7 +40,7 @@ class Recording(StoreHandler):
         return super().handle(items)
 
 
-def batches_for(redis_url: str, sqlite_url: str, *, enrich_backlog: bool) -> list[int]:
+def batches_for(redis_url: str, sqlite_url: str, *, enrich_backlog: int) -> list[int]:
     upgrade(sqlite_url)
     engine = make_engine(sqlite_url)
     app = create_app("store-batching-test", redis_url)
@@ -49,13 +51,13 @@ def batches_for(redis_url: str, sqlite_url: str, *, enrich_backlog: bool) -> lis
         app,
         handler,
         queue=QUEUE_STORE,
-        batch_size=50,
+        batch_size=BATCH_SIZE,
         batch_seconds=BATCH_SECONDS,
         metrics=metrics,
         stopping=stopping,
     )
-    if enrich_backlog:
-        send(app, TASK_ENRICH, "a document waiting for enrich")  # nobody consumes it in this test
+    for i in range(enrich_backlog):
+        send(app, TASK_ENRICH, f"document {i} waiting for enrich")  # nobody consumes them in this test
     thread = threading.Thread(target=consumer.run)
     thread.start()
     try:
@@ -71,11 +73,16 @@ def batches_for(redis_url: str, sqlite_url: str, *, enrich_backlog: bool) -> lis
         engine.dispose()
 
 
-def test_without_an_enrich_backlog_each_lull_ends_a_batch(redis_url: str, sqlite_url: str) -> None:
-    batches = batches_for(redis_url, sqlite_url, enrich_backlog=False)
+@pytest.mark.parametrize("enrich_backlog", [0, BATCH_SIZE - 1])
+def test_below_a_batch_of_enrich_backlog_each_lull_ends_a_batch(
+    redis_url: str, sqlite_url: str, enrich_backlog: int
+) -> None:
+    batches = batches_for(redis_url, sqlite_url, enrich_backlog=enrich_backlog)
     assert len(batches) >= 2, batches
 
 
-def test_during_an_enrich_backlog_a_batch_waits_to_fill(redis_url: str, sqlite_url: str) -> None:
-    batches = batches_for(redis_url, sqlite_url, enrich_backlog=True)
+def test_during_an_enrich_backlog_of_a_batch_or_more_a_batch_waits_to_fill(
+    redis_url: str, sqlite_url: str
+) -> None:
+    batches = batches_for(redis_url, sqlite_url, enrich_backlog=BATCH_SIZE)
     assert batches == [DOCUMENTS]
