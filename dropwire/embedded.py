@@ -118,7 +118,7 @@ class Embedded:
                 },
                 name="run-store",
             ),
-            TaskConsumer(app, QUEUE_DONE, {TASK_DONE: done.handle}, name="run-done"),
+            TaskConsumer(app, QUEUE_DONE, done.handlers(), name="run-done"),
         ]
         for consumer in self._consumers:
             consumer.start()

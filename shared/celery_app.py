@@ -24,15 +24,18 @@ TASK_ENRICH = "dropwire.enrich.document"
 TASK_STORE = "dropwire.store.document"
 TASK_STORE_FAILURE = "dropwire.store.failure"
 TASK_DONE = "dropwire.ingest.done"
+TASK_DONE_BATCH = "dropwire.ingest.done_batch"
 
 # enrich: DocumentReceived. store: DocumentEnriched. store.failure: a DocumentDone(outcome="failed")
 # from any stage that gives up (the store records the failure row, then forwards it to ingest.done).
-# ingest.done: DocumentDone, consumed by ingest, which files the claimed file away.
+# ingest.done: DocumentDone, or DocumentsDone (TASK_DONE_BATCH: a store batch's outcomes in one
+# message), consumed by ingest, which files the claimed files away.
 TASK_QUEUES = {
     TASK_ENRICH: QUEUE_ENRICH,
     TASK_STORE: QUEUE_STORE,
     TASK_STORE_FAILURE: QUEUE_STORE,
     TASK_DONE: QUEUE_DONE,
+    TASK_DONE_BATCH: QUEUE_DONE,
 }
 
 # The default broker visibility timeout (``DROPWIRE_VISIBILITY_TIMEOUT``); the trade-off is explained

@@ -136,6 +136,12 @@ class DocumentDone(Message):
     heartbeat: bool = False
 
 
+class DocumentsDone(Message):
+    """store → ingest: the outcomes of one store batch in one message (one delivery for the batch)."""
+
+    items: tuple[DocumentDone, ...] = Field(min_length=1)
+
+
 M = TypeVar("M", bound=Message)
 
 

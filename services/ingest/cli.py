@@ -20,7 +20,7 @@ from services.ingest.done import DoneHandler
 from services.ingest.publisher import CeleryPublisher
 from services.ingest.service import IngestService
 from services.ingest.spool import Spool
-from shared.celery_app import QUEUE_DONE, TASK_DONE, create_app
+from shared.celery_app import QUEUE_DONE, create_app
 from shared.consumer import TaskConsumer
 from shared.errors import PermanentError
 from shared.logging import configure_logging, get_logger
@@ -51,7 +51,7 @@ def ingest() -> None:
     done = TaskConsumer(
         app,
         QUEUE_DONE,
-        {TASK_DONE: done_handler.handle},
+        done_handler.handlers(),
         name="ingest-done",
         on_dropped=lambda reason: metrics.dead_letters.labels(stage="ingest", reason=reason).inc(),
     )

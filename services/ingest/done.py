@@ -7,21 +7,25 @@ acknowledges each message after the rename gives the same at-least-once delivery
 and stops cleanly with the watcher on SIGTERM.
 
 The handler is idempotent: a second ``DocumentDone`` for a file already filed away (a re-published
-lease, a redelivered message) finds nothing in ``processing/`` and is only logged.
+lease, a redelivered message) finds nothing in ``processing/`` and is only logged. The store sends a
+batch's outcomes as one ``DocumentsDone`` (``TASK_DONE_BATCH``): one delivery for the batch, each
+file filed away as if its own message had come; redelivered, the ones already filed are only logged.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from structlog.contextvars import bound_contextvars
 
 from services.ingest.spool import Spool, UnsafeName
+from shared.celery_app import TASK_DONE, TASK_DONE_BATCH
 from shared.errors import BadMessage
 from shared.logging import get_logger
-from shared.messages import DocumentDone, decode
+from shared.messages import DocumentDone, DocumentsDone, decode
 from shared.metrics import Metrics
 
 log = get_logger(__name__)
@@ -36,14 +40,42 @@ class DoneHandler:
         self.delete_archived = delete_archived
         self.last_heartbeat: float | None = None  # Unix time a heartbeat document last came all the way back
 
+    def handlers(self) -> dict[str, Callable[[str], None]]:
+        """The handler per task name on ``ingest.done``, for a ``TaskConsumer``."""
+        return {TASK_DONE: self.handle, TASK_DONE_BATCH: self.handle_batch}
+
     def handle(self, payload: str) -> None:
         """Decode one ``DocumentDone`` and file the claimed file away (BadMessage: logged, dropped)."""
         try:
             done = decode(DocumentDone, payload)
         except BadMessage as exc:
-            log.error("done.bad_message", error=str(exc))
-            self.metrics.dead_letters.labels(stage="ingest", reason=exc.reason).inc()
+            self._bad_message(exc)
             return
+        self.handle_done(done)
+
+    def handle_batch(self, payload: str) -> None:
+        """Decode a ``DocumentsDone`` and file each of its files away, in order.
+
+        A file that cannot be filed away (an OS error) is logged and left in ``processing/``, where its
+        lease brings it round again, and does not hold back the files after it.
+        """
+        try:
+            batch = decode(DocumentsDone, payload)
+        except BadMessage as exc:
+            self._bad_message(exc)
+            return
+        for done in batch.items:
+            try:
+                self.handle_done(done)
+            except OSError:
+                log.exception("done.not_filed", claim=done.claim, doc_id=done.doc_id)
+
+    def _bad_message(self, exc: BadMessage) -> None:
+        log.error("done.bad_message", error=str(exc))
+        self.metrics.dead_letters.labels(stage="ingest", reason=exc.reason).inc()
+
+    def handle_done(self, done: DocumentDone) -> None:
+        """File one claimed file away (a heartbeat only notes its return)."""
         if done.heartbeat:
             self.heartbeat_returned(done)
             return

@@ -4,20 +4,32 @@ a backlog of a batch or more."""
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
+import redis
 
 from dropwire.stack import wait_until
 from services.store.db import make_engine, upgrade
 from services.store.handler import StoreHandler
 from services.store.repository import Repository
 from services.store.task import LULL_SECONDS, BatchConsumer
-from shared.celery_app import QUEUE_STORE, TASK_ENRICH, TASK_STORE, create_app, send
-from shared.messages import DocumentDone
+from shared.celery_app import (
+    QUEUE_DONE,
+    QUEUE_STORE,
+    TASK_DONE,
+    TASK_DONE_BATCH,
+    TASK_ENRICH,
+    TASK_STORE,
+    create_app,
+    send,
+)
+from shared.messages import DocumentDone, DocumentsDone, decode
 from shared.metrics import create_metrics
 from tests.unit.test_repository_sqlite import make_doc
 
@@ -86,3 +98,46 @@ def test_during_an_enrich_backlog_of_a_batch_or_more_a_batch_waits_to_fill(
 ) -> None:
     batches = batches_for(redis_url, sqlite_url, enrich_backlog=BATCH_SIZE)
     assert batches == [DOCUMENTS]
+
+
+def test_a_batch_reports_its_outcomes_to_ingest_in_one_message(redis_url: str, sqlite_url: str) -> None:
+    """Documents waiting together are written in one batch and reported in one DocumentsDone; a lone
+    document afterwards is reported as a plain DocumentDone."""
+    upgrade(sqlite_url)
+    engine = make_engine(sqlite_url)
+    app = create_app("store-batching-test", redis_url)
+    metrics = create_metrics()
+    stopping = threading.Event()
+    consumer = BatchConsumer(
+        app,
+        StoreHandler(Repository(engine), metrics),
+        queue=QUEUE_STORE,
+        batch_size=BATCH_SIZE,
+        batch_seconds=BATCH_SECONDS,
+        metrics=metrics,
+        stopping=stopping,
+    )
+    for i in range(3):
+        send(app, TASK_STORE, make_doc(f"together{i}").to_json())
+    client = redis.Redis.from_url(redis_url)
+    thread = threading.Thread(target=consumer.run)
+    thread.start()
+    try:
+        wait_until(lambda: client.llen(QUEUE_DONE) == 1, "the batch's outcomes on ingest.done")
+        send(app, TASK_STORE, make_doc("alone").to_json())
+        wait_until(lambda: client.llen(QUEUE_DONE) == 2, "the lone document's outcome")
+        (first_task, first), (second_task, second) = [
+            (json.loads(raw)["headers"]["task"], json.loads(base64.b64decode(json.loads(raw)["body"]))[0][0])
+            for raw in reversed(client.lrange(QUEUE_DONE, 0, -1))
+        ]
+        assert first_task == TASK_DONE_BATCH
+        items = decode(DocumentsDone, first).items
+        assert sorted(d.claim for d in items) == [f"together{i}.txt" for i in range(3)]
+        assert {d.outcome for d in items} == {"stored"}
+        assert second_task == TASK_DONE
+        assert decode(DocumentDone, second).claim == "alone.txt"
+    finally:
+        stopping.set()
+        thread.join(timeout=30)
+        client.close()
+        engine.dispose()

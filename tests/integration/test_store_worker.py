@@ -24,8 +24,16 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.store.db import make_engine
 from services.store.repository import Repository
-from shared.celery_app import QUEUE_DONE, QUEUE_STORE, TASK_STORE, TASK_STORE_FAILURE, create_app, send
-from shared.messages import DocumentDone, decode
+from shared.celery_app import (
+    QUEUE_DONE,
+    QUEUE_STORE,
+    TASK_DONE_BATCH,
+    TASK_STORE,
+    TASK_STORE_FAILURE,
+    create_app,
+    send,
+)
+from shared.messages import DocumentDone, DocumentsDone, decode
 from tests.unit.test_repository_sqlite import make_doc, sha
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -33,6 +41,19 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DROPWIRE = Path(sys.executable).with_name("dropwire")
 # Generous: the worker migrates at start, and the machine is shared by several test runs.
 DEADLINE_SECONDS = 60.0
+
+
+def published_outcomes(client: redis.Redis) -> list[DocumentDone]:
+    """Every DocumentDone on ingest.done, single or inside a batch message, oldest first (not consumed)."""
+    out: list[DocumentDone] = []
+    for raw in reversed(client.lrange(QUEUE_DONE, 0, -1)):
+        envelope = json.loads(raw)
+        payload = json.loads(base64.b64decode(envelope["body"]))[0][0]
+        if envelope["headers"]["task"] == TASK_DONE_BATCH:
+            out.extend(decode(DocumentsDone, payload).items)
+        else:
+            out.append(decode(DocumentDone, payload))
+    return out
 
 
 def free_port() -> int:
@@ -85,12 +106,7 @@ class Worker:
 
     def done(self) -> list[DocumentDone]:
         """Every DocumentDone the worker published to ingest.done so far (read, not consumed)."""
-        out = []
-        for raw in self.redis.lrange(QUEUE_DONE, 0, -1):
-            envelope = json.loads(raw)
-            body = json.loads(base64.b64decode(envelope["body"]))
-            out.append(decode(DocumentDone, body[0][0]))
-        return out
+        return published_outcomes(self.redis)
 
     def metric(self, name: str, **labels: str) -> float:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=5) as resp:
@@ -301,12 +317,7 @@ def test_a_message_that_crashes_the_handler_is_isolated_then_dead_lettered(
     try:
 
         def outcomes() -> dict[str, tuple[str, str | None]]:
-            found = {}
-            for raw in client.lrange(QUEUE_DONE, 0, -1):
-                body = json.loads(base64.b64decode(json.loads(raw)["body"]))
-                done = decode(DocumentDone, body[0][0])
-                found[done.claim] = (done.outcome, done.reason)
-            return found
+            return {done.claim: (done.outcome, done.reason) for done in published_outcomes(client)}
 
         wait_for(lambda: len(outcomes()) == 3, "three outcomes", timeout=120)
         assert outcomes() == {

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from services.ingest import done as done_module
 from services.ingest.done import DoneHandler
 from services.ingest.spool import Spool
-from shared.messages import DocumentDone
+from shared.celery_app import TASK_DONE_BATCH
+from shared.messages import DocumentDone, DocumentsDone, decode
 from shared.metrics import create_metrics
 
 pytestmark = pytest.mark.unit
@@ -96,4 +99,68 @@ def test_a_message_that_is_not_a_done_record_is_dropped(spool: Spool) -> None:
     """Garbage on ingest.done is logged and counted, never raised."""
     metrics = create_metrics()
     DoneHandler(spool, metrics).handle("{not json")
+    assert value(metrics.dead_letters, stage="ingest", reason="bad_message") == 1
+
+
+def batch(*payloads: str) -> str:
+    return DocumentsDone(items=tuple(decode(DocumentDone, p) for p in payloads)).to_json()
+
+
+def test_a_batch_message_files_each_of_its_files_away(spool: Spool) -> None:
+    """One DocumentsDone from a store batch: every file archived or failed as its own message would."""
+    (spool.processing / "abcd1234__b.txt").write_text("tekst")
+    (spool.processing / "abcd1234__c.txt").write_text("tekst")
+    metrics = create_metrics()
+    handlers = DoneHandler(spool, metrics).handlers()
+    handlers[TASK_DONE_BATCH](
+        batch(
+            done("stored"),
+            done("duplicate", claim="abcd1234__b.txt"),
+            done("failed", claim="abcd1234__c.txt", stage="store", reason="internal"),
+        )
+    )
+    assert sorted(p.name for p in spool.archive.iterdir()) == ["abcd1234__a.txt", "abcd1234__b.txt"]
+    assert [e["claim"] for e in spool.failed_entries()] == ["abcd1234__c.txt"]
+    assert value(metrics.files_archived, outcome="stored") == 1
+    assert value(metrics.files_archived, outcome="duplicate") == 1
+    assert value(metrics.files_failed, stage="store", reason="internal") == 1
+    assert list(spool.processing.iterdir()) == []
+
+
+def test_a_file_that_cannot_be_filed_away_does_not_hold_back_the_rest_of_its_batch(
+    spool: Spool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OS error on one file leaves it in processing/ (its lease brings it round) and the others move."""
+    (spool.processing / "abcd1234__b.txt").write_text("tekst")
+    real_rename = os.rename
+
+    def rename(source: object, target: object) -> None:
+        if str(source).endswith("abcd1234__a.txt"):
+            raise PermissionError("read-only archive")
+        real_rename(source, target)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(done_module.os, "rename", rename)
+    DoneHandler(spool, create_metrics()).handle_batch(
+        batch(done("stored"), done("stored", claim="abcd1234__b.txt"))
+    )
+    assert [p.name for p in spool.processing.iterdir()] == ["abcd1234__a.txt"]
+    assert [p.name for p in spool.archive.iterdir()] == ["abcd1234__b.txt"]
+
+
+def test_a_redelivered_batch_is_harmless(spool: Spool) -> None:
+    handler = DoneHandler(spool, create_metrics())
+    handler.handle_batch(batch(done("stored")))
+    handler.handle_batch(batch(done("stored")))
+    assert [p.name for p in spool.archive.iterdir()] == ["abcd1234__a.txt"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ['{"schema_version": 1, "items": []}', '{"schema_version": 2, "items": []}', "[]", "{not json"],
+    ids=["empty", "other-version", "not-an-object", "not-json"],
+)
+def test_a_batch_message_that_does_not_fit_is_dropped_and_counted(spool: Spool, payload: str) -> None:
+    metrics = create_metrics()
+    DoneHandler(spool, metrics).handle_batch(payload)
+    assert [p.name for p in spool.processing.iterdir()] == ["abcd1234__a.txt"]
     assert value(metrics.dead_letters, stage="ingest", reason="bad_message") == 1
