@@ -750,13 +750,13 @@ def where_time_goes(results: dict[str, Any]) -> list[str]:
         "the cores busy during the backlog; for the rest of the time they were waiting on each other, or "
         "other work on the machine had the CPU.",
         "- What a profile of the backlog shows (`py-spy record --gil -p <pid>` on each service): outside "
-        "the NER model, the CPU goes to moving messages. Each document is three Celery messages "
-        "(received, enriched, done); each costs its sender Celery's task-message construction and a "
-        "publish, and its receiver kombu's delivery bookkeeping (the unacknowledged-message index in "
-        "Redis, then the acknowledgement). In ingest, watchdog's event threads and the `ingest.done` "
-        "consumer come next; in store, SQLAlchemy statement execution and the done message. No one step "
-        "is large; cutting the remaining gap means fewer messages per document (e.g. batching the done "
-        "messages, or store filing files away itself), not a faster step.",
+        "the NER model, the CPU goes to moving messages. Each document is two Celery messages of its "
+        "own (received, enriched) and a share of its store batch's done message; each message costs its "
+        "sender Celery's task-message construction and a publish, and its receiver kombu's delivery "
+        "bookkeeping (the unacknowledged-message index in Redis, then the acknowledgement), in enrich "
+        "also the hand-over between the Celery parent and its worker processes. In ingest, watchdog's "
+        "event threads come next; in store, SQLAlchemy statement execution. No one step is large: closing the gap needs fewer hops per document "
+        "(e.g. enrich consuming in batches, or ingest and enrich in one process), not a faster step.",
         "",
     ]
 

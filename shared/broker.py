@@ -2,8 +2,8 @@
 
 kombu's Redis channel builds a new ``redis.Redis`` object around its connection pool for nearly every
 command it sends (publish, the unacked bookkeeping of each delivery, each acknowledgement). Building
-one costs about 45 µs of CPU with redis-py 5 (it fills a table of some 200 response callbacks), and a
-document's three messages through the pipeline pay it about ten times. The object holds no
+one costs about 45 µs of CPU with redis-py 5 (it fills a table of some 200 response callbacks), and
+every message pays it several times between its publish and its acknowledgement. The object holds no
 connection of its own: every command borrows one from the pool and returns it, so one object per
 pool serves the same commands over the same connections, from any thread. When kombu replaces the
 pool (after a fork, or after a reconnect) a new object is made for the new pool.
