@@ -58,6 +58,8 @@ def run() -> None:
         ingest=IngestSettings(),
         delete_archived=spool.delete_archived,
         ner_model=NerSettings().ner_model,
+        batch_size=database.batch_size,
+        batch_seconds=database.batch_seconds,
         metrics_host=metrics.metrics_host,
         metrics_port=DEFAULT_METRICS_PORT if metrics.metrics_port is None else metrics.metrics_port,
     )

@@ -9,7 +9,8 @@ Four threads do the work, each the thin shell of a service's pure core:
 
 * ingest: ``IngestService.run`` (watcher, claims, leases), publishing by task name;
 * enrich: a ``TaskConsumer`` on ``enrich`` calling ``EnrichHandler`` (parser + NER, loaded once);
-* store: a ``TaskConsumer`` on ``store`` calling ``StoreHandler`` (one writer: SQLite's only mode);
+* store: the store service's own ``BatchConsumer`` on ``store`` (batches in one transaction; one
+  writer: SQLite's only mode);
 * done: a ``TaskConsumer`` on ``ingest.done`` calling ``DoneHandler`` (archive/ or failed/).
 
 Messages are the same JSON records, sent with ``send_task`` as between the real services, so a first
@@ -18,6 +19,7 @@ try exercises the same contract as production.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 from collections.abc import Callable
@@ -32,21 +34,17 @@ from services.ingest.publisher import CeleryPublisher
 from services.ingest.service import IngestService
 from services.ingest.spool import Spool
 from services.store.db import make_engine, upgrade
-from services.store.handler import StoreHandler, decode_item, undecodable
+from services.store.handler import StoreHandler
 from services.store.repository import Repository
+from services.store.task import BatchConsumer
 from shared.celery_app import (
     QUEUE_DONE,
     QUEUE_ENRICH,
     QUEUE_STORE,
-    TASK_DONE,
     TASK_ENRICH,
-    TASK_STORE,
-    TASK_STORE_FAILURE,
     create_app,
-    send,
 )
 from shared.consumer import TaskConsumer
-from shared.errors import BadMessage
 from shared.logging import get_logger
 from shared.metrics import Metrics, create_metrics
 from shared.observability import Server, database_check, heartbeat_age_probe, redis_check, serve
@@ -58,6 +56,8 @@ log = get_logger(__name__)
 IN_PROCESS_BROKER = "memory://localhost/"
 # How often an idle in-process consumer looks for work; Redis consumers block instead of polling.
 MEMORY_POLL_SECONDS = 0.02
+# A store batch being written at stop finishes (commit, report, acknowledge) well within this.
+STORE_STOP_SECONDS = 30.0
 # dropwire run's metrics port when DROPWIRE_METRICS_PORT is not set.
 DEFAULT_METRICS_PORT = 9100
 
@@ -70,6 +70,8 @@ class EmbeddedConfig:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     delete_archived: bool = False
     ner_model: str | None = None
+    batch_size: int = 50
+    batch_seconds: float = 0.2
     metrics_host: str = "127.0.0.1"
     metrics_port: int = DEFAULT_METRICS_PORT
 
@@ -85,6 +87,9 @@ class Embedded:
         self._extractor_loader = extractor_loader
         self._threads: list[threading.Thread] = []
         self._consumers: list[TaskConsumer] = []
+        self._store: BatchConsumer | None = None
+        self._store_stopping = threading.Event()
+        self._store_thread: threading.Thread | None = None
         self.server: Server | None = None
         self.app: Celery | None = None
 
@@ -105,23 +110,26 @@ class Embedded:
         slot = ExtractorSlot(self._extractor_loader or _default_loader(cfg.ner_model))  # type: ignore[arg-type]
         slot.load()
         enrich = EnrichHandler(slot, celery_sender(app), self.metrics)
-        store = _StoreShell(app, StoreHandler(Repository(make_engine(cfg.database_url)), self.metrics))
+        self._store = BatchConsumer(
+            app,
+            StoreHandler(Repository(make_engine(cfg.database_url)), self.metrics),
+            queue=QUEUE_STORE,
+            batch_size=cfg.batch_size,
+            batch_seconds=cfg.batch_seconds,
+            metrics=self.metrics,
+            stopping=self._store_stopping,
+        )
         done = DoneHandler(self.spool, self.metrics, delete_archived=cfg.delete_archived)
         self._consumers = [
             TaskConsumer(app, QUEUE_ENRICH, {TASK_ENRICH: enrich.handle}, name="run-enrich"),
-            TaskConsumer(
-                app,
-                QUEUE_STORE,
-                {
-                    TASK_STORE: store.for_task(TASK_STORE),
-                    TASK_STORE_FAILURE: store.for_task(TASK_STORE_FAILURE),
-                },
-                name="run-store",
-            ),
             TaskConsumer(app, QUEUE_DONE, done.handlers(), name="run-done"),
         ]
         for consumer in self._consumers:
             consumer.start()
+        self._store_thread = threading.Thread(
+            target=contextvars.copy_context().run, args=(self._store.run,), name="run-store", daemon=True
+        )
+        self._store_thread.start()
         self.ingest = IngestService(self.spool, cfg.ingest, CeleryPublisher(app), self.metrics)
         thread = threading.Thread(
             target=self.ingest.run, args=(self.stopping,), name="run-ingest", daemon=True
@@ -155,6 +163,9 @@ class Embedded:
             thread.join(10)
         for consumer in self._consumers:
             consumer.stop()
+        self._store_stopping.set()
+        if self._store_thread is not None:
+            self._store_thread.join(STORE_STOP_SECONDS)
         if self.server is not None:
             self.server.close()
         log.info("run.stopped")
@@ -165,29 +176,6 @@ class Embedded:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-class _StoreShell:
-    """The store queue's consumer side: decode, ``StoreHandler.handle``, report each outcome to ingest."""
-
-    def __init__(self, app: Celery, handler: StoreHandler) -> None:
-        self.app = app
-        self.handler = handler
-
-    def for_task(self, task_name: str) -> Callable[[str], None]:
-        def handle(payload: str) -> None:
-            try:
-                item = decode_item(task_name, payload)
-            except BadMessage as exc:
-                failed = undecodable(payload, exc)
-                if failed is None:
-                    log.error("store.bad_message", task=task_name, error=str(exc))
-                    return
-                item = failed
-            for done in self.handler.handle([item]):
-                send(self.app, TASK_DONE, done.to_json())
-
-        return handle
 
 
 def _default_loader(model: str | None) -> Callable[[], object]:
