@@ -52,6 +52,19 @@ class Recording(StoreHandler):
         return super().handle(items)
 
 
+def store_consumer(app: Any, handler: StoreHandler, stopping: threading.Event) -> BatchConsumer:
+    """The store's consumer as the worker runs it, with this module's batch settings."""
+    return BatchConsumer(
+        app,
+        handler,
+        queue=QUEUE_STORE,
+        batch_size=BATCH_SIZE,
+        batch_seconds=BATCH_SECONDS,
+        metrics=handler.metrics,
+        stopping=stopping,
+    )
+
+
 def batches_for(redis_url: str, sqlite_url: str, *, enrich_backlog: int) -> list[int]:
     upgrade(sqlite_url)
     engine = make_engine(sqlite_url)
@@ -59,15 +72,7 @@ def batches_for(redis_url: str, sqlite_url: str, *, enrich_backlog: int) -> list
     metrics = create_metrics()
     handler = Recording(Repository(engine), metrics)
     stopping = threading.Event()
-    consumer = BatchConsumer(
-        app,
-        handler,
-        queue=QUEUE_STORE,
-        batch_size=BATCH_SIZE,
-        batch_seconds=BATCH_SECONDS,
-        metrics=metrics,
-        stopping=stopping,
-    )
+    consumer = store_consumer(app, handler, stopping)
     for i in range(enrich_backlog):
         send(app, TASK_ENRICH, f"document {i} waiting for enrich")  # nobody consumes them in this test
     thread = threading.Thread(target=consumer.run)
@@ -108,15 +113,7 @@ def test_a_batch_reports_its_outcomes_to_ingest_in_one_message(redis_url: str, s
     app = create_app("store-batching-test", redis_url)
     metrics = create_metrics()
     stopping = threading.Event()
-    consumer = BatchConsumer(
-        app,
-        StoreHandler(Repository(engine), metrics),
-        queue=QUEUE_STORE,
-        batch_size=BATCH_SIZE,
-        batch_seconds=BATCH_SECONDS,
-        metrics=metrics,
-        stopping=stopping,
-    )
+    consumer = store_consumer(app, StoreHandler(Repository(engine), metrics), stopping)
     for i in range(3):
         send(app, TASK_STORE, make_doc(f"together{i}").to_json())
     client = redis.Redis.from_url(redis_url)
