@@ -391,8 +391,9 @@ def warm_up(stack: Any, processes: int, seed: int) -> None:
 
 def server_pids(redis_url: str) -> dict[str, list[int]]:
     """The processes of the servers the pipeline leans on, whose CPU shares the cores too: the Redis
-    serving ``redis_url`` (it reports its own pid) and every PostgreSQL process on this machine (the
-    bench is the only client while it runs)."""
+    serving ``redis_url`` (it reports its own pid) and every PostgreSQL process on this machine when
+    asked (the bench is the only client while it runs; the services' pooled database connections are
+    open by then, so a backend started later is the only CPU not counted)."""
     import redis as redis_client
 
     client = redis_client.Redis.from_url(redis_url)
@@ -755,8 +756,9 @@ def where_time_goes(results: dict[str, Any]) -> list[str]:
         "sender Celery's task-message construction and a publish, and its receiver kombu's delivery "
         "bookkeeping (the unacknowledged-message index in Redis, then the acknowledgement), in enrich "
         "also the hand-over between the Celery parent and its worker processes. In ingest, watchdog's "
-        "event threads come next; in store, SQLAlchemy statement execution. No one step is large: closing the gap needs fewer hops per document "
-        "(e.g. enrich consuming in batches, or ingest and enrich in one process), not a faster step.",
+        "event threads come next; in store, SQLAlchemy statement execution. No one step is large: "
+        "closing the gap needs fewer hops per document (e.g. enrich consuming in batches, or ingest "
+        "and enrich in one process), not a faster step.",
         "",
     ]
 

@@ -87,7 +87,7 @@ class Embedded:
         self._extractor_loader = extractor_loader
         self._threads: list[threading.Thread] = []
         self._consumers: list[TaskConsumer] = []
-        self._store: BatchConsumer | None = None
+        # Set after the enrich consumer stopped, so the store writes what enrich finished last.
         self._store_stopping = threading.Event()
         self._store_thread: threading.Thread | None = None
         self.server: Server | None = None
@@ -110,7 +110,7 @@ class Embedded:
         slot = ExtractorSlot(self._extractor_loader or _default_loader(cfg.ner_model))  # type: ignore[arg-type]
         slot.load()
         enrich = EnrichHandler(slot, celery_sender(app), self.metrics)
-        self._store = BatchConsumer(
+        store = BatchConsumer(
             app,
             StoreHandler(Repository(make_engine(cfg.database_url)), self.metrics),
             queue=QUEUE_STORE,
@@ -127,7 +127,7 @@ class Embedded:
         for consumer in self._consumers:
             consumer.start()
         self._store_thread = threading.Thread(
-            target=contextvars.copy_context().run, args=(self._store.run,), name="run-store", daemon=True
+            target=contextvars.copy_context().run, args=(store.run,), name="run-store", daemon=True
         )
         self._store_thread.start()
         self.ingest = IngestService(self.spool, cfg.ingest, CeleryPublisher(app), self.metrics)

@@ -32,8 +32,9 @@ log = get_logger(__name__)
 # How often expired leases and folder sizes are looked at: cheap scans, seconds are plenty.
 HOUSEKEEPING_SECONDS = 2.0
 # While the enrich queue is below its cap, its depth is asked of the broker at most this often; in
-# between, ingest adds its own claims to the last answer. Asking once per claimed file cost about 1 ms
-# of CPU per file (a third of ingest's share under a backlog, measured with py-spy).
+# between, ingest adds its own claims to the last answer. Each ask cost 1.35 ms of CPU through a fresh
+# broker connection (measured; 0.21 ms now that it uses the pool), and under a backlog ingest asked
+# about once per claimed file.
 DEPTH_CHECK_SECONDS = 0.5
 # The name heartbeat documents carry; no file of that name exists, ingest's done handler moves nothing.
 HEARTBEAT_NAME = "dropwire-heartbeat"

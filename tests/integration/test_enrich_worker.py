@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from datetime import UTC, datetime
@@ -12,23 +11,22 @@ import pytest
 import redis
 
 from dropwire.stack import Stack, wait_until
-from shared.celery_app import TASK_ENRICH, TASK_STORE, TASK_STORE_FAILURE, create_app, redelivery_count, send
+from shared.celery_app import (
+    QUEUE_STORE,
+    TASK_ENRICH,
+    TASK_STORE,
+    TASK_STORE_FAILURE,
+    create_app,
+    redelivery_count,
+    send,
+)
 from shared.decoding import decode_bytes
 from shared.messages import DocumentDone, DocumentEnriched, DocumentReceived, decode
+from tests.integration.badinput import queued
 
 pytestmark = pytest.mark.integration
 
 CONCURRENCY = 2
-
-
-def store_queue(client: redis.Redis) -> list[tuple[str, str]]:
-    """(task name, payload) of the messages waiting on the store queue, oldest first."""
-    out = []
-    for raw in reversed(client.lrange("store", 0, -1)):
-        envelope = json.loads(raw)
-        body = json.loads(base64.b64decode(envelope["body"]))
-        out.append((envelope["headers"]["task"], body[0][0]))
-    return out
 
 
 def received(name: str, data: bytes, text: str | None = None) -> DocumentReceived:
@@ -65,7 +63,7 @@ def test_the_worker_enriches_dead_letters_and_survives_bad_messages(
         for i in range(4):  # more tasks than children: a model per task would show in the load count
             send(app, TASK_ENRICH, received(f"n{i}.txt", seed.read_bytes() + str(i).encode()).to_json())
         messages = wait_until(
-            lambda: len(store_queue(client)) >= 6 and store_queue(client), "six results", 60
+            lambda: len(queued(client, QUEUE_STORE)) >= 6 and queued(client, QUEUE_STORE), "six results", 60
         )
         codes = stack.stop()
         loads = [e for e in stack.events("enrich") if e.get("event") == "ner.loaded"]

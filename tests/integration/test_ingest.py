@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import threading
 import time
@@ -24,6 +22,7 @@ from shared.consumer import TaskConsumer
 from shared.messages import DocumentDone, DocumentReceived, decode
 from shared.metrics import create_metrics
 from shared.settings import IngestSettings
+from tests.integration.badinput import queued
 
 pytestmark = pytest.mark.integration
 
@@ -40,16 +39,6 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = DEADLINE_
             return value
         time.sleep(0.05)
     pytest.fail(f"timed out after {timeout}s waiting for {what}")
-
-
-def queued(client: redis.Redis, queue: str) -> list[tuple[str, str]]:
-    """The (task name, payload) of every message waiting in a Celery queue on Redis, oldest first."""
-    out = []
-    for raw in reversed(client.lrange(queue, 0, -1)):
-        envelope = json.loads(raw)
-        body = json.loads(base64.b64decode(envelope["body"]))
-        out.append((envelope["headers"]["task"], body[0][0]))
-    return out
 
 
 class Running:

@@ -4,8 +4,6 @@ a backlog of a batch or more."""
 
 from __future__ import annotations
 
-import base64
-import json
 import threading
 import time
 from collections.abc import Sequence
@@ -31,6 +29,7 @@ from shared.celery_app import (
 )
 from shared.messages import DocumentDone, DocumentsDone, decode
 from shared.metrics import create_metrics
+from tests.integration.badinput import queued
 from tests.unit.test_repository_sqlite import make_doc
 
 pytestmark = [pytest.mark.integration]
@@ -123,10 +122,7 @@ def test_a_batch_reports_its_outcomes_to_ingest_in_one_message(redis_url: str, s
         wait_until(lambda: client.llen(QUEUE_DONE) == 1, "the batch's outcomes on ingest.done")
         send(app, TASK_STORE, make_doc("alone").to_json())
         wait_until(lambda: client.llen(QUEUE_DONE) == 2, "the lone document's outcome")
-        (first_task, first), (second_task, second) = [
-            (json.loads(raw)["headers"]["task"], json.loads(base64.b64decode(json.loads(raw)["body"]))[0][0])
-            for raw in reversed(client.lrange(QUEUE_DONE, 0, -1))
-        ]
+        (first_task, first), (second_task, second) = queued(client, QUEUE_DONE)
         assert first_task == TASK_DONE_BATCH
         items = decode(DocumentsDone, first).items
         assert sorted(d.claim for d in items) == [f"together{i}.txt" for i in range(3)]

@@ -3,7 +3,6 @@ embedded SQLite default): tasks sent by name in, rows and ``ingest.done`` messag
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import signal
@@ -34,6 +33,7 @@ from shared.celery_app import (
     send,
 )
 from shared.messages import DocumentDone, DocumentsDone, decode
+from tests.integration.badinput import queued
 from tests.unit.test_repository_sqlite import make_doc, sha
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -46,10 +46,8 @@ DEADLINE_SECONDS = 60.0
 def published_outcomes(client: redis.Redis) -> list[DocumentDone]:
     """Every DocumentDone on ingest.done, single or inside a batch message, oldest first (not consumed)."""
     out: list[DocumentDone] = []
-    for raw in reversed(client.lrange(QUEUE_DONE, 0, -1)):
-        envelope = json.loads(raw)
-        payload = json.loads(base64.b64decode(envelope["body"]))[0][0]
-        if envelope["headers"]["task"] == TASK_DONE_BATCH:
+    for task, payload in queued(client, QUEUE_DONE):
+        if task == TASK_DONE_BATCH:
             out.extend(decode(DocumentsDone, payload).items)
         else:
             out.append(decode(DocumentDone, payload))
