@@ -39,7 +39,9 @@ def configure_logging(level: str = "INFO", fmt: Format = "auto", service: str | 
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # One write per line, newline included: the prefork children of a worker share one stream, and
+        # print()'s separate write of the newline let two children's lines run together.
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
     # Libraries log through the standard library: render their records the same way.
