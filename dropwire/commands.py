@@ -77,7 +77,13 @@ def run() -> None:
         )
         typer.echo(f"  database: {masked(database)['database_url']}", err=True)
         typer.echo(f"  metrics:  {pipeline.server.url}/metrics   (Ctrl-C to stop)", err=True)
-        stop.wait()
+        while not stop.wait(0.5):
+            if pipeline.died.is_set():
+                dead = ", ".join(name for name, alive in pipeline.parts().items() if not alive)
+                typer.echo(
+                    f"dropwire run: stopping, a part of the pipeline died ({dead}); see the log", err=True
+                )
+                raise typer.Exit(1)
     finally:
         pipeline.stop()
 

@@ -47,7 +47,14 @@ from shared.celery_app import (
 from shared.consumer import TaskConsumer
 from shared.logging import get_logger
 from shared.metrics import Metrics, create_metrics
-from shared.observability import Server, database_check, heartbeat_age_probe, redis_check, serve
+from shared.observability import (
+    Server,
+    alive_check,
+    database_check,
+    heartbeat_age_probe,
+    redis_check,
+    serve,
+)
 from shared.settings import IngestSettings
 
 log = get_logger(__name__)
@@ -92,6 +99,8 @@ class Embedded:
         self._store_thread: threading.Thread | None = None
         self.server: Server | None = None
         self.app: Celery | None = None
+        # Set when one of the pipeline's threads died of an error: ``dropwire run`` then exits non-zero.
+        self.died = threading.Event()
 
     @property
     def in_process(self) -> bool:
@@ -121,22 +130,27 @@ class Embedded:
         )
         done = DoneHandler(self.spool, self.metrics, delete_archived=cfg.delete_archived)
         self._consumers = [
-            TaskConsumer(app, QUEUE_ENRICH, {TASK_ENRICH: enrich.handle}, name="run-enrich"),
-            TaskConsumer(app, QUEUE_DONE, done.handlers(), name="run-done"),
+            TaskConsumer(
+                app, QUEUE_ENRICH, {TASK_ENRICH: enrich.handle}, name="run-enrich", on_crash=self._died
+            ),
+            TaskConsumer(app, QUEUE_DONE, done.handlers(), name="run-done", on_crash=self._died),
         ]
         for consumer in self._consumers:
             consumer.start()
         self._store_thread = threading.Thread(
-            target=contextvars.copy_context().run, args=(store.run,), name="run-store", daemon=True
+            target=contextvars.copy_context().run,
+            args=(self._supervised, store.run),
+            name="run-store",
+            daemon=True,
         )
         self._store_thread.start()
         self.ingest = IngestService(self.spool, cfg.ingest, CeleryPublisher(app), self.metrics)
         thread = threading.Thread(
-            target=self.ingest.run, args=(self.stopping,), name="run-ingest", daemon=True
+            target=self._supervised, args=(self.ingest.run, self.stopping), name="run-ingest", daemon=True
         )
         thread.start()
         self._threads.append(thread)
-        checks = {"database": database_check(cfg.database_url)}
+        checks = {"database": database_check(cfg.database_url), "loops": alive_check(self.parts)}
         if not self.in_process:
             checks["broker"] = redis_check(cfg.broker_url)
         probes = (
@@ -155,6 +169,27 @@ class Embedded:
             database=cfg.database_url.split("://", 1)[0],
             metrics=self.server.url,
         )
+
+    def parts(self) -> dict[str, bool]:
+        """Each long-lived part of the pipeline and whether it is still running as it should."""
+        parts = {c.name: c.alive for c in self._consumers}
+        parts["run-ingest"] = self.ingest.alive
+        thread = self._store_thread
+        parts["run-store"] = thread is not None and (thread.is_alive() or self._store_stopping.is_set())
+        return parts
+
+    def _supervised(self, target: Callable[..., object], *args: object) -> None:
+        try:
+            target(*args)
+        except BaseException as exc:
+            log.critical(
+                "run.part_died", part=threading.current_thread().name, error=repr(exc), exc_info=True
+            )
+            self._died(exc)
+            raise
+
+    def _died(self, exc: BaseException) -> None:
+        self.died.set()
 
     def stop(self) -> None:
         """Stop claiming, then stop the consumers; files in flight stay in processing/ for the next start."""

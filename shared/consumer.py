@@ -46,6 +46,7 @@ class TaskConsumer:
         *,
         name: str,
         on_dropped: Callable[[str], None] | None = None,
+        on_crash: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.app = app
         self.queue = queue
@@ -55,11 +56,28 @@ class TaskConsumer:
         self.decode_errors = 0
         self.stopping = threading.Event()
         self.consuming = threading.Event()
+        self.crashed: BaseException | None = None  # what ended the thread, if not a stop
+        self.on_crash = on_crash
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name=self.name, daemon=True)
+        self._thread = threading.Thread(target=self._supervised, name=self.name, daemon=True)
         self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        """False once the thread died of an error (``/readyz`` reports it; the process should exit)."""
+        return self.crashed is None
+
+    def _supervised(self) -> None:
+        try:
+            self.run()
+        except BaseException as exc:
+            self.crashed = exc
+            self.consuming.clear()
+            log.critical("consumer.died", queue=self.queue, error=repr(exc), exc_info=True)
+            if self.on_crash is not None:
+                self.on_crash(exc)
 
     def stop(self, timeout: float = 10.0) -> None:
         self.stopping.set()

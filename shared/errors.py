@@ -91,6 +91,12 @@ class NotARegularFile(PermanentError):
     reason = "not_regular_file"
 
 
+class BadName(PermanentError):
+    """A file whose name the pipeline cannot carry (a name the filesystem refused to take further)."""
+
+    reason = "bad_name"
+
+
 class BadMessage(PermanentError):
     """A queue message that is not valid JSON or not of a known schema version."""
 
@@ -101,6 +107,13 @@ class ParseError(PermanentError):
     """The text decoded but could not be turned into articles."""
 
     reason = "parse_error"
+
+
+class InternalError(PermanentError):
+    """A step broke on one file for a reason that is the pipeline's, not the input's (a bug, an OS
+    error): the file is set aside with this reason so that nothing else stops."""
+
+    reason = "internal"
 
 
 class RetriesExhausted(PermanentError):
@@ -118,8 +131,9 @@ FAILURE_REASONS: tuple[str, ...] = (
     UndecodableInput.reason,
     UnreadableInput.reason,
     NotARegularFile.reason,
+    BadName.reason,
     BadMessage.reason,
     ParseError.reason,
     RetriesExhausted.reason,
-    "internal",
+    InternalError.reason,
 )

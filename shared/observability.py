@@ -223,6 +223,17 @@ def database_check(url: str, timeout: float = DEFAULT_CHECK_TIMEOUT_SECONDS) -> 
     return check
 
 
+def alive_check(parts: Callable[[], Mapping[str, bool]]) -> Check:
+    """A readiness check that fails while any of this process's long-lived loops has died."""
+
+    def check() -> None:
+        dead = sorted(name for name, alive in parts().items() if not alive)
+        if dead:
+            raise RuntimeError("stopped: " + ", ".join(dead))
+
+    return check
+
+
 def queue_depth_probe(
     metrics: Metrics, broker_url: str, queues: Iterable[str] = QUEUES
 ) -> Callable[[], None]:

@@ -25,7 +25,7 @@ from shared.consumer import TaskConsumer
 from shared.errors import PermanentError
 from shared.logging import configure_logging, get_logger
 from shared.metrics import create_metrics
-from shared.observability import heartbeat_age_probe, queue_depth_probe, redis_check, serve
+from shared.observability import alive_check, heartbeat_age_probe, queue_depth_probe, redis_check, serve
 from shared.settings import BrokerSettings, IngestSettings, LogSettings, MetricsSettings, SpoolSettings
 
 log = get_logger(__name__)
@@ -48,15 +48,18 @@ def ingest() -> None:
     ingest_settings = IngestSettings()
     service = IngestService(spool, ingest_settings, CeleryPublisher(app), metrics)
     done_handler = DoneHandler(spool, metrics, delete_archived=spool_settings.delete_archived)
+    stop = _stop_on_signals()
     done = TaskConsumer(
         app,
         QUEUE_DONE,
         done_handler.handlers(),
         name="ingest-done",
         on_dropped=lambda reason: metrics.dead_letters.labels(stage="ingest", reason=reason).inc(),
+        on_crash=lambda exc: stop.set(),
     )
     metrics_settings = MetricsSettings()
     checks = {"broker": redis_check(broker_url)} if broker_url.startswith("redis") else {}
+    checks["loops"] = alive_check(lambda: {"ingest": service.alive, "ingest-done": done.alive})
     probes = [queue_depth_probe(metrics, broker_url)] if broker_url.startswith("redis") else []
     if ingest_settings.heartbeat_seconds:
         # Here the age is of the whole round trip: sent by ingest, back on ingest.done after the store.
@@ -68,15 +71,19 @@ def ingest() -> None:
         checks=checks,
         on_scrape=probes,
     )
-    stop = _stop_on_signals()
     done.start()
     log.info("ingest.started", spool=str(spool.root.resolve()), metrics=server.url)
     try:
         service.run(stop)
+    except Exception:  # logged by the loop itself (ingest.loop_died); a supervisor restarts us
+        raise typer.Exit(1) from None
     finally:
         done.stop()
         server.close()
         log.info("ingest.stopped")
+    if not done.alive:
+        # The done consumer died (consumer.died logged why): exit non-zero so a supervisor restarts us.
+        raise typer.Exit(1)
 
 
 def _stop_on_signals() -> threading.Event:

@@ -7,11 +7,13 @@ are reported to the store's failure task so the failure table sees them too.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,9 +21,24 @@ from structlog.contextvars import bound_contextvars
 
 from services.ingest import claim as claims
 from services.ingest.publisher import Publisher
-from services.ingest.spool import Spool, original_name
+from services.ingest.spool import (
+    Spool,
+    UnsafeName,
+    escape_name,
+    is_claim_name,
+    new_claim_name,
+    original_name,
+    unescape_name,
+)
 from services.ingest.watcher import InboxWatcher
-from shared.errors import DependencyUnavailable, NotARegularFile, PermanentError
+from shared.errors import (
+    BadName,
+    DependencyUnavailable,
+    InternalError,
+    NotARegularFile,
+    PermanentError,
+    RetriesExhausted,
+)
 from shared.logging import get_logger
 from shared.messages import DocumentDone, DocumentReceived
 from shared.metrics import Metrics
@@ -36,6 +53,10 @@ HOUSEKEEPING_SECONDS = 2.0
 # broker connection (measured; 0.21 ms now that it uses the pool), and under a backlog ingest asked
 # about once per claimed file.
 DEPTH_CHECK_SECONDS = 0.5
+# A claimed file published this many times without its outcome coming back (lease after lease) goes to
+# failed/ with reason retries_exhausted: a file the pipeline cannot finish is never re-published forever.
+# Generous: under a long backlog an honest file may outlive a lease or two.
+MAX_PUBLISHES = 6
 # The name heartbeat documents carry; no file of that name exists, ingest's done handler moves nothing.
 HEARTBEAT_NAME = "dropwire-heartbeat"
 # The heartbeat's page: one short article with a dateline, cheap to parse and to annotate.
@@ -77,13 +98,18 @@ class IngestService:
             mode=self.settings.watch_mode,
             settle_seconds=self.settings.settle_seconds,
             poll_interval=self.settings.poll_interval,
+            close_settle_seconds=self.settings.close_settle_seconds,
         )
         self.unpublished: set[str] = set()
         # When each claimed file was dropped (its mtime at claim time), for re-publishes by this process:
         # the lease overwrites the file's mtime. Pruned to what is still in processing/.
         self.dropped_at: dict[str, datetime] = {}
         self.pending: dict[str, None] = {}  # complete names waiting to be claimed, in arrival order
+        self.publishes: dict[str, int] = {}  # times this process published each claim in processing/
+        # Files that broke a step and could not even be moved to failed/: left where they are, skipped.
+        self.skipped: set[tuple[str, str]] = set()
         self.ready = threading.Event()
+        self.crashed: BaseException | None = None
         self._next_housekeeping = 0.0
         self._next_heartbeat = 0.0
         # The enrich queue's depth as last asked, when, and how many files this process queued since.
@@ -94,7 +120,24 @@ class IngestService:
     # ------------------------------------------------------------------ the loop
 
     def run(self, stop: threading.Event) -> None:
-        """Watch and claim until ``stop`` is set. Files already in ``processing/`` wait for their lease."""
+        """Watch and claim until ``stop`` is set. Files already in ``processing/`` wait for their lease.
+
+        One file's trouble stays with that file (see ``contain``). Should the loop itself die, the
+        error is kept in ``crashed`` (``/readyz`` then fails) and raised: the process exits non-zero
+        and its supervisor restarts it, never a silent zombie that answers health checks.
+        """
+        try:
+            self._run(stop)
+        except BaseException as exc:
+            self.crashed = exc
+            log.critical("ingest.loop_died", error=repr(exc), exc_info=True)
+            raise
+
+    @property
+    def alive(self) -> bool:
+        return self.crashed is None
+
+    def _run(self, stop: threading.Event) -> None:
         self.watcher.start()
         self._next_heartbeat = time.monotonic() + self.settings.heartbeat_seconds
         self.ready.set()
@@ -106,7 +149,9 @@ class IngestService:
                 while self.pending and room > 0 and not stop.is_set():
                     name = next(iter(self.pending))
                     del self.pending[name]
-                    if self.take(name) is not None:
+                    if ("inbox", name) in self.skipped:
+                        continue
+                    if self.contain("inbox", name, lambda n=name: self.take(n)) is not None:
                         room -= 1
                 if time.monotonic() >= self._next_housekeeping:
                     self._next_housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
@@ -116,6 +161,54 @@ class IngestService:
                     self.heartbeat()
         finally:
             self.watcher.stop()
+
+    def contain(self, folder: str, name: str, step: Callable[[], str | None]) -> str | None:
+        """Run one file's ``step``; whatever it raises concerns that file only.
+
+        The file goes to ``failed/`` (reason ``bad_name`` when its name is what broke, else
+        ``internal``) and the loop carries on. If even that move fails, the file is left where it is,
+        skipped by this process with one error line, and counted.
+        """
+        try:
+            return step()
+        except DependencyUnavailable:
+            raise
+        except Exception as exc:  # any error: recorded with the file it concerns, below
+            self.set_aside(folder, name, exc)
+            return None
+
+    def set_aside(self, folder: str, name: str, exc: Exception) -> None:
+        shown = escape_name(name)
+        bad_name = isinstance(exc, UnicodeError | UnsafeName) or (
+            isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG
+        )
+        kind = BadName if bad_name else InternalError
+        error = kind(f"{type(exc).__name__}: {exc}", name=shown)
+        reason = error.reason
+        log.error(
+            "file.step_failed", folder=folder, name=shown, reason=reason, error=repr(exc), exc_info=True
+        )
+        self.pending.pop(name, None)
+        self.unpublished.discard(name)
+        try:
+            if folder == "inbox":
+                claim_name = new_claim_name(name)
+            else:
+                claim_name = (
+                    name if is_claim_name(name) else new_claim_name(unescape_name(original_name(name)))
+                )
+            self.spool.write_error(claim_name, stage="ingest", reason=reason, detail=str(error), doc_id=None)
+            try:
+                os.rename(self.spool.folder(folder) / name, self.spool.path("failed", claim_name))
+            except FileNotFoundError:
+                self.spool.path("failed", claim_name + ".error.json").unlink(missing_ok=True)
+                return
+        except Exception as move_exc:  # the file stays put; this process leaves it alone from now on
+            self.skipped.add((folder, name))
+            self.metrics.task_failures.labels(stage="ingest", reason=reason).inc()
+            log.error("file.skipped", folder=folder, name=shown, reason=reason, error=repr(move_exc))
+            return
+        self.fail(claim_name, error, None, noted=True)
 
     def room(self) -> int:
         """How many files may be claimed now: the enrich queue's free room under ``max_queue_depth``.
@@ -144,15 +237,19 @@ class IngestService:
     def housekeeping(self) -> None:
         """Retry publishing what the broker refused, re-publish expired leases, refresh folder gauges."""
         for claim_name in sorted(self.unpublished):
-            self.publish(claim_name)
+            self.contain("processing", claim_name, lambda c=claim_name: self.publish(c))
         for claim_name in claims.expired_leases(
             self.spool, lease_seconds=self.settings.lease_seconds, now=time.time()
         ):
-            log.warning("lease.expired", claim=claim_name)
-            self.publish(claim_name)
+            if ("processing", claim_name) in self.skipped:
+                continue
+            log.warning("lease.expired", claim=escape_name(claim_name))
+            self.contain("processing", claim_name, lambda c=claim_name: self.republish(c))
         in_processing = set(os.listdir(self.spool.processing))
         for claim_name in set(self.dropped_at) - in_processing:
             del self.dropped_at[claim_name]
+        for claim_name in set(self.publishes) - in_processing:
+            del self.publishes[claim_name]
         for folder, count in self.spool.counts().items():
             self.metrics.files_waiting.labels(folder=folder).set(count)
 
@@ -182,20 +279,54 @@ class IngestService:
             return refused
         claim_name = claims.claim(self.spool, name)
         if claim_name is None:
-            log.info("file.claimed_elsewhere", name=name)
+            log.info("file.claimed_elsewhere", name=escape_name(name))
             return None
         self.metrics.files_claimed.inc()
         self.metrics.ingested_bytes.inc(entry.size)
+        # Latency runs from when this ingest first saw the file, not from its mtime: a file moved in
+        # with a years-old mtime must not record years of drop-to-stored latency.
+        self.dropped_at[claim_name] = self.watcher.first_seen(name) or datetime.now(UTC)
+        self.contain("processing", claim_name, lambda: self.publish(claim_name))
+        return claim_name
+
+    def republish(self, claim_name: str) -> str | None:
+        """Publish a file whose lease ran out once more, or give up on it after ``MAX_PUBLISHES``.
+
+        A claim left by an older version under a name that cannot travel (raw bytes, a backslash)
+        is first renamed, within ``processing/``, to a claim this version makes.
+        """
+        if not is_claim_name(claim_name):
+            fresh = new_claim_name(unescape_name(original_name(claim_name)))
+            os.rename(self.spool.path("processing", claim_name), self.spool.processing / fresh)
+            log.warning("claim.renamed", claim=escape_name(claim_name), to=fresh)
+            claim_name = fresh
+        if self.publishes.get(claim_name, 0) >= MAX_PUBLISHES:
+            self._give_up(claim_name)
+            return None
         self.publish(claim_name)
         return claim_name
 
-    def publish(self, claim_name: str) -> None:
+    def _give_up(self, claim_name: str) -> None:
+        exc = RetriesExhausted(
+            f"published {MAX_PUBLISHES} times without an outcome coming back", claim=claim_name
+        )
+        self.spool.write_error(claim_name, stage="ingest", reason=exc.reason, detail=str(exc), doc_id=None)
+        try:
+            os.rename(self.spool.path("processing", claim_name), self.spool.path("failed", claim_name))
+        except FileNotFoundError:  # filed away meanwhile: its outcome came back after all
+            self.spool.path("failed", claim_name + ".error.json").unlink(missing_ok=True)
+            return
+        self.publishes.pop(claim_name, None)
+        self.fail(claim_name, exc, None, noted=True)
+
+    def publish(self, claim_name: str) -> str | None:
         """Read a claimed file, start its lease and queue it; bad input goes to ``failed/``."""
         started = time.perf_counter()
         self.metrics.tasks_started.labels(stage="ingest").inc()
         self.metrics.tasks_in_progress.labels(stage="ingest").inc()
         try:
             self._publish(claim_name)
+            return claim_name
         finally:
             self.metrics.tasks_in_progress.labels(stage="ingest").dec()
             self.metrics.task_duration.labels(stage="ingest").observe(time.perf_counter() - started)
@@ -231,7 +362,13 @@ class IngestService:
             return
         with bound_contextvars(doc_id=message.doc_id, claim=claim_name):
             self.dropped_at[claim_name] = message.mtime
-            claims.touch_lease(self.spool, claim_name)
+            try:
+                claims.touch_lease(self.spool, claim_name)
+            except FileNotFoundError:
+                # Filed away between the read and now (a late outcome for an earlier publish).
+                self.unpublished.discard(claim_name)
+                return
+            self.publishes[claim_name] = self.publishes.get(claim_name, 0) + 1
             try:
                 self.publisher.received(message)
             except DependencyUnavailable as exc:

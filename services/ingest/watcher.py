@@ -1,8 +1,10 @@
 """Noticing complete files in the inbox: inotify events through watchdog, or size+mtime polling.
 
 A file is complete when
-* events mode: the kernel reported close-after-write (``IN_CLOSE_WRITE``) or a rename into the inbox
-  (``IN_MOVED_TO``: ``mv x.part x`` is the classic atomic drop);
+* events mode: the kernel reported a rename into the inbox (``IN_MOVED_TO``: ``mv x.part x`` is the
+  classic atomic drop), or close-after-write (``IN_CLOSE_WRITE``) followed by ``close_settle_seconds``
+  with no further write and no size or mtime change: a writer that appends by reopening the file
+  (one close-write per chunk) is not taken at its first chunk;
 * poll mode (docker volumes, NFS: no inotify events cross them): its size and mtime stayed the same
   across ``settle_seconds``.
 
@@ -20,6 +22,7 @@ import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -78,7 +81,7 @@ class _Events(FileSystemEventHandler):
 
     def on_closed(self, event: FileSystemEvent) -> None:
         if not event.is_directory and (name := self._name_in_inbox(event.src_path)):
-            self.out.put(("complete", name))
+            self.out.put(("closed", name))
 
     def on_moved(self, event: FileSystemEvent) -> None:
         if not event.is_directory and event.dest_path and (name := self._name_in_inbox(event.dest_path)):
@@ -102,8 +105,21 @@ class Notice:
 class InboxWatcher:
     """Yields names of complete inbox files, by events or polling (see the module doc)."""
 
-    def __init__(self, inbox: Path, *, mode: Mode, settle_seconds: float, poll_interval: float) -> None:
+    def __init__(
+        self,
+        inbox: Path,
+        *,
+        mode: Mode,
+        settle_seconds: float,
+        poll_interval: float,
+        close_settle_seconds: float = 0.0,
+    ) -> None:
         self.inbox = inbox.resolve()
+        self.close_settle_seconds = close_settle_seconds
+        # Closed after writing, waiting out close_settle_seconds: name -> (deadline, size, mtime_ns).
+        self._closed: dict[str, tuple[float, int, int]] = {}
+        # When each inbox name was first seen by this watcher (event or scan), until it is claimed.
+        self._first_seen: dict[str, datetime] = {}
         self.requested_mode = mode
         self.poll_interval = poll_interval
         self.tracker = SettleTracker(settle_seconds)
@@ -144,9 +160,15 @@ class InboxWatcher:
             self._observer.join(5)
             self._observer = None
 
+    def first_seen(self, name: str) -> datetime | None:
+        """When this watcher first saw ``name`` in the inbox (forgotten once asked: it is claimed)."""
+        return self._first_seen.pop(name, None)
+
     def poll(self, timeout: float) -> Notice:
         """Wait up to ``timeout`` for something to do; return the names complete now."""
         complete: list[str] = []
+        if self._closed:
+            timeout = max(0.0, min(timeout, min(d for d, _, _ in self._closed.values()) - time.monotonic()))
         try:
             kind, name = self._events.get(timeout=timeout if self.mode == "events" else 0)
             self._note(kind, name, complete)
@@ -158,8 +180,12 @@ class InboxWatcher:
         if self.mode == "poll":
             if not complete:
                 time.sleep(timeout)
-            complete.extend(self._settled(self._scan()))
+            entries = self._scan()
+            for name in set(self._first_seen) - {e.name for e in entries}:
+                del self._first_seen[name]
+            complete.extend(self._settled(entries))
         else:
+            complete.extend(self._closed_and_settled())
             # Start-up files settle; later files wait for their close-write or moved-to event.
             if self._startup:
                 entries = [e for e in self._scan() if e.name in self._startup]
@@ -170,20 +196,54 @@ class InboxWatcher:
             if time.monotonic() >= self._next_rescan:
                 self._next_rescan = time.monotonic() + RESCAN_SECONDS
                 cutoff = time.time() - RESCAN_SECONDS
-                complete.extend(
-                    e.name for e in self._scan() if e.stat(follow_symlinks=False).st_mtime < cutoff
-                )
+                entries = self._scan()
+                for name in set(self._first_seen) - {e.name for e in entries}:
+                    del self._first_seen[name]
+                complete.extend(e.name for e in entries if (_mtime(e) or cutoff) < cutoff)
         return Notice(complete=list(dict.fromkeys(complete)))
 
+    def _closed_and_settled(self) -> list[str]:
+        """Closed-after-write files left alone for ``close_settle_seconds`` since: complete."""
+        now = time.monotonic()
+        done = []
+        for name, (deadline, size, mtime_ns) in list(self._closed.items()):
+            if now < deadline:
+                continue
+            try:
+                st = os.lstat(self.inbox / name)
+            except FileNotFoundError:
+                del self._closed[name]
+                continue
+            if (st.st_size, st.st_mtime_ns) == (size, mtime_ns):
+                del self._closed[name]
+                done.append(name)
+            else:  # written again without an event seen yet: wait once more
+                self._closed[name] = (now + self.close_settle_seconds, st.st_size, st.st_mtime_ns)
+        return done
+
     def _note(self, kind: str, name: str, complete: list[str]) -> None:
-        if kind == "complete":
+        self._first_seen.setdefault(name, datetime.now(UTC))
+        if kind == "closed" and self.close_settle_seconds > 0:
             self._startup.discard(name)
             self.tracker.forget(name)
+            try:
+                st = os.lstat(self.inbox / name)
+            except FileNotFoundError:
+                self._closed.pop(name, None)
+                return
+            deadline = time.monotonic() + self.close_settle_seconds
+            self._closed[name] = (deadline, st.st_size, st.st_mtime_ns)
+            return
+        if kind in ("complete", "closed"):
+            self._startup.discard(name)
+            self.tracker.forget(name)
+            self._closed.pop(name, None)
             complete.append(name)
             return
         # Being written after start-up: leave it to its close-write event. A symlink, FIFO or socket
         # never gets one: hand it over at once to be refused.
         self._startup.discard(name)
+        self._closed.pop(name, None)
         try:
             mode = os.lstat(self.inbox / name).st_mode
         except FileNotFoundError:
@@ -193,13 +253,17 @@ class InboxWatcher:
 
     def _scan(self) -> list[os.DirEntry[str]]:
         try:
-            return [
+            entries = [
                 e
                 for e in os.scandir(self.inbox)
                 if is_candidate_name(e.name) and not e.is_dir(follow_symlinks=False)
             ]
         except FileNotFoundError:
             return []
+        now = datetime.now(UTC)
+        for entry in entries:
+            self._first_seen.setdefault(entry.name, now)
+        return entries
 
     def _settled(self, entries: list[os.DirEntry[str]]) -> list[str]:
         done = []
@@ -215,3 +279,11 @@ class InboxWatcher:
                 done.append(entry.name)
         self.tracker.keep_only(present | set(self._startup))
         return done
+
+
+def _mtime(entry: os.DirEntry[str]) -> float | None:
+    """An entry's mtime, or None if it vanished since the scan listed it."""
+    try:
+        return entry.stat(follow_symlinks=False).st_mtime
+    except FileNotFoundError:
+        return None

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from shared.errors import DependencyUnavailable
 from shared.logging import get_logger
+from shared.settings import mask_url
 
 log = get_logger(__name__)
 
@@ -87,9 +88,7 @@ def wait_for_database(url: str, timeout: float = DEFAULT_WAIT_SECONDS) -> None:
                 return
             except sa.exc.OperationalError as exc:
                 if time.monotonic() + delay > deadline:
-                    raise DependencyUnavailable(
-                        "database not reachable", url=make_url(url).render_as_string(hide_password=True)
-                    ) from exc
+                    raise DependencyUnavailable("database not reachable", url=mask_url(url)) from exc
                 log.warning("db.waiting", error=str(exc.orig), retry_in=delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)

@@ -17,6 +17,7 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from dropwire.stack import Stack, dropwire_command, free_port
+from services.ingest.spool import inbox_name
 
 # The capabilities that let root ignore file modes: without them, even root gets EACCES on a file
 # with mode 000, which is how the "no read permission" case is tested on a machine that runs as root.
@@ -88,7 +89,7 @@ def folder_of(stack: Stack, original: str) -> tuple[str, str] | None:
             if path.name.endswith(".error.json") or path.name.startswith("."):
                 continue
             claim = path.name
-            name = claim.partition("__")[2] if folder != "inbox" else claim
+            name = inbox_name(claim) if folder != "inbox" else claim
             if name == original:
                 return folder, claim
     return None

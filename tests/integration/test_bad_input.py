@@ -26,7 +26,7 @@ from dropwire.stack import Stack, wait_until
 from services.ingest import claim as claims
 from services.ingest.publisher import CeleryPublisher
 from services.ingest.service import IngestService
-from services.ingest.spool import NAME_MAX_BYTES, Spool
+from services.ingest.spool import NAME_MAX_BYTES, Spool, escape_name, inbox_name
 from shared.celery_app import TASK_STORE_FAILURE, create_app
 from shared.messages import DocumentDone, DocumentReceived, decode
 from shared.metrics import create_metrics
@@ -94,7 +94,7 @@ class Catalogue:
         claim = where[1]
         wait_until(lambda: (self.stack.spool / "failed" / f"{claim}.error.json").exists(), "its note", 5)
         written = note(self.stack, claim)
-        assert (written["stage"], written["reason"], written["name"]) == ("ingest", reason, name)
+        assert (written["stage"], written["reason"], written["name"]) == ("ingest", reason, escape_name(name))
         assert written["detail"]
         wait_until(
             lambda: value(self.metrics(), FAILED, stage="ingest", reason=reason) == before + 1,
@@ -113,7 +113,7 @@ class Catalogue:
             "failed",
             "ingest",
             reason,
-            name,
+            escape_name(name),
         )
         assert name not in self.enrich_names()
         self.still_claims_good_files()
@@ -288,8 +288,59 @@ def test_a_directory_named_like_a_file_is_left_alone(catalogue: Catalogue) -> No
 def test_odd_but_valid_file_names_are_claimed_under_their_own_name(catalogue: Catalogue, name: str) -> None:
     """Spaces, non-ASCII letters and even a newline in a name: claimed and queued under exactly that name."""
     message = catalogue.expect_claimed(name, unique_page(name.replace("\n", " ")))
-    assert message.name == name
-    assert message.claim.endswith("__" + name)
+    assert message.name == escape_name(name)  # the newline travels escaped (%0A), as in every log line
+    assert message.claim.endswith("__" + escape_name(name))
+    assert inbox_name(message.claim) == name
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("back\\slash.txt", "back%5Cslash.txt"),
+        (os.fsdecode(b"bad\xffname.txt"), "bad%FFname.txt"),
+        ("evil\u202etxt.exe", "evil%E2%80%AEtxt.exe"),
+        ("50%korting.txt", "50%25korting.txt"),
+    ],
+    ids=["backslash", "non-utf8-bytes", "bidi-override", "percent"],
+)
+def test_names_that_once_stopped_ingest_are_claimed_escaped(
+    catalogue: Catalogue, name: str, shown: str
+) -> None:
+    """A backslash or bytes that are not UTF-8 in a name: claimed and queued under the escaped name, and
+    the next good file is still claimed (these once killed the claim loop for good)."""
+    message = catalogue.expect_claimed(name, unique_page(shown))
+    assert message.name == shown
+    assert inbox_name(message.claim) == name
+    catalogue.still_claims_good_files()
+
+
+def test_a_long_name_on_an_empty_file_fails_with_its_note(catalogue: Catalogue) -> None:
+    """240 x 'E' + '.txt', empty: the note fits NAME_MAX beside its shortened claim; ingest goes on."""
+    name = "E" * 240 + ".txt"
+    before = value(catalogue.metrics(), FAILED, stage="ingest", reason="empty")
+    (catalogue.inbox / name).write_bytes(b"")
+    spool = Spool(catalogue.stack.spool)
+    entry = wait_until(
+        lambda: next(
+            (e for e in spool.failed_entries() if e["name"].startswith("EEEE") and e["reason"]), None
+        ),
+        "the file and its note in failed/",
+        CASE_DEADLINE_SECONDS,
+    )
+    assert entry["reason"] == "empty" and entry["name"].endswith("~.txt")
+    wait_until(
+        lambda: value(catalogue.metrics(), FAILED, stage="ingest", reason="empty") == before + 1,
+        "files_failed{reason=empty} to go up by one",
+        5,
+    )
+    catalogue.still_claims_good_files()
+
+
+def test_a_failed_file_named_like_an_error_note_is_listed(catalogue: Catalogue) -> None:
+    """An empty file dropped as ``x.error.json`` fails, and `failed list` and the counts see it."""
+    claim = catalogue.expect_failed("verslag.error.json", "empty", write(b""))
+    assert claim.endswith("verslag%2Eerror.json")
+    assert claim in [e["claim"] for e in Spool(catalogue.stack.spool).failed_entries()]
 
 
 def test_a_255_byte_file_name_is_claimed_under_a_shortened_name(catalogue: Catalogue) -> None:
@@ -298,7 +349,7 @@ def test_a_255_byte_file_name_is_claimed_under_a_shortened_name(catalogue: Catal
     name = "é" * 100 + "x" * 51 + ".txt"
     assert len(os.fsencode(name)) == NAME_MAX_BYTES
     message = catalogue.expect_claimed(name, unique_page("lang"))
-    assert len(os.fsencode(message.claim)) <= NAME_MAX_BYTES
+    assert len(os.fsencode(message.claim + ".error.json")) <= NAME_MAX_BYTES
     assert message.name.endswith("~.txt") and name.startswith(message.name[:-5])
     catalogue.still_claims_good_files()
 
