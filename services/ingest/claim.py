@@ -84,6 +84,8 @@ def read_claimed(
     path = spool.path("processing", claim_name)
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise  # filed away meanwhile (a late outcome): the caller leaves it alone
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise NotARegularFile("refusing to follow a symlink", claim=claim_name) from exc
