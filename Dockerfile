@@ -11,13 +11,16 @@ ENV PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/dropwire
 WORKDIR /src
-# Dependencies first (a layer that survives code edits), then the project itself.
+# Dependencies first, exactly as locked (hashes checked; a layer that survives code edits), then the
+# project itself without resolving anything again.
+COPY requirements/runtime.txt ./requirements/runtime.txt
+RUN /opt/dropwire/bin/pip install --upgrade pip \
+ && /opt/dropwire/bin/pip install --require-hashes -r requirements/runtime.txt
 COPY pyproject.toml README.md ./
 COPY shared ./shared
 COPY services ./services
 COPY dropwire ./dropwire
-RUN /opt/dropwire/bin/pip install --upgrade pip \
- && /opt/dropwire/bin/pip install . \
+RUN /opt/dropwire/bin/pip install --no-deps . \
  && /opt/dropwire/bin/pip uninstall --yes pip \
  && /opt/dropwire/bin/python -c "import dropwire.cli"
 

@@ -48,3 +48,19 @@ def test_messages_round_trip_through_the_transport(redis_url: str) -> None:
                 conn.drain_events(timeout=5)
     assert got == ['{"n": 0}', '{"n": 1}', '{"n": 2}']
     assert queue_depth(app, QUEUE_DONE) == 0
+
+
+def test_the_kombu_methods_the_transport_overrides_keep_their_shape() -> None:
+    """``shared.broker.Channel`` replaces kombu's private ``conn_or_acquire`` and builds clients with
+    ``_create_client``: if an upgrade of kombu changes either, this fails before the transport does."""
+    import inspect
+
+    from kombu.transport import redis as kombu_redis
+
+    assert list(inspect.signature(kombu_redis.Channel.conn_or_acquire).parameters) == ["self", "client"]
+    assert inspect.signature(kombu_redis.Channel.conn_or_acquire).parameters["client"].default is None
+    assert list(inspect.signature(kombu_redis.Channel._create_client).parameters) == ["self", "asynchronous"]
+    # kombu's own version builds a fresh client per call; that is the cost the override removes.
+    source = inspect.getsource(kombu_redis.Channel.conn_or_acquire)
+    assert "self._create_client()" in source, source
+    assert isinstance(inspect.getattr_static(kombu_redis.Channel, "pool"), property)

@@ -285,15 +285,31 @@ def test_runtime_image_installs_no_build_tools() -> None:
 
 
 def test_dockerignore_sends_only_what_the_build_needs() -> None:
-    """The build context is the packaging metadata and the three packages, nothing else (no .venv, no spool)."""
+    """The build context is the lock file, the packaging metadata and the three packages, nothing else
+    (no .venv, no spool)."""
     lines = [line for line in DOCKERIGNORE.read_text().splitlines() if line and not line.startswith("#")]
     assert lines[0] == "*"
     allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
-    assert allowed == {"pyproject.toml", "README.md", "shared", "services", "dropwire"}
+    assert allowed == {
+        "requirements/runtime.txt",
+        "pyproject.toml",
+        "README.md",
+        "shared",
+        "services",
+        "dropwire",
+    }
     copied = {line.split()[1] for line in dockerfile_stages()[0] if line.startswith("COPY ")}
     assert copied <= allowed | {"pyproject.toml", "README.md"}
     for path in allowed:
         assert (REPO_ROOT / path).exists(), path
+
+
+def test_the_image_installs_its_dependencies_from_the_lock_file() -> None:
+    """The builder installs the locked runtime requirements with their hashes checked, then the project
+    without resolving dependencies again: the image runs the versions CI tested."""
+    builder = " ".join(dockerfile_stages()[0])
+    assert "pip install --require-hashes -r requirements/runtime.txt" in builder
+    assert "pip install --no-deps ." in builder
 
 
 def test_compose_environment_names_are_real_settings(compose: dict[str, Any]) -> None:
