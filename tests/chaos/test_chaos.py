@@ -29,6 +29,7 @@ from dropwire.stack import Stack, wait_until
 from services.enrich.enrichment import enrich
 from services.enrich.entities import load_extractor
 from services.enrich.entities.engine import SHIPPED_MODEL
+from services.ingest.spool import inbox_name
 from shared.decoding import decode_bytes
 from shared.errors import PermanentError
 from shared.messages import DocumentEnriched, DocumentReceived
@@ -81,18 +82,33 @@ def bad_payloads(rng: random.Random) -> list[tuple[str, bytes]]:
     ]
 
 
+# Names that once stopped ingest (issue 19), given in turn to bad files and to every HOSTILE_EVERY-th
+# good file: a backslash, bytes that are not UTF-8, a newline, a name near NAME_MAX, a note's ending.
+HOSTILE_PREFIXES = ("", "back\\slash-", os.fsdecode(b"bad\xff-"), "regel\nbreuk-", "E" * 200 + "-")
+HOSTILE_EVERY = 7
+
+
+def hostile(name: str, i: int) -> str:
+    return HOSTILE_PREFIXES[i % len(HOSTILE_PREFIXES)] + name
+
+
 def make_drops(count: int, seed: int) -> list[Drop]:
     """``count`` files in drop order: corpus pages (some repeated under new names) and ~5 % bad files."""
     rng = random.Random(seed)
     bad_count = max(len(bad_payloads(rng)), round(count * BAD_SHARE))
     kinds = bad_payloads(rng)
     bad = [
-        Drop(f"kapot-{i:04d}-{kinds[i % len(kinds)][0]}.txt", kinds[i % len(kinds)][1], False)
+        Drop(
+            hostile(f"kapot-{i:04d}-{kinds[i % len(kinds)][0]}", i)
+            + (".error.json" if i % 4 == 3 else ".txt"),
+            kinds[i % len(kinds)][1],
+            False,
+        )
         for i in range(bad_count)
     ]
     good = [
-        Drop(f.name, f.data, True)
-        for f in generate(count - bad_count, seed=seed, duplicate_share=DUPLICATE_SHARE)
+        Drop(hostile(f.name, i // HOSTILE_EVERY) if i % HOSTILE_EVERY == 0 else f.name, f.data, True)
+        for i, f in enumerate(generate(count - bad_count, seed=seed, duplicate_share=DUPLICATE_SHARE))
     ]
     drops = good + bad
     rng.shuffle(drops)
@@ -224,7 +240,7 @@ def _children(pid: int) -> list[int]:
 
 
 def original(claim: str) -> str:
-    return claim.split("__", 1)[1] if "__" in claim else claim
+    return inbox_name(claim)
 
 
 def stored_mentions(url: str) -> dict[str, Mentions]:
