@@ -42,6 +42,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from dropwire.bench_broker import MESSAGES, measure_transport
 from dropwire.corpus import CorpusFile, generate
 from dropwire.stack import fresh_postgres
 from shared.decoding import decode_bytes
@@ -526,6 +527,8 @@ def run(options: BenchOptions) -> dict[str, Any]:
         results["store_rows_per_s_postgres"] = measure_store(url, store_docs, batch=50)
     with tempfile.TemporaryDirectory(prefix="dropwire-bench-") as tmp:
         results["store_rows_per_s_sqlite"] = measure_store(f"sqlite:///{tmp}/store.db", store_docs, batch=50)
+    console.print("[bold]broker transport[/]: kombu's stock Redis transport vs shared.broker's")
+    results.update(measure_transport(options.redis_url, messages=200 if options.quick else MESSAGES))
 
     with (
         tempfile.TemporaryDirectory(prefix="dropwire-bench-") as tmp,
@@ -683,6 +686,14 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("latency_inplace_p50_ms", "Same at 20 % load, files written in place (close settle), p50", "ms", ""),
     ("latency_inplace_p99_ms", "Same at 20 % load, files written in place (close settle), p99", "ms", ""),
     ("ner_words_per_s_per_core", "NER alone, one core", "words/s", ">="),
+    (
+        "broker_stock_us_per_msg",
+        "Broker round trip (publish, deliver, ack), kombu's stock Redis transport",
+        "µs CPU",
+        "",
+    ),
+    ("broker_ours_us_per_msg", "Broker round trip, shared.broker (one Redis client per pool)", "µs CPU", ""),
+    ("broker_saving_pct", "CPU the shared.broker transport saves per message", "%", ""),
     ("ner_f1_conll2002_testa", "NER F1, CoNLL-2002 ned.testa (evaluation only)", "F1", ">="),
     ("ner_f1_modern_test", "NER F1, the team's modern-news test split", "F1", ">="),
     ("store_rows_per_s_postgres", "Store alone, PostgreSQL, batches of 50 documents", "rows/s", ">="),
