@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -42,12 +42,13 @@ from sqlalchemy.engine import Connection, Engine
 
 from services.store.models import ArticleRow, Document, EntityRow, Failure, Heartbeat, Mention, Story
 from services.store.stories import profile
-from services.store.storydb import Pending, Plan, StoryIndex, StoryRace
+from services.store.storydb import Pending, StoryIndex, StoryRace
 from shared.errors import DependencyUnavailable, PermanentError
 from shared.logging import get_logger
 from shared.messages import Article, DocumentDone, DocumentEnriched
 
 log = get_logger(__name__)
+_T = TypeVar("_T")
 
 STAGE = "store"
 # Entity look-ups by (label, name) are chunked to stay far below SQLite's 32,766 bound parameters.
@@ -283,7 +284,7 @@ class Repository:
         """Store ``docs`` and record ``failures`` in ONE transaction, idempotently."""
         return self._racing(lambda: self._write_once(docs, failures))
 
-    def _racing(self, action: Callable[[], Any]) -> Any:
+    def _racing(self, action: Callable[[], _T]) -> _T:
         """``action`` (one transaction), run again when it lost a story race (see ``storydb``)."""
         for attempt in range(1, STORY_RACE_ATTEMPTS + 1):
             try:
@@ -323,14 +324,17 @@ class Repository:
         rows["documents"] = len(new_ids)
         if new_ids:
             fresh = [news[sha] for sha in sorted(new_ids)]
-            pending = [(d, a) for d in fresh for a in d.articles]
-            plan = None
+            # Stories are matched in arrival order (a brief and its article, a version and the next).
+            pending = [(d, a) for sha, d in news.items() if sha in new_ids for a in d.articles]
+            assigned: dict[tuple[str, int], tuple[int, int]] = {}
             if self.stories:
                 batch = [_pending(d, a) for d, a in pending]
                 plan = self._index.plan(conn, batch)
                 self._index.create_stories(conn, batch, plan)
-            article_ids = self._insert_articles(conn, fresh, new_ids, plan)
-            if plan is not None:
+                for i, (d, a) in enumerate(pending):
+                    assigned[(d.doc_id, a.seq)] = (plan.story_of(i), plan.assignments[i].version)
+            article_ids = self._insert_articles(conn, fresh, new_ids, assigned)
+            if self.stories:
                 ids = [article_ids[(new_ids[d.doc_id], a.seq)] for d, a in pending]
                 self._index.finish(conn, batch, plan, ids)
                 stories.update(plan.counts())
@@ -391,15 +395,13 @@ class Repository:
         conn: Connection,
         docs: Sequence[DocumentEnriched],
         doc_ids: dict[str, int],
-        plan: Plan | None,
+        assigned: dict[tuple[str, int], tuple[int, int]],
     ) -> dict[tuple[int, int], int]:
+        """Insert the articles, each with its story and version from ``assigned`` (none when absent)."""
         values = []
-        index = 0
         for d in docs:
             for a in d.articles:
-                story = plan.story_of(index) if plan is not None else None
-                version = plan.assignments[index].version if plan is not None else None
-                index += 1
+                story, version = assigned.get((d.doc_id, a.seq), (None, None))
                 line = a.dateline
                 resolved = line.resolved if line else None
                 values.append(

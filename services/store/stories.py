@@ -5,6 +5,9 @@ A *story* is one wire item and its versions. Two articles are the same story whe
 
 * **repeat**: the same text, whitespace, quote style, case and encoding aside (a similarity of at least
   ``REPEAT_SIMILARITY`` over the normalised words);
+
+(for these similarity rules, at most ``MAX_NUMBER_CHANGES`` figures may differ: the same words with
+another date and other figures are another item, such as a march held again the next week)
 * **cut**: the shorter text is the start of the longer one (a brief is the lead of the full article,
   or a cut of it), at least ``MIN_CUT_WORDS`` words long, nearly word for word
   (``CUT_SIMILARITY``). A brief and its main article are the same version; two full articles where one
@@ -21,7 +24,9 @@ Candidates are never found by comparing against every stored article: each artic
 article is compared only with the articles behind the keys it shares:
 
 * a **lead key**: the place and the first ``LEAD_WORDS`` normalised words (a brief and its article
-  share it), and one for the next ``LEAD_WORDS`` words (an edit in the first words does not hide it);
+  share it), and one for the next ``LEAD_WORDS`` words (an edit in the first words does not hide it).
+  Different items can open alike, so a lead key has ``SLOTS`` places in the index: a story whose
+  key's first place is taken by another story takes the next (``slots``);
 * **band keys**: MinHash (datasketch) of the word 3-shingles, cut into ``BANDS`` bands of ``ROWS``
   values (locality-sensitive hashing): texts with a Jaccard similarity of about 0.5 or more share a
   band with high probability, edited versions and repeats almost surely;
@@ -36,6 +41,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -45,10 +52,12 @@ from rapidfuzz import fuzz
 # Same text, normalisation aside; a few characters of difference (a typo fixed) still count as a repeat.
 REPEAT_SIMILARITY = 97.0
 # A light edit of the same item (a word or a sentence changed). Same-event texts of other agencies
-# score 30–60 on the evaluation sets; the edited versions 85 or more.
-EDIT_SIMILARITY = 80.0
+# score 30–70 on the evaluation sets; light edits (a number corrected, a word changed) 95 or more.
+EDIT_SIMILARITY = 90.0
 # A cut must match the start of the longer text almost word for word.
 CUT_SIMILARITY = 95.0
+# Figures that may differ between two texts of one item (a corrected number); more means other items.
+MAX_NUMBER_CHANGES = 1
 # Shorter cuts ("Het kabinet is gevallen.") could open two different items: not enough to decide.
 MIN_CUT_WORDS = 8
 # Words in a lead key: enough to name an item, few enough that every brief has them.
@@ -59,6 +68,8 @@ PERMUTATIONS = 64
 BANDS = 16
 ROWS = 4
 SHINGLE = 3
+# Index places per lead or headline key: up to this many different stories can share an opening.
+SLOTS = 3
 # Fixed seed: keys must be the same in every process and every release, or stored keys stop matching.
 MINHASH_SEED = 1
 
@@ -105,6 +116,12 @@ def _headline(text: str | None) -> str | None:
     return joined or None
 
 
+def slots(key: int) -> tuple[int, ...]:
+    """The places a named key may take in the index, in order: the key itself, then derived keys for
+    when an earlier place is taken by another story (open addressing)."""
+    return (key, *(key64("slot", str(key), str(n)) for n in range(1, SLOTS)))
+
+
 def key64(*parts: str) -> int:
     """A signed 64-bit key (a PostgreSQL BIGINT) for the given parts; stable across processes."""
     digest = hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=8).digest()
@@ -130,25 +147,30 @@ class Profile:
     def explicit_version(self) -> bool:
         return self.version_mark is not None or self.replaces is not None
 
-    def keys(self) -> list[int]:
-        """The index keys stored for this article (sorted, distinct)."""
+    def named_keys(self) -> list[int]:
+        """The lead and headline keys: formulaic openings ("Het kabinet heeft ...") can give two items
+        the same one, so each has ``SLOTS`` places in the index (see ``slots``)."""
         place = self.place or ""
         found: set[int] = set()
         for start in (0, LEAD_WORDS):
             lead = self.words[start : start + LEAD_WORDS]
             if lead and (start == 0 or len(lead) == LEAD_WORDS):
                 found.add(key64("lead", str(start), place, *lead))
-        found.update(self._band_keys())
         if self.headline:
             found.add(key64("headline", place, self.headline))
         return sorted(found)
 
+    def index_keys(self) -> list[int]:
+        """The index keys of this article (sorted, distinct): named keys and MinHash band keys."""
+        return sorted({*self.named_keys(), *self._band_keys()})
+
     def lookup_keys(self) -> list[int]:
-        """The keys to look candidates up by: its own, plus the headline a correction replaces."""
-        found = set(self.keys())
+        """Every index entry to look candidates up by: the band keys, each slot of the named keys, and
+        the slots of the headline a correction replaces."""
+        named = self.named_keys()
         if self.replaces:
-            found.add(key64("headline", self.place or "", self.replaces))
-        return sorted(found)
+            named.append(key64("headline", self.place or "", self.replaces))
+        return sorted({*self._band_keys(), *(slot for key in named for slot in slots(key))})
 
     def _band_keys(self) -> list[int]:
         if not self.words:
@@ -189,12 +211,21 @@ def _places_agree(a: Profile, b: Profile) -> bool:
     return a.place is None or b.place is None or a.place == b.place
 
 
+def _numbers_agree(a: Sequence[str], b: Sequence[str]) -> bool:
+    """At most ``MAX_NUMBER_CHANGES`` numbers differ: a corrected figure is an edit, but another date
+    and other figures in the same words are another item (a march held again the next week)."""
+    numbers_a = Counter(w for w in a if w.isdigit())
+    numbers_b = Counter(w for w in b if w.isdigit())
+    changed = max(sum((numbers_a - numbers_b).values()), sum((numbers_b - numbers_a).values()))
+    return changed <= MAX_NUMBER_CHANGES
+
+
 def _is_cut(short: Profile, long: Profile) -> bool:
     """Whether ``short`` is the start of ``long`` (nearly word for word)."""
     if len(short.words) < MIN_CUT_WORDS or len(short.words) > len(long.words):
         return False
-    head = " ".join(long.words[: len(short.words)])
-    return fuzz.ratio(short.text, head) >= CUT_SIMILARITY
+    head = long.words[: len(short.words)]
+    return fuzz.ratio(short.text, " ".join(head)) >= CUT_SIMILARITY and _numbers_agree(short.words, head)
 
 
 def relation(new: Profile, old: Profile) -> Relation | None:
@@ -202,13 +233,13 @@ def relation(new: Profile, old: Profile) -> Relation | None:
     if not _places_agree(new, old) or not new.words or not old.words:
         return None
     similarity = fuzz.ratio(new.text, old.text, score_cutoff=EDIT_SIMILARITY)
-    if similarity >= REPEAT_SIMILARITY:
+    if similarity >= REPEAT_SIMILARITY and _numbers_agree(new.words, old.words):
         return Relation.REPEAT
     short, long = (new, old) if len(new.words) <= len(old.words) else (old, new)
     if _is_cut(short, long):
         # A brief and its article are one version; a full text that runs on past another is a new one.
         return Relation.CUT if "brief" in (short.role, long.role) else Relation.VERSION
-    if similarity >= EDIT_SIMILARITY:
+    if similarity >= EDIT_SIMILARITY and _numbers_agree(new.words, old.words):
         return Relation.VERSION
     if _named_versions(new, old):
         return Relation.VERSION

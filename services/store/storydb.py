@@ -32,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from services.store.models import ArticleRow, Story, StoryKey
-from services.store.stories import Profile, Relation, best_match, profile
+from services.store.stories import Profile, Relation, best_match, profile, slots
 from shared.errors import TransientError
 
 # Keys per look-up statement on SQLite (bound-parameter limit); PostgreSQL sends one array.
@@ -101,7 +101,6 @@ class StoryIndex:
     # ------------------------------------------------------------------ matching
 
     def plan(self, conn: Connection, batch: Sequence[Pending]) -> Plan:
-        keys_of = [p.profile.keys() for p in batch]
         wanted = sorted({k for p in batch for k in p.profile.lookup_keys()})
         stored_keys = self._lookup_keys(conn, wanted)
         candidates = self._load_articles(conn, sorted({a for _, a in stored_keys.values()}))
@@ -110,7 +109,7 @@ class StoryIndex:
         plan = Plan(assignments=[])
         local_keys: dict[int, int] = {}  # key → index of the batch article that brought it
         local: list[_Candidate] = []
-        for index, (pending, own_keys) in enumerate(zip(batch, keys_of, strict=True)):
+        for index, pending in enumerate(batch):
             found: dict[int, _Candidate] = {}
             for key in pending.profile.lookup_keys():
                 if key in stored_keys:
@@ -135,11 +134,34 @@ class StoryIndex:
             plan.assignments.append(assignment)
             # A negative local article number: never equal to a stored id.
             local.append(_Candidate(assignment.story, -1 - index, pending.profile, assignment.version))
-            for key in own_keys:
-                if key not in stored_keys and key not in local_keys:
-                    local_keys[key] = index
-                    plan.keys.append((key, index))
+            self._claim_keys(pending.profile, index, assignment.story, stored_keys, local_keys, local, plan)
         return plan
+
+    @staticmethod
+    def _claim_keys(
+        p: Profile,
+        index: int,
+        story: int,
+        stored_keys: dict[int, tuple[int, int]],
+        local_keys: dict[int, int],
+        local: list[_Candidate],
+        plan: Plan,
+    ) -> None:
+        """The index entries this article adds: each key its story does not hold yet, in the first free
+        slot (band keys have one slot: a band shared by two stories stays with the first)."""
+        named = set(p.named_keys())
+        for key in p.index_keys():
+            for slot in slots(key) if key in named else (key,):
+                if slot in stored_keys:
+                    owner = stored_keys[slot][0]
+                elif slot in local_keys:
+                    owner = local[local_keys[slot]].story
+                else:
+                    local_keys[slot] = index
+                    plan.keys.append((slot, index))
+                    break
+                if owner == story:
+                    break
 
     def _lookup_keys(self, conn: Connection, keys: list[int]) -> dict[int, tuple[int, int]]:
         if not keys:
