@@ -12,7 +12,8 @@ another date and other figures are another item, such as a march held again the 
   or a cut of it), at least ``MIN_CUT_WORDS`` words long, nearly word for word
   (``CUT_SIMILARITY``). A brief and its main article are the same version; two full articles where one
   runs on past the other are two versions;
-* **version**: a lightly edited text (``EDIT_SIMILARITY``), or an explicit new version: a headline
+* **version**: a lightly edited text (``EDIT_SIMILARITY``), the same opening sentence of at least
+  ``MIN_OPENING_WORDS`` words with the rest rewritten, or an explicit new version: a headline
   version marker ("Kop (2)") or a correction preamble ("N i e u w bericht, vervangt: <oude kop>")
   whose headline matches the other article's headline.
 
@@ -56,6 +57,8 @@ REPEAT_SIMILARITY = 97.0
 EDIT_SIMILARITY = 90.0
 # A cut must match the start of the longer text almost word for word.
 CUT_SIMILARITY = 95.0
+# An opening sentence this long, word for word the same, names one item even when the rest was rewritten.
+MIN_OPENING_WORDS = 10
 # Figures that may differ between two texts of one item (a corrected number); more means other items.
 MAX_NUMBER_CHANGES = 1
 # Shorter cuts ("Het kabinet is gevallen.") could open two different items: not enough to decide.
@@ -76,6 +79,7 @@ MINHASH_SEED = 1
 _QUOTES = str.maketrans({c: '"' for c in "“”„‟«»″"} | {c: "'" for c in "‘’‚‛`´′"})
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _WORD = re.compile(r"\w+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _VERSION_MARKER = re.compile(r"\s*\(\d{1,3}\)\s*$")
 _REPLACES = re.compile(r"v\s*e\s*r\s*v\s*a\s*n\s*g\s*t\s*:\s*(.+)$", re.IGNORECASE | re.DOTALL)
 
@@ -138,6 +142,7 @@ class Profile:
     version_mark: int | None  # the headline's version marker, "(2)" → 2
     replaces: str | None  # the headline a correction preamble names, normalised
     words: tuple[str, ...]
+    opening: tuple[str, ...] = ()  # the words of the first sentence
 
     @property
     def text(self) -> str:
@@ -204,6 +209,7 @@ def profile(
         version_mark=headline_version,
         replaces=replaced_headline(preamble),
         words=words(body),
+        opening=words(_SENTENCE_END.split(normalise(body), maxsplit=1)[0]),
     )
 
 
@@ -241,6 +247,8 @@ def relation(new: Profile, old: Profile) -> Relation | None:
         return Relation.CUT if "brief" in (short.role, long.role) else Relation.VERSION
     if similarity >= EDIT_SIMILARITY and _numbers_agree(new.words, old.words):
         return Relation.VERSION
+    if len(new.opening) >= MIN_OPENING_WORDS and new.opening == old.opening:
+        return Relation.VERSION  # the same opening sentence, the rest rewritten
     if _named_versions(new, old):
         return Relation.VERSION
     return None
