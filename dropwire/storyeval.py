@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Annotated
 
 import sqlalchemy as sa
 import typer
@@ -228,9 +229,11 @@ def corpus(
 
 @app.command()
 def labelled(
-    directory: Path = typer.Argument(..., exists=True, file_okay=False),
-    seeds: Path | None = typer.Option(None, "--seeds", help="The seeds folder (../shared/seeds)."),
-    url: str | None = typer.Option(None, "--url", help="An empty database (default: a temporary SQLite)."),
+    directory: Annotated[Path, typer.Argument(exists=True, file_okay=False)],
+    seeds: Annotated[Path | None, typer.Option("--seeds", help="The seeds folder (../shared/seeds).")] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="An empty database (default: temporary SQLite).")
+    ] = None,
 ) -> None:
     """Score the hand-labelled set of real-layout pages."""
     _run(labelled_pages(directory, seeds), url)
