@@ -3,11 +3,7 @@
 A *story* is one wire item and its versions. Two articles are the same story when one of these holds
 (``relation``), always within the same dateline place when both have one:
 
-* **repeat**: the same text, whitespace, quote style, case and encoding aside (a similarity of at least
-  ``REPEAT_SIMILARITY`` over the normalised words);
-
-(for these similarity rules, at most ``MAX_NUMBER_CHANGES`` figures may differ: the same words with
-another date and other figures are another item, such as a march held again the next week)
+* **repeat**: the same words, whitespace, punctuation, quote style, case and encoding aside;
 * **cut**: the shorter text is the start of the longer one (a brief is the lead of the full article,
   or a cut of it), at least ``MIN_CUT_WORDS`` words long, nearly word for word
   (``CUT_SIMILARITY``). A brief and its main article are the same version; two full articles where one
@@ -17,11 +13,14 @@ another date and other figures are another item, such as a march held again the 
   version marker ("Kop (2)") or a correction preamble ("N i e u w bericht, vervangt: <oude kop>")
   whose headline matches the other article's headline.
 
+In the similarity rules (cut, edit) at most ``MAX_NUMBER_CHANGES`` figure may differ: the same words
+with another date and other figures are another item (a march held again the next week).
+
 Two texts about the same event by another agency share topic words but not sentences: their word
 similarity stays far below ``EDIT_SIMILARITY``, so they stay apart (item identity, not topic).
 
 Candidates are never found by comparing against every stored article: each article yields a few
-64-bit *index keys* (``Profile.keys``), the store keeps them in a table (``story_keys``) and a new
+64-bit *index keys* (``Profile.index_keys``), the store keeps them in a table (``story_keys``) and a new
 article is compared only with the articles behind the keys it shares:
 
 * a **lead key**: the place and the first ``LEAD_WORDS`` normalised words (a brief and its article
@@ -50,8 +49,6 @@ from enum import Enum
 from datasketch import MinHash
 from rapidfuzz import fuzz
 
-# Same text, normalisation aside; a few characters of difference (a typo fixed) still count as a repeat.
-REPEAT_SIMILARITY = 97.0
 # A light edit of the same item (a word or a sentence changed). Same-event texts of other agencies
 # score 30–70 on the evaluation sets; light edits (a number corrected, a word changed) 95 or more.
 EDIT_SIMILARITY = 90.0
@@ -238,9 +235,9 @@ def relation(new: Profile, old: Profile) -> Relation | None:
     """How ``new`` relates to the stored ``old``, or None when they are different items."""
     if not _places_agree(new, old) or not new.words or not old.words:
         return None
-    similarity = fuzz.ratio(new.text, old.text, score_cutoff=EDIT_SIMILARITY)
-    if similarity >= REPEAT_SIMILARITY and _numbers_agree(new.words, old.words):
+    if new.words == old.words:
         return Relation.REPEAT
+    similarity = fuzz.ratio(new.text, old.text, score_cutoff=EDIT_SIMILARITY)
     short, long = (new, old) if len(new.words) <= len(old.words) else (old, new)
     if _is_cut(short, long):
         # A brief and its article are one version; a full text that runs on past another is a new one.
