@@ -120,6 +120,8 @@ class Story(Base):
     fullest_chars: Mapped[int] = mapped_column(Integer)
     newest_article_id: Mapped[int | None] = mapped_column(Key)  # the highest version, latest seen
     newest_version: Mapped[int] = mapped_column(Integer)
+    # Set when a later article showed this story and another to be one item: the one it joined.
+    merged_into: Mapped[int | None] = mapped_column(Key)
 
 
 class StoryKey(Base):

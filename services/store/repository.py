@@ -309,7 +309,11 @@ class Repository:
         return BatchResult(done=done, rows=rows, stories=stories)
 
     def _store_documents(
-        self, conn: Connection, docs: Sequence[DocumentEnriched], now: datetime, stories: dict[str, int]
+        self,
+        conn: Connection,
+        docs: Sequence[DocumentEnriched],
+        now: datetime,
+        stories: dict[str, int],
     ) -> tuple[list[DocumentDone], dict[str, int]]:
         rows = {"documents": 0, "articles": 0, "entities": 0, "mentions": 0}
         news: dict[str, DocumentEnriched] = {}
@@ -329,6 +333,7 @@ class Repository:
             assigned: dict[tuple[str, int], tuple[int, int]] = {}
             if self.stories:
                 batch = [_pending(d, a) for d, a in pending]
+                self._index.lock(conn)
                 plan = self._index.plan(conn, batch)
                 self._index.create_stories(conn, batch, plan)
                 for i, (d, a) in enumerate(pending):
@@ -673,7 +678,12 @@ class Repository:
     ) -> list[StoryView]:
         """Stories, newest (first seen) first; filtered by an entity's canonical name (any of the
         story's articles mentions it, case-insensitively) and by being seen at or after ``since``."""
-        query = sa.select(Story.__table__).order_by(Story.first_seen.desc(), Story.id.desc()).limit(limit)
+        query = (
+            sa.select(Story.__table__)
+            .where(Story.merged_into.is_(None))
+            .order_by(Story.first_seen.desc(), Story.id.desc())
+            .limit(limit)
+        )
         if entity is not None:
             query = query.where(
                 sa.exists()
@@ -784,6 +794,7 @@ class Repository:
                 )
                 for r in rows
             ]
+            self._index.lock(conn)
             plan = self._index.plan(conn, batch)
             self._index.create_stories(conn, batch, plan)
             stmt = (

@@ -158,8 +158,9 @@ class Profile:
             lead = self.words[start : start + LEAD_WORDS]
             if lead and (start == 0 or len(lead) == LEAD_WORDS):
                 found.add(key64("lead", str(start), place, *lead))
-        if self.headline:
-            found.add(key64("headline", place, self.headline))
+        for headline in (self.headline, self.replaces):  # the replaced one too: see lookup_keys
+            if headline:
+                found.add(key64("headline", place, headline))
         return sorted(found)
 
     def index_keys(self) -> list[int]:
@@ -167,12 +168,11 @@ class Profile:
         return sorted({*self.named_keys(), *self._band_keys()})
 
     def lookup_keys(self) -> list[int]:
-        """Every index entry to look candidates up by: the band keys, each slot of the named keys, and
-        the slots of the headline a correction replaces."""
-        named = self.named_keys()
-        if self.replaces:
-            named.append(key64("headline", self.place or "", self.replaces))
-        return sorted({*self._band_keys(), *(slot for key in named for slot in slots(key))})
+        """Every index entry to look candidates up by: the band keys and each slot of the named keys.
+
+        The headline a correction replaces is a named key of the correction itself, so it is also
+        stored: an old version stored later (or by another worker at the same moment) meets it there."""
+        return sorted({*self._band_keys(), *(slot for key in self.named_keys() for slot in slots(key))})
 
     def _band_keys(self) -> list[int]:
         if not self.words:
@@ -275,14 +275,18 @@ class Match:
 _STRENGTH = {Relation.REPEAT: 0, Relation.CUT: 1, Relation.VERSION: 2}
 
 
-def best_match(new: Profile, candidates: list[tuple[int, int, Profile]]) -> Match | None:
-    """The strongest relation of ``new`` to ``candidates`` ``(story, article, profile)``; ties go to the
-    oldest story (the lowest id), so the choice never depends on the order candidates came in."""
+def matches(new: Profile, candidates: list[tuple[int, int, Profile]]) -> list[Match]:
+    """Every candidate ``(story, article, profile)`` ``new`` relates to, strongest relation first, ties
+    to the oldest story (the lowest id), so the order never depends on the order candidates came in."""
     found: list[Match] = []
     for story, article, other in candidates:
         rel = relation(new, other)
         if rel is not None:
             found.append(Match(story, article, rel))
-    if not found:
-        return None
-    return min(found, key=lambda m: (_STRENGTH[m.relation], m.story, m.article))
+    return sorted(found, key=lambda m: (_STRENGTH[m.relation], m.story, m.article))
+
+
+def best_match(new: Profile, candidates: list[tuple[int, int, Profile]]) -> Match | None:
+    """The first of ``matches``, or None."""
+    found = matches(new, candidates)
+    return found[0] if found else None

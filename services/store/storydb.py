@@ -16,7 +16,8 @@ Two workers at once (PostgreSQL): ``story_keys.key`` is the primary key and keys
 wait for it; once it commits, the key comes back as not inserted. A key that was not there at
 look-up time but is now means another worker started (or extended) a story for the same item while
 this batch was being matched: ``StoryRace`` is raised, the caller rolls the whole batch back and runs
-it again, and the second run finds the other worker's story. Keys and story updates go in sorted
+it again, and the second run finds the other worker's story. The runs after a race hold an advisory
+lock (``lock``), so two workers that keep meeting on the same items take turns. Keys and story updates go in sorted
 order, so two batches always take their locks in the same order.
 """
 
@@ -32,11 +33,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from services.store.models import ArticleRow, Story, StoryKey
-from services.store.stories import Profile, Relation, best_match, profile, slots
+from services.store.stories import Profile, Relation, matches, profile, slots
 from shared.errors import TransientError
+from shared.logging import get_logger
+
+log = get_logger(__name__)
 
 # Keys per look-up statement on SQLite (bound-parameter limit); PostgreSQL sends one array.
 LOOKUP_CHUNK = 500
+# Arbitrary constant key of the advisory lock a batch takes when it runs again after a race.
+STORY_LOCK_KEY = 0x73746F72  # "stor"
 # Local references of the batch's new stories sort after every real id (ties go to the oldest story).
 _NEW = 1 << 62
 
@@ -72,10 +78,21 @@ class Plan:
     new_stories: list[int] = field(default_factory=list)  # local references, in creation order
     keys: list[tuple[int, int]] = field(default_factory=list)  # (key, index into the batch) to insert
     story_ids: dict[int, int] = field(default_factory=dict)  # local reference → real id
+    parent: dict[int, int] = field(default_factory=dict)  # merged story → the story it joined
+
+    def resolve(self, story: int) -> int:
+        """The story ``story`` is now part of (itself unless merged)."""
+        while story in self.parent:
+            story = self.parent[story]
+        return story
 
     def story_of(self, index: int) -> int:
-        ref = self.assignments[index].story
+        ref = self.resolve(self.assignments[index].story)
         return self.story_ids.get(ref, ref)
+
+    def merged(self) -> list[tuple[int, int]]:
+        """Stored stories merged into another: (merged, joined), by id."""
+        return sorted((s, self.resolve(s)) for s in self.parent if s < _NEW)
 
     def counts(self) -> dict[str, int]:
         out = {"new": 0, "repeat": 0, "version": 0}
@@ -92,11 +109,48 @@ class _Candidate:
     version: int
 
 
+def _figures() -> Any:
+    """UPDATE of one story's figures by what joined it (relative: concurrent updates add up)."""
+    s = Story.__table__.c
+
+    def p(name: str) -> Any:  # typed, so SQLite stores times as the DateTime type does
+        types = {"first": s.first_seen.type, "last": s.last_seen.type, "hl": s.headline.type}
+        return sa.bindparam(name, type_=types.get(name, sa.Integer() if name != "pl" else sa.Text()))
+
+    stmt = (
+        sa.update(Story)
+        .where(s.id == p("story"))
+        .values(
+            sightings=s.sightings + p("n"),
+            first_seen=sa.case((p("first") < s.first_seen, p("first")), else_=s.first_seen),
+            last_seen=sa.case((p("last") > s.last_seen, p("last")), else_=s.last_seen),
+            fullest_article_id=sa.case(
+                (p("chars") > s.fullest_chars, p("fullest")), else_=s.fullest_article_id
+            ),
+            fullest_chars=sa.case((p("chars") > s.fullest_chars, p("chars")), else_=s.fullest_chars),
+            newest_article_id=sa.case(
+                (p("version") >= s.newest_version, p("newest")), else_=s.newest_article_id
+            ),
+            newest_version=sa.case((p("version") > s.newest_version, p("version")), else_=s.newest_version),
+            versions=sa.case((p("version") > s.versions, p("version")), else_=s.versions),
+            headline=sa.func.coalesce(s.headline, p("hl")),
+            place=sa.func.coalesce(s.place, p("pl")),
+        )
+    )
+    return stmt
+
+
 class StoryIndex:
     """Story look-ups and writes on one connection's dialect."""
 
     def __init__(self, dialect: str) -> None:
         self.postgres = dialect == "postgresql"
+
+    def lock(self, conn: Connection) -> None:
+        """PostgreSQL: hold the story lock until this transaction ends (a batch that lost a race runs
+        again under it; SQLite has one writer at a time anyway)."""
+        if self.postgres:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": STORY_LOCK_KEY})
 
     # ------------------------------------------------------------------ matching
 
@@ -119,29 +173,43 @@ class StoryIndex:
                 elif key in local_keys:
                     c = local[local_keys[key]]
                     found[c.article] = c
-            match = best_match(pending.profile, [(c.story, c.article, c.profile) for c in found.values()])
-            if match is None:
+            related = matches(
+                pending.profile, [(plan.resolve(c.story), c.article, c.profile) for c in found.values()]
+            )
+            if not related:
                 ref = _NEW + len(plan.new_stories)
                 plan.new_stories.append(ref)
-                version = pending.profile.version_mark or 1
-                assignment = Assignment(ref, version, "new")
-            elif match.relation is Relation.VERSION:
-                version = pending.profile.version_mark or versions.get(match.story, 1) + 1
-                assignment = Assignment(match.story, version, "version")
+                assignment = Assignment(ref, pending.profile.version_mark or 1, "new")
             else:
-                assignment = Assignment(match.story, found[match.article].version, "repeat")
+                story = self._join(plan, versions, {m.story for m in related})
+                best = related[0]
+                if best.relation is Relation.VERSION:
+                    version = pending.profile.version_mark or versions.get(story, 1) + 1
+                    assignment = Assignment(story, version, "version")
+                else:
+                    assignment = Assignment(story, found[best.article].version, "repeat")
             versions[assignment.story] = max(versions.get(assignment.story, 0), assignment.version)
             plan.assignments.append(assignment)
             # A negative local article number: never equal to a stored id.
             local.append(_Candidate(assignment.story, -1 - index, pending.profile, assignment.version))
-            self._claim_keys(pending.profile, index, assignment.story, stored_keys, local_keys, local, plan)
+            self._claim_keys(pending.profile, index, stored_keys, local_keys, local, plan)
+        plan.new_stories = [ref for ref in plan.new_stories if ref not in plan.parent]
         return plan
+
+    @staticmethod
+    def _join(plan: Plan, versions: dict[int, int], stories: set[int]) -> int:
+        """The story an article related to all of ``stories`` joins: the oldest. The others are merged
+        into it (an article seen out of order can show two stories to be one item)."""
+        target = min(stories)
+        for other in sorted(stories - {target}):
+            plan.parent[other] = target
+            versions[target] = max(versions.get(target, 0), versions.get(other, 0))
+        return target
 
     @staticmethod
     def _claim_keys(
         p: Profile,
         index: int,
-        story: int,
         stored_keys: dict[int, tuple[int, int]],
         local_keys: dict[int, int],
         local: list[_Candidate],
@@ -149,6 +217,7 @@ class StoryIndex:
     ) -> None:
         """The index entries this article adds: each key its story does not hold yet, in the first free
         slot (band keys have one slot: a band shared by two stories stays with the first)."""
+        story = plan.resolve(plan.assignments[index].story)
         named = set(p.named_keys())
         for key in p.index_keys():
             for slot in slots(key) if key in named else (key,):
@@ -160,7 +229,7 @@ class StoryIndex:
                     local_keys[slot] = index
                     plan.keys.append((slot, index))
                     break
-                if owner == story:
+                if plan.resolve(owner) == story:
                     break
 
     def _lookup_keys(self, conn: Connection, keys: list[int]) -> dict[int, tuple[int, int]]:
@@ -250,7 +319,9 @@ class StoryIndex:
     def finish(
         self, conn: Connection, batch: Sequence[Pending], plan: Plan, article_ids: Sequence[int]
     ) -> None:
-        """The touched stories' figures, then the new index keys (``StoryRace`` if another worker won)."""
+        """Merges, the touched stories' figures, then the new index keys (``StoryRace`` if another
+        worker won)."""
+        self._merge(conn, plan)
         self._update_stories(conn, batch, plan, article_ids)
         self._insert_keys(conn, plan, article_ids)
 
@@ -287,35 +358,32 @@ class StoryIndex:
             t["pl"] = t["pl"] or pending.place
         if not touched:
             return
-        s = Story.__table__.c
+        conn.execute(_figures(), [touched[k] for k in sorted(touched)])
 
-        def p(name: str) -> Any:  # typed, so SQLite stores times as the DateTime type does
-            types = {"first": s.first_seen.type, "last": s.last_seen.type, "hl": s.headline.type}
-            return sa.bindparam(name, type_=types.get(name, sa.Integer() if name != "pl" else sa.Text()))
-
-        stmt = (
-            sa.update(Story)
-            .where(s.id == p("story"))
-            .values(
-                sightings=s.sightings + p("n"),
-                first_seen=sa.case((p("first") < s.first_seen, p("first")), else_=s.first_seen),
-                last_seen=sa.case((p("last") > s.last_seen, p("last")), else_=s.last_seen),
-                fullest_article_id=sa.case(
-                    (p("chars") > s.fullest_chars, p("fullest")), else_=s.fullest_article_id
-                ),
-                fullest_chars=sa.case((p("chars") > s.fullest_chars, p("chars")), else_=s.fullest_chars),
-                newest_article_id=sa.case(
-                    (p("version") >= s.newest_version, p("newest")), else_=s.newest_article_id
-                ),
-                newest_version=sa.case(
-                    (p("version") > s.newest_version, p("version")), else_=s.newest_version
-                ),
-                versions=sa.case((p("version") > s.versions, p("version")), else_=s.versions),
-                headline=sa.func.coalesce(s.headline, p("hl")),
-                place=sa.func.coalesce(s.place, p("pl")),
-            )
-        )
-        conn.execute(stmt, [touched[k] for k in sorted(touched)])
+    @staticmethod
+    def _merge(conn: Connection, plan: Plan) -> None:
+        """Stored stories the batch showed to be one item: their articles, keys and figures move to the
+        story they joined; the merged row stays, pointing there (``merged_into``), so its id still leads
+        somewhere."""
+        for merged, joined in plan.merged():
+            row = conn.execute(sa.select(Story.__table__).where(Story.id == merged)).one()
+            conn.execute(sa.update(ArticleRow).where(ArticleRow.story_id == merged).values(story_id=joined))
+            conn.execute(sa.update(StoryKey).where(StoryKey.story_id == merged).values(story_id=joined))
+            figures = {
+                "story": joined,
+                "n": row.sightings,
+                "first": row.first_seen,
+                "last": row.last_seen,
+                "fullest": row.fullest_article_id,
+                "chars": row.fullest_chars,
+                "newest": row.newest_article_id,
+                "version": row.newest_version,
+                "hl": row.headline,
+                "pl": row.place,
+            }
+            conn.execute(_figures(), [figures])
+            conn.execute(sa.update(Story).where(Story.id == merged).values(merged_into=joined, sightings=0))
+            log.info("store.stories_merged", merged=merged, joined=joined)
 
     def _insert_keys(self, conn: Connection, plan: Plan, article_ids: Sequence[int]) -> None:
         if not plan.keys:

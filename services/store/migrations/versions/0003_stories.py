@@ -37,6 +37,7 @@ def upgrade() -> None:
     sa.Column('fullest_chars', sa.Integer(), nullable=False),
     sa.Column('newest_article_id', KEY, nullable=True),
     sa.Column('newest_version', sa.Integer(), nullable=False),
+    sa.Column('merged_into', KEY, nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stories'))
     )
     op.create_index(op.f('ix_stories_last_seen'), 'stories', ['last_seen'], unique=False)
