@@ -275,9 +275,10 @@ def stories_rebuild(
 
     try:
         result = repo.rebuild_stories(chunk=chunk, progress=report)
+        left = repo.unassigned_articles()  # > 0 only if articles without a story arrived meanwhile
     finally:
         repo.engine.dispose()
-    typer.echo(json.dumps({"assigned": result.assigned, "new_stories": result.new_stories, "left": 0}))
+    typer.echo(json.dumps({"assigned": result.assigned, "new_stories": result.new_stories, "left": left}))
 
 
 def register(app: typer.Typer) -> None:

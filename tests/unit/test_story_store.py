@@ -226,3 +226,35 @@ def test_stories_off_stores_articles_without_one_and_rebuild_assigns_them(repo: 
     assert (result.assigned, result.total, seen) == (8, 8, [3, 6, 8])
     assert story_of(repo, docs[0], 1) == story_of(repo, docs[1], 0) == story_of(repo, docs[2], 1)
     assert repo.rebuild_stories().assigned == 0  # idempotent: nothing left to do
+
+
+def test_an_article_seen_out_of_order_merges_the_two_stories_it_belongs_to(repo: Repository) -> None:
+    """A brief, then a correction with a rewritten lead (linked to nothing yet), then the first version
+    that ties both together: one story; the other row points to it and is no longer listed."""
+    brief = page("brief.txt", article(0, LEAD))
+    v2 = page(
+        "v2.txt",
+        article(
+            0,
+            "Een felle brand heeft zondag een pand in het centrum van Zwolle verwoest. Niemand raakte gewond.",
+            role="main",
+            headline="Zwolse binnenstad getroffen door brand (2)",
+            headline_version=2,
+            preamble="N i e u w bericht, vervangt: Grote brand in Zwolle",
+        ),
+        minutes=10,
+    )
+    v1 = main_page("v1.txt", minutes=20)
+    repo.store([brief])
+    repo.store([v2])
+    assert story_of(repo, brief, 0) != story_of(repo, v2, 0)
+    repo.store([v1])
+    joined = story_of(repo, brief, 0)
+    assert story_of(repo, v2, 0) == story_of(repo, v1, 0) == joined
+    listed = {s.id: s for s in repo.stories_list(limit=50)}
+    assert joined in listed and listed[joined].sightings == 3 and listed[joined].versions == 2
+    with repo.engine.connect() as conn:
+        merged = conn.execute(
+            sa.text("SELECT id, merged_into FROM stories WHERE merged_into IS NOT NULL")
+        ).all()
+    assert [m.merged_into for m in merged] == [joined] and merged[0].id not in listed
