@@ -41,10 +41,12 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property, lru_cache
 
 from datasketch import MinHash
 from rapidfuzz import fuzz
@@ -70,8 +72,10 @@ ROWS = 4
 SHINGLE = 3
 # Index places per lead or headline key: up to this many different stories can share an opening.
 SLOTS = 3
-# Fixed seed: keys must be the same in every process and every release, or stored keys stop matching.
+# Fixed seed and hashing scheme: keys must be the same in every process and every release, or stored
+# keys stop matching (a change here needs `dropwire stories rebuild` on a database without keys).
 MINHASH_SEED = 1
+MINHASH_SCHEME = "affine32"
 
 _QUOTES = str.maketrans({c: '"' for c in "“”„‟«»″"} | {c: "'" for c in "‘’‚‛`´′"})
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
@@ -117,6 +121,13 @@ def _headline(text: str | None) -> str | None:
     return joined or None
 
 
+@lru_cache(maxsize=1)
+def _permutations() -> object:
+    """The MinHash permutations for ``MINHASH_SEED``, drawn once per process (drawing them is most of
+    the cost of a new sketch)."""
+    return MinHash(num_perm=PERMUTATIONS, seed=MINHASH_SEED, scheme=MINHASH_SCHEME).permutations
+
+
 def slots(key: int) -> tuple[int, ...]:
     """The places a named key may take in the index, in order: the key itself, then derived keys for
     when an earlier place is taken by another story (open addressing)."""
@@ -125,8 +136,11 @@ def slots(key: int) -> tuple[int, ...]:
 
 def key64(*parts: str) -> int:
     """A signed 64-bit key (a PostgreSQL BIGINT) for the given parts; stable across processes."""
-    digest = hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return _key_of_bytes("\x1f".join(parts).encode("utf-8"))
+
+
+def _key_of_bytes(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
 
 
 @dataclass(frozen=True)
@@ -149,9 +163,8 @@ class Profile:
     def explicit_version(self) -> bool:
         return self.version_mark is not None or self.replaces is not None
 
-    def named_keys(self) -> list[int]:
-        """The lead and headline keys: formulaic openings ("Het kabinet heeft ...") can give two items
-        the same one, so each has ``SLOTS`` places in the index (see ``slots``)."""
+    @cached_property
+    def _named(self) -> tuple[int, ...]:
         place = self.place or ""
         found: set[int] = set()
         for start in (0, LEAD_WORDS):
@@ -161,32 +174,47 @@ class Profile:
         for headline in (self.headline, self.replaces):  # the replaced one too: see lookup_keys
             if headline:
                 found.add(key64("headline", place, headline))
-        return sorted(found)
+        return tuple(sorted(found))
+
+    def named_keys(self) -> list[int]:
+        """The lead and headline keys: formulaic openings ("Het kabinet heeft ...") can give two items
+        the same one, so each has ``SLOTS`` places in the index (see ``slots``)."""
+        return list(self._named)
 
     def index_keys(self) -> list[int]:
         """The index keys of this article (sorted, distinct): named keys and MinHash band keys."""
-        return sorted({*self.named_keys(), *self._band_keys()})
+        return sorted({*self._named, *self._bands})
+
+    @cached_property
+    def _lookups(self) -> tuple[int, ...]:
+        return tuple(sorted({*self._bands, *(slot for key in self._named for slot in slots(key))}))
 
     def lookup_keys(self) -> list[int]:
         """Every index entry to look candidates up by: the band keys and each slot of the named keys.
 
         The headline a correction replaces is a named key of the correction itself, so it is also
         stored: an old version stored later (or by another worker at the same moment) meets it there."""
-        return sorted({*self._band_keys(), *(slot for key in self.named_keys() for slot in slots(key))})
+        return list(self._lookups)
 
-    def _band_keys(self) -> list[int]:
+    @cached_property
+    def _bands(self) -> tuple[int, ...]:
+        """MinHash of the word shingles, one key per band of ``ROWS`` values."""
         if not self.words:
-            return []
+            return ()
         size = min(SHINGLE, len(self.words))
         shingles = {
             " ".join(self.words[i : i + size]).encode("utf-8") for i in range(len(self.words) - size + 1)
         }
-        sketch = MinHash(num_perm=PERMUTATIONS, seed=MINHASH_SEED)
-        sketch.update_batch(sorted(shingles))
-        values = [int(v) for v in sketch.hashvalues]
-        return [
-            key64("band", str(b), *(str(v) for v in values[b * ROWS : (b + 1) * ROWS])) for b in range(BANDS)
-        ]
+        sketch = MinHash(
+            num_perm=PERMUTATIONS,
+            seed=MINHASH_SEED,
+            hashfunc=zlib.crc32,
+            permutations=_permutations(),
+            scheme=MINHASH_SCHEME,
+        )
+        sketch.update_batch(list(shingles))
+        rows = sketch.hashvalues.astype("<u4").reshape(BANDS, ROWS)
+        return tuple(_key_of_bytes(bytes([b]) + rows[b].tobytes()) for b in range(BANDS))
 
 
 def profile(
@@ -199,14 +227,15 @@ def profile(
     body: str,
 ) -> Profile:
     """The matching profile of one article, from its stored or parsed fields."""
+    text = normalise(body)
     return Profile(
         role=role,
         place=normalise(place) if place else None,
         headline=_headline(headline),
         version_mark=headline_version,
         replaces=replaced_headline(preamble),
-        words=words(body),
-        opening=words(_SENTENCE_END.split(normalise(body), maxsplit=1)[0]),
+        words=tuple(_WORD.findall(text)),
+        opening=tuple(_WORD.findall(_SENTENCE_END.split(text, maxsplit=1)[0])),
     )
 
 

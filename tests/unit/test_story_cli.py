@@ -4,6 +4,10 @@ articles --json with story_id, entities by stories or by mentions."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -75,8 +79,17 @@ def test_entities_count_stories_by_default_and_mentions_on_request(env: dict[str
     assert CliRunner().invoke(app, ["entities", "--by", "pages"], env=env).exit_code != 0
 
 
-def test_stories_rebuild_reports_progress_and_is_idempotent(env: dict[str, str]) -> None:
-    """`dropwire stories rebuild` on an up-to-date database assigns nothing and says so."""
-    result = CliRunner().invoke(app, ["stories", "rebuild"], env=env)
-    assert result.exit_code == 0, result.output
-    assert lines(result.stdout)[-1] == {"assigned": 0, "new_stories": 0, "left": 0}
+def test_stories_rebuild_assigns_what_has_no_story_then_nothing(env: dict[str, str]) -> None:
+    """`dropwire stories rebuild` (its own process: it configures logging) assigns articles stored
+    without a story, reports progress on stderr, and a second run has nothing left to do."""
+    engine = make_engine(env["DROPWIRE_DATABASE_URL"])
+    Repository(engine, stories=False).store([brief_page("late.txt", minutes=30)])
+    engine.dispose()
+    dropwire = Path(sys.executable).with_name("dropwire")
+    command = [str(dropwire), "stories", "rebuild", "--chunk", "2"]
+    first = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert lines(first.stdout)[-1] == {"assigned": 3, "new_stories": 0, "left": 0}
+    assert "3/3 articles assigned" in first.stderr
+    again = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+    assert lines(again.stdout)[-1] == {"assigned": 0, "new_stories": 0, "left": 0}
