@@ -86,13 +86,18 @@ def test_two_workers_at_once_split_no_story(pg_url: str) -> None:
     assert split == {}
 
 
-def test_a_database_of_the_old_schema_is_back_filled(pg_url: str) -> None:
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue("pg_url" if request.param == "postgresql" else "sqlite_url"))
+
+
+def test_a_database_of_the_old_schema_is_back_filled(any_url: str) -> None:
     """Rows written under revision 0001 (no stories) get their stories from `rebuild` after the upgrade:
     the same grouping the batch path gives, resumable after an interruption, idempotent after."""
     pages = corpus_pages(60, seed=9)
     docs = [enriched(p, START + timedelta(seconds=i)) for i, p in enumerate(pages)]
-    upgrade(pg_url, "0001")
-    engine = make_engine(pg_url)
+    upgrade(any_url, "0001")
+    engine = make_engine(any_url)
     with engine.begin() as conn:  # the old schema's writer, by hand: documents and articles only
         for d in docs:
             doc_id = conn.execute(
@@ -123,8 +128,8 @@ def test_a_database_of_the_old_schema_is_back_filled(pg_url: str) -> None:
                     },
                 )
     engine.dispose()
-    upgrade(pg_url)
-    engine = make_engine(pg_url)
+    upgrade(any_url)
+    engine = make_engine(any_url)
     repo = Repository(engine)
     total = repo.unassigned_articles()
     assert total > 100
@@ -140,8 +145,8 @@ def test_a_database_of_the_old_schema_is_back_filled(pg_url: str) -> None:
     assert repo.unassigned_articles() == total - 40  # the first chunk was committed
     result = repo.rebuild_stories(chunk=40)
     assert result.assigned == total - 40 and repo.unassigned_articles() == 0
-    before = grouping(pg_url)
-    assert repo.rebuild_stories().assigned == 0 and grouping(pg_url) == before
+    before = grouping(any_url)
+    assert repo.rebuild_stories().assigned == 0 and grouping(any_url) == before
     engine.dispose()
     truth = {
         (d.doc_id, a.seq): item

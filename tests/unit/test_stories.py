@@ -103,7 +103,7 @@ def test_the_same_words_with_another_date_and_figures_are_another_item() -> None
 
 
 def test_a_headline_version_marker_makes_a_version_even_with_a_rewritten_text() -> None:
-    """"Kop (2)" under the same headline and place is the next version, whatever its text."""
+    """A version marker, "Kop (2)", under the same headline and place is the next version, whatever its text."""
     v1 = art(LEAD, headline="Grote brand in Zwolse binnenstad")
     v2 = art(OTHER_AGENCY, headline="Grote brand in Zwolse binnenstad (2)", version=2)
     assert relation(v2, v1) is Relation.VERSION
@@ -124,7 +124,9 @@ def test_a_correction_preamble_names_the_version_it_replaces() -> None:
 
 def test_the_same_headline_without_any_version_mark_is_not_enough() -> None:
     """Two items may share a headline ("Brand in Zwolle"); without a marker the texts must agree."""
-    assert relation(art(OTHER_AGENCY, headline="Brand in Zwolle"), art(LEAD, headline="Brand in Zwolle")) is None
+    assert (
+        relation(art(OTHER_AGENCY, headline="Brand in Zwolle"), art(LEAD, headline="Brand in Zwolle")) is None
+    )
 
 
 def test_the_same_opening_sentence_with_the_rest_rewritten_is_a_version() -> None:
