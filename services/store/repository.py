@@ -282,7 +282,16 @@ class Repository:
 
     def write(self, docs: Sequence[DocumentEnriched], failures: Sequence[DocumentDone] = ()) -> BatchResult:
         """Store ``docs`` and record ``failures`` in ONE transaction, idempotently."""
-        return self._racing(lambda: self._write_once(docs, failures))
+        # Signatures first, outside the transaction (and its story lock): they are the CPU-heavy part.
+        pending = {
+            (d.doc_id, a.seq): _pending(d, a)
+            for d in docs
+            if not d.heartbeat and self.stories
+            for a in d.articles
+        }
+        for p in pending.values():
+            p.profile.lookup_keys()
+        return self._racing(lambda: self._write_once(docs, failures, pending))
 
     def _racing(self, action: Callable[[], _T]) -> _T:
         """``action`` (one transaction), run again when it lost a story race (see ``storydb``)."""
@@ -295,12 +304,17 @@ class Repository:
                 log.info("store.story_race", attempt=attempt, error=str(exc))
         raise AssertionError("unreachable")
 
-    def _write_once(self, docs: Sequence[DocumentEnriched], failures: Sequence[DocumentDone]) -> BatchResult:
+    def _write_once(
+        self,
+        docs: Sequence[DocumentEnriched],
+        failures: Sequence[DocumentDone],
+        pending: dict[tuple[str, int], Pending],
+    ) -> BatchResult:
         stories: dict[str, int] = {}
         try:
             with self.engine.begin() as conn:
                 now = self._clock()
-                done, rows = self._store_documents(conn, docs, now, stories)
+                done, rows = self._store_documents(conn, docs, now, stories, pending)
                 rows["failures"] = self._insert_failures(conn, failures)
         except sa.exc.DBAPIError as exc:
             raise _classify(exc, exc.orig, exc.connection_invalidated) from exc
@@ -314,12 +328,17 @@ class Repository:
         docs: Sequence[DocumentEnriched],
         now: datetime,
         stories: dict[str, int],
+        signatures: dict[tuple[str, int], Pending],
     ) -> tuple[list[DocumentDone], dict[str, int]]:
         rows = {"documents": 0, "articles": 0, "entities": 0, "mentions": 0}
         news: dict[str, DocumentEnriched] = {}
         for doc in docs:
             if not doc.heartbeat:
                 news.setdefault(doc.doc_id, doc)
+        if news and self.stories:
+            # Before anything else: a lock taken after the documents' rows could wait on a worker that
+            # waits on those rows (the same file delivered to both), a deadlock.
+            self._index.lock(conn)
         beats = [doc for doc in docs if doc.heartbeat]
         if beats:
             self._record_heartbeat(conn, max(beats, key=lambda d: d.received_at), now)
@@ -332,8 +351,7 @@ class Repository:
             pending = [(d, a) for sha, d in news.items() if sha in new_ids for a in d.articles]
             assigned: dict[tuple[str, int], tuple[int, int]] = {}
             if self.stories:
-                batch = [_pending(d, a) for d, a in pending]
-                self._index.lock(conn)
+                batch = [signatures[(d.doc_id, a.seq)] for d, a in pending]
                 plan = self._index.plan(conn, batch)
                 self._index.create_stories(conn, batch, plan)
                 for i, (d, a) in enumerate(pending):

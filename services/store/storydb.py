@@ -2,7 +2,7 @@
 
 ``StoryIndex.plan`` takes the articles of a batch (in a fixed order) and decides each one's story:
 one look-up of all their index keys in ``story_keys``, one read of the articles behind the keys found
-(the only texts compared: never the whole table), then ``services.store.stories.best_match`` per
+(the only texts compared: never the whole table), then ``services.store.stories.matches`` per
 article against those and against the batch's earlier articles. Articles that match nothing start a
 new story.
 
@@ -11,14 +11,15 @@ articles can reference them), then, once the articles have ids, ``finish``: the 
 figures (sightings, first/last seen, fullest and newest article, versions) as relative updates, and
 the new index keys.
 
-Two workers at once (PostgreSQL): ``story_keys.key`` is the primary key and keys are inserted with
-``ON CONFLICT DO NOTHING``. A key another transaction inserted but has not committed makes this insert
+Two workers at once (PostgreSQL): a batch with documents takes a transaction-level advisory lock
+(``lock``) before it writes anything, so story assignment is serialised between workers (the
+signatures, the CPU-heavy part, are computed before the transaction). As a second line of defence,
+``story_keys.key`` is the primary key and keys are inserted with ``ON CONFLICT DO NOTHING``. A key another transaction inserted but has not committed makes this insert
 wait for it; once it commits, the key comes back as not inserted. A key that was not there at
 look-up time but is now means another worker started (or extended) a story for the same item while
 this batch was being matched: ``StoryRace`` is raised, the caller rolls the whole batch back and runs
-it again, and the second run finds the other worker's story. The runs after a race hold an advisory
-lock (``lock``), so two workers that keep meeting on the same items take turns. Keys and story updates go in sorted
-order, so two batches always take their locks in the same order.
+it again, and the second run finds the other worker's story. Keys and story updates go in sorted
+order, so two batches always take their row locks in the same order.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ log = get_logger(__name__)
 
 # Keys per look-up statement on SQLite (bound-parameter limit); PostgreSQL sends one array.
 LOOKUP_CHUNK = 500
-# Arbitrary constant key of the advisory lock a batch takes when it runs again after a race.
+# Arbitrary constant key of the advisory lock that serialises story assignment between workers.
 STORY_LOCK_KEY = 0x73746F72  # "stor"
 # Local references of the batch's new stories sort after every real id (ties go to the oldest story).
 _NEW = 1 << 62
@@ -147,8 +148,7 @@ class StoryIndex:
         self.postgres = dialect == "postgresql"
 
     def lock(self, conn: Connection) -> None:
-        """PostgreSQL: hold the story lock until this transaction ends (a batch that lost a race runs
-        again under it; SQLite has one writer at a time anyway)."""
+        """PostgreSQL: hold the story lock until this transaction ends (SQLite has one writer anyway)."""
         if self.postgres:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": STORY_LOCK_KEY})
 
