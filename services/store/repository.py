@@ -808,7 +808,6 @@ class Repository:
                     chars=len(r.body),
                     headline=r.headline,
                     place=r.place or r.place_raw,
-                    article_id=r.id,
                 )
                 for r in rows
             ]

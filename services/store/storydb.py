@@ -63,7 +63,6 @@ class Pending:
     chars: int  # body length: the fullest article is the story's reference text
     headline: str | None  # as written, for the story's headline
     place: str | None  # as shown for the story
-    article_id: int | None = None  # known when re-assigning stored articles (rebuild)
 
 
 @dataclass
