@@ -63,9 +63,9 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_story_keys_article_id'), table_name='story_keys')
     op.drop_table('story_keys')
     op.drop_index(op.f('ix_articles_story_id'), table_name='articles')
-    with op.batch_alter_table('articles') as batch:  # SQLite >= 3.35 drops plain columns in place
-        batch.drop_column('story_version')
-        batch.drop_column('story_id')
-        batch.drop_column('headline_version')
+    # Plain columns are dropped in place (SQLite >= 3.35 too): a batch copy of `articles` would drop
+    # the table, and with foreign keys on, that would delete every mention with it.
+    for column in ('story_version', 'story_id', 'headline_version'):
+        op.execute(f'ALTER TABLE articles DROP COLUMN {column}')
     op.drop_index(op.f('ix_stories_last_seen'), table_name='stories')
     op.drop_table('stories')
