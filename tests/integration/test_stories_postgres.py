@@ -156,3 +156,28 @@ def test_a_database_of_the_old_schema_is_back_filled(any_url: str) -> None:
     keys = sorted(before)
     scores = pairwise([truth[k] for k in keys], [before[k] for k in keys])
     assert scores.precision >= 0.99 and scores.recall >= 0.99, scores.as_dict()
+
+
+def test_downgrading_stories_keeps_the_news_rows(any_url: str) -> None:
+    """Going back to 0001 removes the story tables and columns but no article or mention."""
+    from alembic import command
+
+    from services.store.db import alembic_config
+
+    upgrade(any_url)
+    engine = make_engine(any_url)
+    from tests.unit.test_repository_sqlite import make_doc
+
+    Repository(engine).store([make_doc("a"), make_doc("b")])
+    count = "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM mentions)"
+    with engine.connect() as conn:
+        before = tuple(conn.execute(sa.text(count)).one())
+        assert before == (4, 16)
+        config = alembic_config(any_url)
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0001")
+        conn.commit()
+    with engine.connect() as conn:
+        assert tuple(conn.execute(sa.text(count)).one()) == before
+        assert "story_id" not in {c["name"] for c in sa.inspect(conn).get_columns("articles")}
+    engine.dispose()
