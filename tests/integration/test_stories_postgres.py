@@ -181,3 +181,65 @@ def test_downgrading_stories_keeps_the_news_rows(any_url: str) -> None:
         assert tuple(conn.execute(sa.text(count)).one()) == before
         assert "story_id" not in {c["name"] for c in sa.inspect(conn).get_columns("articles")}
     engine.dispose()
+
+
+def test_two_store_consumers_on_one_queue_split_no_story(pg_url: str, redis_url: str) -> None:
+    """The store worker as it runs (two BatchConsumers on the real Redis queue, each with its own
+    engine): pages sharing briefs and versions are taken in small batches by both at once, and every
+    item ends in one story; the story metric counts every article once."""
+    from dropwire.stack import wait_until
+    from services.store.handler import StoreHandler
+    from services.store.task import BatchConsumer
+    from shared.celery_app import QUEUE_STORE, TASK_STORE, create_app, send
+    from shared.metrics import create_metrics
+
+    pages = corpus_pages(120, seed=6)
+    docs = [enriched(p, START + timedelta(seconds=i)) for i, p in enumerate(pages)]
+    truth = {
+        (d.doc_id, a.seq): item
+        for p, d in zip(pages, docs, strict=True)
+        for a, item in zip(d.articles, p.items, strict=True)
+    }
+    upgrade(pg_url)
+    app = create_app("stories-two-consumers", redis_url)
+    for d in docs:
+        send(app, TASK_STORE, d.to_json())
+    stopping = threading.Event()
+    engines, threads, metrics = [], [], []
+    for _ in range(2):
+        engine = make_engine(pg_url)
+        m = create_metrics()
+        consumer = BatchConsumer(
+            app,
+            StoreHandler(Repository(engine), m),
+            queue=QUEUE_STORE,
+            batch_size=4,
+            batch_seconds=0.05,
+            metrics=m,
+            stopping=stopping,
+            send=lambda task, payload: None,  # no ingest in this test
+        )
+        engines.append(engine)
+        metrics.append(m)
+        threads.append(threading.Thread(target=consumer.run))
+    for t in threads:
+        t.start()
+    try:
+        wait_until(lambda: len(grouping(pg_url)) == len(truth), "every article stored", timeout=120)
+    finally:
+        stopping.set()
+        for t in threads:
+            t.join(timeout=30)
+        for engine in engines:
+            engine.dispose()
+    stored = grouping(pg_url)
+    stories_per_item: dict[str, set[int]] = defaultdict(set)
+    for key, item in truth.items():
+        stories_per_item[item].add(stored[key])
+    assert {item: s for item, s in stories_per_item.items() if len(s) > 1} == {}
+    counted = sum(
+        m.story_articles.labels(kind=kind)._value.get()
+        for m in metrics
+        for kind in ("new", "repeat", "version")
+    )
+    assert counted == len(truth)
