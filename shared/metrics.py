@@ -30,6 +30,8 @@ QUEUES = ("enrich", "store", "ingest.done")
 FOLDERS = ("inbox", "processing", "archive", "failed")
 ENTITY_LABELS = ("PER", "LOC", "ORG", "MISC")
 ROLES = ("main", "brief")
+# How an article joined its story (services.store.stories): a story of its own, a repeat or cut, a version.
+STORY_KINDS = ("new", "repeat", "version")
 ARCHIVE_OUTCOMES = ("stored", "duplicate")
 # build_info's parser/model version in a service that neither parses nor runs the NER model.
 NOT_APPLICABLE = "n/a"
@@ -78,6 +80,7 @@ class Metrics:
     store_batch_documents: Histogram
     store_rows: Counter
     duplicates: Counter
+    story_articles: Counter
     queue_depth: Gauge
     end_to_end_latency: Histogram
     heartbeat_age: Gauge
@@ -195,6 +198,12 @@ def create_metrics(
             "Documents skipped because their content was already stored.",
             registry=reg,
         ),
+        story_articles=Counter(
+            "dropwire_story_articles_total",
+            "Articles stored, by how they joined a story: new (a story of their own), repeat, version.",
+            ["kind"],
+            registry=reg,
+        ),
         queue_depth=Gauge(
             "dropwire_queue_depth",
             "Messages waiting in a broker queue.",
@@ -240,6 +249,8 @@ def create_metrics(
         m.entities.labels(label=label)
     for table in ("documents", "articles", "entities", "mentions", "failures"):
         m.store_rows.labels(table=table)
+    for kind in STORY_KINDS:
+        m.story_articles.labels(kind=kind)
     for queue in QUEUES:
         m.queue_depth.labels(queue=queue)
     return m

@@ -3,7 +3,10 @@
 * ``dropwire store [--concurrency N] [--migrate]``: the store worker on queue ``store``.
 * ``dropwire db upgrade`` / ``dropwire db current``: Alembic migrations of the configured database.
 * ``dropwire articles [--entity NAME] [--place PLACE] [--since WHEN]``: stored articles, newest first.
-* ``dropwire entities --top N [--label PER]``: the most mentioned entities.
+* ``dropwire entities --top N [--label PER] [--by stories|mentions]``: the entities in the most stories.
+* ``dropwire stories [--since WHEN] [--entity NAME] [--json]``: stories, newest first;
+  ``dropwire stories show ID``: one story's articles; ``dropwire stories rebuild``: assign stories to
+  articles stored before they existed (idempotent, resumable).
 
 Every command reads ``DROPWIRE_DATABASE_URL`` (and the broker for the worker); heavy imports happen
 inside the commands, since every ``dropwire`` invocation imports this module to register them.
@@ -20,6 +23,10 @@ import typer
 
 db_app = typer.Typer(
     help="Database schema: migrations to the configured DROPWIRE_DATABASE_URL.", no_args_is_help=True
+)
+stories_app = typer.Typer(
+    help="Stories: one wire item and its versions, however many pages carried it.",
+    invoke_without_command=True,
 )
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
@@ -138,6 +145,9 @@ def articles(
                 "relative_time": a.relative_time,
                 "published_at": a.published_at.isoformat() if a.published_at else None,
                 "body": a.body,
+                "headline_version": a.headline_version,
+                "story_id": a.story_id,
+                "story_version": a.story_version,
             }
             typer.echo(json.dumps(record, ensure_ascii=False))
         else:
@@ -149,22 +159,126 @@ def articles(
 def entities(
     top: int = typer.Option(10, "--top", "-n", min=1, help="How many entities."),
     label: str | None = typer.Option(None, "--label", help="Only PER, LOC, ORG or MISC."),
+    by: str = typer.Option(
+        "stories", "--by", help="Rank by distinct stories (a brief on 13 pages counts once) or by mentions."
+    ),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line instead of a table."),
 ) -> None:
-    """List the most mentioned entities."""
+    """List the entities in the most stories (or with the most mentions: --by mentions)."""
+    if by not in ("stories", "mentions"):
+        raise typer.BadParameter("use stories or mentions", param_hint="--by")
     repo = _repository()
-    rows = repo.top_entities(top, label=label)
+    rows = repo.top_entities(top, label=label, by=by)
     repo.engine.dispose()
     for e in rows:
         if as_json:
-            typer.echo(
-                json.dumps(
-                    {"label": e.label, "name": e.name, "mentions": e.mentions, "articles": e.articles},
-                    ensure_ascii=False,
-                )
-            )
+            record = {
+                "label": e.label,
+                "name": e.name,
+                "stories": e.stories,
+                "mentions": e.mentions,
+                "articles": e.articles,
+            }
+            typer.echo(json.dumps(record, ensure_ascii=False))
         else:
-            typer.echo(f"{e.mentions:7}  {e.articles:7}  {e.label:4}  {e.name}")
+            first, second = (e.stories, e.mentions) if by == "stories" else (e.mentions, e.stories)
+            typer.echo(f"{first:7}  {second:7}  {e.label:4}  {e.name}")
+
+
+def _story_record(s: Any) -> dict[str, Any]:
+    return {
+        "story_id": s.id,
+        "headline": s.headline,
+        "place": s.place,
+        "first_seen": s.first_seen.isoformat(),
+        "last_seen": s.last_seen.isoformat(),
+        "sightings": s.sightings,
+        "versions": s.versions,
+        "fullest_article_id": s.fullest_article_id,
+        "newest_article_id": s.newest_article_id,
+    }
+
+
+@stories_app.callback()
+def stories(
+    ctx: typer.Context,
+    since: str | None = typer.Option(
+        None, "--since", help="Seen at or after: ISO date/time or a span (2h, 7d)."
+    ),
+    entity: str | None = typer.Option(None, "--entity", help="Canonical entity name, e.g. 'Philips'."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="Most stories to show."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line instead of a table."),
+) -> None:
+    """List stories, newest first: first seen, place, sightings, versions, headline."""
+    if ctx.invoked_subcommand is not None:
+        return
+    repo = _repository()
+    rows = repo.stories_list(entity=entity, since=parse_since(since) if since else None, limit=limit)
+    repo.engine.dispose()
+    for s in rows:
+        if as_json:
+            typer.echo(json.dumps(_story_record(s), ensure_ascii=False))
+        else:
+            when = s.first_seen.strftime("%Y-%m-%d %H:%M")
+            typer.echo(
+                f"{s.id:6}  {when:16}  {(s.place or '-')[:18]:18}  {s.sightings:4}x  v{s.versions:<2}  "
+                f"{s.headline or '-'}"
+            )
+
+
+@stories_app.command("show")
+def stories_show(
+    story_id: int = typer.Argument(..., help="The story's id (from `dropwire stories`)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line instead of a table."),
+) -> None:
+    """The articles of one story, in the order they were stored."""
+    repo = _repository()
+    rows = repo.story_articles(story_id)
+    repo.engine.dispose()
+    if not rows:
+        typer.echo(f"no story {story_id}", err=True)
+        raise typer.Exit(1)
+    for a in rows:
+        if as_json:
+            record = {
+                "article_id": a.id,
+                "doc_id": a.sha256,
+                "document": a.document_name,
+                "seq": a.seq,
+                "role": a.role,
+                "headline": a.headline,
+                "story_version": a.story_version,
+                "body": a.body,
+            }
+            typer.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            typer.echo(
+                f"v{a.story_version or '-'}  {a.role:5}  {a.document_name[:30]:30}  {a.headline or a.body[:60]}"
+            )
+
+
+@stories_app.command("rebuild")
+def stories_rebuild(
+    chunk: int = typer.Option(
+        500, "--chunk", min=1, help="Articles per transaction (progress is kept per chunk)."
+    ),
+) -> None:
+    """Assign a story to every stored article that has none (after upgrading an older database).
+
+    Safe to repeat and to interrupt: assigned articles are never touched again, the next run goes on
+    where the last one stopped. Progress goes to stderr."""
+    _configure_logging()
+    repo = _repository()
+
+    def report(p: Any) -> None:
+        typer.echo(f"{p.assigned}/{p.total} articles assigned, {p.new_stories} new stories", err=True)
+
+    try:
+        result = repo.rebuild_stories(chunk=chunk, progress=report)
+        left = repo.unassigned_articles()  # > 0 only if articles without a story arrived meanwhile
+    finally:
+        repo.engine.dispose()
+    typer.echo(json.dumps({"assigned": result.assigned, "new_stories": result.new_stories, "left": left}))
 
 
 def register(app: typer.Typer) -> None:
@@ -173,3 +287,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
     app.command()(articles)
     app.command()(entities)
+    app.add_typer(stories_app, name="stories")

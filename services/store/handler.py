@@ -150,6 +150,8 @@ class StoreHandler:
         for table, rows in result.rows.items():
             self.metrics.store_rows.labels(table=table).inc(rows)
         self.metrics.duplicates.inc(result.duplicates)
+        for kind, articles in result.stories.items():
+            self.metrics.story_articles.labels(kind=kind).inc(articles)
 
     def _count_finished(self, items: Sequence[Item], out: Sequence[DocumentDone], seconds: float) -> None:
         if any(i.heartbeat for i in items if isinstance(i, DocumentEnriched)):

@@ -1,7 +1,8 @@
 """The relational schema, as SQLAlchemy 2.0 typed declarative models.
 
 Natural keys carry the idempotency: ``documents.sha256`` (identity is the content), ``articles
-(document_id, seq)``, ``entities (label, name)``, ``failures (claim, stage, failed_at)``. Every
+(document_id, seq)``, ``entities (label, name)``, ``failures (claim, stage, failed_at)``, ``story_keys
+(key)`` (one story per index key: two workers cannot both start a story for the same item). Every
 insert uses ``ON CONFLICT DO NOTHING`` on them, so a redelivered message writes nothing new.
 
 Times are stored in UTC. PostgreSQL keeps the zone (``timestamptz``); SQLite keeps naive UTC text,
@@ -74,6 +75,7 @@ class ArticleRow(Base):
         UniqueConstraint("document_id", "seq"),
         Index(None, "published_at"),
         Index(None, "place"),
+        Index(None, "story_id"),
     )
 
     id: Mapped[int] = mapped_column(Key, primary_key=True)
@@ -93,6 +95,45 @@ class ArticleRow(Base):
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     subheads: Mapped[str | None] = mapped_column(Text)  # joined by "\n"
     body: Mapped[str] = mapped_column(Text)
+    headline_version: Mapped[int | None] = mapped_column(Integer)  # "Kop (2)" → 2
+    # The story (wire item) this article is a sighting of; NULL until assigned (old rows: `stories rebuild`).
+    # No foreign key: SQLite cannot add one to an existing table without copying it (which, with
+    # foreign keys on, would cascade into mentions); stories are never deleted, so it cannot dangle.
+    story_id: Mapped[int | None] = mapped_column(Key)
+    story_version: Mapped[int | None] = mapped_column(Integer)  # which version of the story, from 1
+
+
+class Story(Base):
+    """One wire item and its versions, however many pages carried it (see ``services.store.stories``)."""
+
+    __tablename__ = "stories"
+    __table_args__ = (Index(None, "last_seen"),)
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    headline: Mapped[str | None] = mapped_column(Text)  # the first headline seen (briefs have none)
+    place: Mapped[str | None] = mapped_column(Text)  # canonical dateline place (as written if unresolved)
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime)  # earliest publication (or receipt) time
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime)  # latest
+    sightings: Mapped[int] = mapped_column(Integer)  # articles of this story
+    versions: Mapped[int] = mapped_column(Integer)  # highest version number
+    fullest_article_id: Mapped[int | None] = mapped_column(Key)  # longest body
+    fullest_chars: Mapped[int] = mapped_column(Integer)
+    newest_article_id: Mapped[int | None] = mapped_column(Key)  # the highest version, latest seen
+    newest_version: Mapped[int] = mapped_column(Integer)
+    # Set when a later article showed this story and another to be one item: the one it joined.
+    merged_into: Mapped[int | None] = mapped_column(Key)
+
+
+class StoryKey(Base):
+    """The story index: a 64-bit key (lead, MinHash band or headline fingerprint) → its story, and the
+    article whose text gave it (what a new article is compared with)."""
+
+    __tablename__ = "story_keys"
+    __table_args__ = (Index(None, "story_id"), Index(None, "article_id"))
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    story_id: Mapped[int] = mapped_column(Key, ForeignKey("stories.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(Key, ForeignKey("articles.id", ondelete="CASCADE"))
 
 
 class EntityRow(Base):

@@ -8,7 +8,11 @@ One call to ``write`` is ONE transaction for a whole batch of documents (and fai
 2. articles of the new documents: one multi-row insert returning their ids;
 3. entities: ``ON CONFLICT (label, name) DO NOTHING RETURNING``, then one look-up for the ids of
    those that already existed;
-4. mentions: one executemany insert.
+4. mentions: one executemany insert;
+5. stories (``services.store.storydb``): before the articles go in, each new article is matched to a
+   story through the story index (or starts one), so its row is written with its ``story_id``; after,
+   the stories' figures and the new index keys. A ``StoryRace`` (another worker indexed the same item
+   meanwhile) rolls the batch back and runs it again, up to ``STORY_RACE_ATTEMPTS`` times.
 
 Keys are inserted in sorted order so two workers writing overlapping entities lock rows in the same
 order (no deadlocks). The same SQL runs on PostgreSQL and SQLite (``dialects.*.insert`` with
@@ -30,15 +34,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from services.store.models import ArticleRow, Document, EntityRow, Failure, Heartbeat, Mention
+from services.store.models import ArticleRow, Document, EntityRow, Failure, Heartbeat, Mention, Story
+from services.store.stories import profile
+from services.store.storydb import Pending, StoryIndex, StoryRace
 from shared.errors import DependencyUnavailable, PermanentError
-from shared.messages import DocumentDone, DocumentEnriched
+from shared.logging import get_logger
+from shared.messages import Article, DocumentDone, DocumentEnriched
+
+log = get_logger(__name__)
+_T = TypeVar("_T")
 
 STAGE = "store"
 # Entity look-ups by (label, name) are chunked to stay far below SQLite's 32,766 bound parameters.
@@ -47,6 +57,13 @@ LOOKUP_CHUNK = 500
 DEFAULT_ARTICLE_LIMIT = 20
 # Failure reason for a document the database refused (bounded code from shared.errors.FAILURE_REASONS).
 REJECTED_REASON = "internal"
+# A batch that lost a story race runs again; each run sees the other worker's committed stories, so a
+# second run normally succeeds. Past this many, the race is reported as transient (the caller backs off).
+STORY_RACE_ATTEMPTS = 5
+# Articles per transaction of `dropwire stories rebuild`: progress is committed at least this often.
+REBUILD_CHUNK = 500
+# Default page of `dropwire stories`.
+DEFAULT_STORY_LIMIT = 20
 
 
 _PG_INSERT_ENTITIES = sa.text(
@@ -97,12 +114,33 @@ def _classify(exc: Exception, orig: BaseException | None, invalidated: bool) -> 
     return RejectedByDatabase("database refused the batch", error=type(orig).__name__, detail=str(orig)[:300])
 
 
+def _pending(doc: DocumentEnriched, article: Article) -> Pending:
+    """What story matching needs of one article arriving in a batch."""
+    line = article.dateline
+    place = (line.resolved.name if line.resolved else line.place) if line else None
+    return Pending(
+        profile=profile(
+            role=article.role,
+            place=place,
+            headline=article.headline,
+            headline_version=article.headline_version,
+            preamble=article.preamble,
+            body=article.body,
+        ),
+        seen=_utc(article.published_at or doc.received_at),  # type: ignore[arg-type]
+        chars=len(article.body),
+        headline=article.headline,
+        place=place,
+    )
+
+
 @dataclass(frozen=True)
 class BatchResult:
     """What one ``write`` did: the outcome per document (input order) and rows inserted per table."""
 
     done: list[DocumentDone]
     rows: dict[str, int] = field(default_factory=dict)
+    stories: dict[str, int] = field(default_factory=dict)  # articles stored as new | repeat | version
 
     @property
     def duplicates(self) -> int:
@@ -147,6 +185,9 @@ class ArticleView:
     relative_time: str | None
     published_at: datetime | None
     body: str
+    headline_version: int | None = None
+    story_id: int | None = None  # None until assigned (rows stored before stories: `stories rebuild`)
+    story_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +196,31 @@ class EntityCount:
     name: str
     mentions: int
     articles: int
+    stories: int  # distinct stories (an article not yet in a story counts as its own)
+
+
+@dataclass(frozen=True)
+class StoryView:
+    """One story as the operator sees it."""
+
+    id: int
+    headline: str | None
+    place: str | None
+    first_seen: datetime
+    last_seen: datetime
+    sightings: int
+    versions: int
+    fullest_article_id: int | None
+    newest_article_id: int | None
+
+
+@dataclass(frozen=True)
+class RebuildProgress:
+    """Where ``rebuild_stories`` is: articles assigned so far of those that had no story at the start."""
+
+    assigned: int
+    total: int
+    new_stories: int
 
 
 @dataclass(frozen=True)
@@ -164,12 +230,41 @@ class HeartbeatView:
     mtime: datetime
 
 
+def _article_view(r: Any) -> ArticleView:
+    """One ``articles`` row (joined with its document's sha256 and name) as an ``ArticleView``."""
+    return ArticleView(
+        id=r.id,
+        sha256=r.sha256,
+        document_name=r.document_name,
+        seq=r.seq,
+        role=r.role,
+        section=r.section,
+        headline=r.headline,
+        place_raw=r.place_raw,
+        place=r.place,
+        country=r.country,
+        lat=r.lat,
+        lon=r.lon,
+        agencies=tuple(r.agencies.split("/")) if r.agencies else (),
+        relative_time=r.relative_time,
+        published_at=_aware(r.published_at),
+        body=r.body,
+        headline_version=r.headline_version,
+        story_id=r.story_id,
+        story_version=r.story_version,
+    )
+
+
 class Repository:
     """Reads and writes the store's tables through one engine (one per process; never across fork)."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self, engine: Engine, clock: Callable[[], datetime] = utcnow, *, stories: bool = True
+    ) -> None:
         self.engine = engine
         self._clock = clock
+        self.stories = stories  # assign stories as articles are stored (off: only for the benchmark)
+        self._index = StoryIndex(engine.dialect.name)
         self._insert: Callable[[Any], Any] = (
             postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         )
@@ -187,25 +282,63 @@ class Repository:
 
     def write(self, docs: Sequence[DocumentEnriched], failures: Sequence[DocumentDone] = ()) -> BatchResult:
         """Store ``docs`` and record ``failures`` in ONE transaction, idempotently."""
+        # Signatures first, outside the transaction (and its story lock): they are the CPU-heavy part.
+        pending = {
+            (d.doc_id, a.seq): _pending(d, a)
+            for d in docs
+            if not d.heartbeat and self.stories
+            for a in d.articles
+        }
+        for p in pending.values():
+            p.profile.lookup_keys()
+        return self._racing(lambda: self._write_once(docs, failures, pending))
+
+    def _racing(self, action: Callable[[], _T]) -> _T:
+        """``action`` (one transaction), run again when it lost a story race (see ``storydb``)."""
+        for attempt in range(1, STORY_RACE_ATTEMPTS + 1):
+            try:
+                return action()
+            except StoryRace as exc:
+                if attempt == STORY_RACE_ATTEMPTS:
+                    raise
+                log.info("store.story_race", attempt=attempt, error=str(exc))
+        raise AssertionError("unreachable")
+
+    def _write_once(
+        self,
+        docs: Sequence[DocumentEnriched],
+        failures: Sequence[DocumentDone],
+        pending: dict[tuple[str, int], Pending],
+    ) -> BatchResult:
+        stories: dict[str, int] = {}
         try:
             with self.engine.begin() as conn:
                 now = self._clock()
-                done, rows = self._store_documents(conn, docs, now)
+                done, rows = self._store_documents(conn, docs, now, stories, pending)
                 rows["failures"] = self._insert_failures(conn, failures)
         except sa.exc.DBAPIError as exc:
             raise _classify(exc, exc.orig, exc.connection_invalidated) from exc
         except self._dbapi_error as exc:  # raised by the COPY fast path, below SQLAlchemy
             raise _classify(exc, exc, False) from exc
-        return BatchResult(done=done, rows=rows)
+        return BatchResult(done=done, rows=rows, stories=stories)
 
     def _store_documents(
-        self, conn: Connection, docs: Sequence[DocumentEnriched], now: datetime
+        self,
+        conn: Connection,
+        docs: Sequence[DocumentEnriched],
+        now: datetime,
+        stories: dict[str, int],
+        signatures: dict[tuple[str, int], Pending],
     ) -> tuple[list[DocumentDone], dict[str, int]]:
         rows = {"documents": 0, "articles": 0, "entities": 0, "mentions": 0}
         news: dict[str, DocumentEnriched] = {}
         for doc in docs:
             if not doc.heartbeat:
                 news.setdefault(doc.doc_id, doc)
+        if news and self.stories:
+            # Before anything else: a lock taken after the documents' rows could wait on a worker that
+            # waits on those rows (the same file delivered to both), a deadlock.
+            self._index.lock(conn)
         beats = [doc for doc in docs if doc.heartbeat]
         if beats:
             self._record_heartbeat(conn, max(beats, key=lambda d: d.received_at), now)
@@ -214,7 +347,20 @@ class Repository:
         rows["documents"] = len(new_ids)
         if new_ids:
             fresh = [news[sha] for sha in sorted(new_ids)]
-            article_ids = self._insert_articles(conn, fresh, new_ids)
+            # Stories are matched in arrival order (a brief and its article, a version and the next).
+            pending = [(d, a) for sha, d in news.items() if sha in new_ids for a in d.articles]
+            assigned: dict[tuple[str, int], tuple[int, int]] = {}
+            if self.stories:
+                batch = [signatures[(d.doc_id, a.seq)] for d, a in pending]
+                plan = self._index.plan(conn, batch)
+                self._index.create_stories(conn, batch, plan)
+                for i, (d, a) in enumerate(pending):
+                    assigned[(d.doc_id, a.seq)] = (plan.story_of(i), plan.assignments[i].version)
+            article_ids = self._insert_articles(conn, fresh, new_ids, assigned)
+            if self.stories:
+                ids = [article_ids[(new_ids[d.doc_id], a.seq)] for d, a in pending]
+                self._index.finish(conn, batch, plan, ids)
+                stories.update(plan.counts())
             rows["articles"] = len(article_ids)
             entity_ids, rows["entities"] = self._upsert_entities(conn, fresh)
             rows["mentions"] = self._insert_mentions(conn, fresh, new_ids, article_ids, entity_ids)
@@ -268,11 +414,17 @@ class Repository:
         return {sha: doc_id for doc_id, sha in conn.execute(stmt, values)}
 
     def _insert_articles(
-        self, conn: Connection, docs: Sequence[DocumentEnriched], doc_ids: dict[str, int]
+        self,
+        conn: Connection,
+        docs: Sequence[DocumentEnriched],
+        doc_ids: dict[str, int],
+        assigned: dict[tuple[str, int], tuple[int, int]],
     ) -> dict[tuple[int, int], int]:
+        """Insert the articles, each with its story and version from ``assigned`` (none when absent)."""
         values = []
         for d in docs:
             for a in d.articles:
+                story, version = assigned.get((d.doc_id, a.seq), (None, None))
                 line = a.dateline
                 resolved = line.resolved if line else None
                 values.append(
@@ -293,6 +445,9 @@ class Repository:
                         "published_at": _utc(a.published_at),
                         "subheads": "\n".join(a.subheads) if a.subheads else None,
                         "body": a.body,
+                        "headline_version": a.headline_version,
+                        "story_id": story,
+                        "story_version": version,
                     }
                 )
         if not values:
@@ -505,50 +660,174 @@ class Repository:
         if since is not None:
             query = query.where(when >= _utc(since))
         with self.engine.connect() as conn:
-            result = conn.execute(query)
-            return [
-                ArticleView(
-                    id=r.id,
-                    sha256=r.sha256,
-                    document_name=r.document_name,
-                    seq=r.seq,
-                    role=r.role,
-                    section=r.section,
-                    headline=r.headline,
-                    place_raw=r.place_raw,
-                    place=r.place,
-                    country=r.country,
-                    lat=r.lat,
-                    lon=r.lon,
-                    agencies=tuple(r.agencies.split("/")) if r.agencies else (),
-                    relative_time=r.relative_time,
-                    published_at=_aware(r.published_at),
-                    body=r.body,
-                )
-                for r in result
-            ]
+            return [_article_view(r) for r in conn.execute(query)]
 
-    def top_entities(self, n: int = 10, label: str | None = None) -> list[EntityCount]:
-        """The ``n`` entities with the most mentions (ties by name), optionally of one label."""
+    def top_entities(self, n: int = 10, label: str | None = None, by: str = "stories") -> list[EntityCount]:
+        """The ``n`` entities in the most stories (``by="stories"``: a brief seen on 13 pages counts once)
+        or with the most mentions (``by="mentions"``), ties by name; optionally of one label."""
         mentions = sa.func.count(Mention.id).label("mentions")
+        story = sa.func.coalesce(ArticleRow.story_id, -ArticleRow.id)  # unassigned: its own story
+        stories = sa.func.count(sa.distinct(story)).label("stories")
+        first = stories if by == "stories" else mentions
         query = (
             sa.select(
                 EntityRow.label,
                 EntityRow.name,
                 mentions,
                 sa.func.count(sa.distinct(Mention.article_id)).label("articles"),
+                stories,
             )
             .join(Mention, Mention.entity_id == EntityRow.id)
+            .join(ArticleRow, ArticleRow.id == Mention.article_id)
             .group_by(EntityRow.id, EntityRow.label, EntityRow.name)
-            .order_by(mentions.desc(), EntityRow.name, EntityRow.label)
+            .order_by(first.desc(), mentions.desc(), EntityRow.name, EntityRow.label)
             .limit(n)
         )
         if label is not None:
             query = query.where(EntityRow.label == label.upper())
         with self.engine.connect() as conn:
             return [
-                EntityCount(r.label, r.name, int(r.mentions), int(r.articles)) for r in conn.execute(query)
+                EntityCount(r.label, r.name, int(r.mentions), int(r.articles), int(r.stories))
+                for r in conn.execute(query)
             ]
+
+    def stories_list(
+        self, entity: str | None = None, since: datetime | None = None, limit: int = DEFAULT_STORY_LIMIT
+    ) -> list[StoryView]:
+        """Stories, newest (first seen) first; filtered by an entity's canonical name (any of the
+        story's articles mentions it, case-insensitively) and by being seen at or after ``since``."""
+        query = (
+            sa.select(Story.__table__)
+            .where(Story.merged_into.is_(None))
+            .order_by(Story.first_seen.desc(), Story.id.desc())
+            .limit(limit)
+        )
+        if entity is not None:
+            query = query.where(
+                sa.exists()
+                .where(ArticleRow.story_id == Story.id)
+                .where(Mention.article_id == ArticleRow.id)
+                .where(Mention.entity_id == EntityRow.id)
+                .where(sa.func.lower(EntityRow.name) == entity.lower())
+            )
+        if since is not None:
+            query = query.where(Story.last_seen >= _utc(since))
+        with self.engine.connect() as conn:
+            return [
+                StoryView(
+                    id=r.id,
+                    headline=r.headline,
+                    place=r.place,
+                    first_seen=_aware(r.first_seen),  # type: ignore[arg-type]
+                    last_seen=_aware(r.last_seen),  # type: ignore[arg-type]
+                    sightings=r.sightings,
+                    versions=r.versions,
+                    fullest_article_id=r.fullest_article_id,
+                    newest_article_id=r.newest_article_id,
+                )
+                for r in conn.execute(query)
+            ]
+
+    def story_articles(self, story_id: int) -> list[ArticleView]:
+        """The articles of one story, in the order they were stored."""
+        query = (
+            sa.select(ArticleRow.__table__, Document.sha256, Document.name.label("document_name"))
+            .join(Document, Document.id == ArticleRow.document_id)
+            .where(ArticleRow.story_id == story_id)
+            .order_by(ArticleRow.id)
+        )
+        with self.engine.connect() as conn:
+            return [_article_view(r) for r in conn.execute(query)]
+
+    # ------------------------------------------------------------------ back-fill
+
+    def unassigned_articles(self) -> int:
+        """Articles without a story (stored before stories existed, or with stories switched off)."""
+        query = sa.select(sa.func.count()).select_from(ArticleRow).where(ArticleRow.story_id.is_(None))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def rebuild_stories(
+        self, chunk: int = REBUILD_CHUNK, progress: Callable[[RebuildProgress], None] | None = None
+    ) -> RebuildProgress:
+        """Assign a story to every article that has none, oldest first, ``chunk`` articles per transaction.
+
+        Idempotent and resumable: assigned articles are never touched again (ids are never renumbered),
+        so an interrupted run continues where it stopped. Safe beside running store workers.
+        """
+        total = self.unassigned_articles()
+        state = RebuildProgress(0, total, 0)
+        while True:
+            try:
+                done, created = self._racing(lambda: self._rebuild_chunk(chunk))
+            except sa.exc.DBAPIError as exc:
+                raise _classify(exc, exc.orig, exc.connection_invalidated) from exc
+            if done == 0:
+                return state
+            state = RebuildProgress(
+                state.assigned + done, max(total, state.assigned + done), state.new_stories + created
+            )
+            if progress is not None:
+                progress(state)
+
+    def _rebuild_chunk(self, chunk: int) -> tuple[int, int]:
+        a = ArticleRow
+        query = (
+            sa.select(
+                a.id,
+                a.role,
+                a.place,
+                a.place_raw,
+                a.headline,
+                a.headline_version,
+                a.preamble,
+                a.body,
+                a.published_at,
+                Document.received_at,
+            )
+            .join(Document, Document.id == a.document_id)
+            .where(a.story_id.is_(None))
+            .order_by(a.id)
+            .limit(chunk)
+        )
+        with self.engine.begin() as conn:
+            rows = conn.execute(query).all()
+            if not rows:
+                return 0, 0
+            batch = [
+                Pending(
+                    profile=profile(
+                        role=r.role,
+                        place=r.place or r.place_raw,
+                        headline=r.headline,
+                        headline_version=r.headline_version,
+                        preamble=r.preamble,
+                        body=r.body,
+                    ),
+                    seen=_aware(r.published_at or r.received_at),  # type: ignore[arg-type]
+                    chars=len(r.body),
+                    headline=r.headline,
+                    place=r.place or r.place_raw,
+                )
+                for r in rows
+            ]
+            self._index.lock(conn)
+            plan = self._index.plan(conn, batch)
+            self._index.create_stories(conn, batch, plan)
+            stmt = (
+                sa.update(ArticleRow)
+                .where(ArticleRow.id == sa.bindparam("aid"), ArticleRow.story_id.is_(None))
+                .values(story_id=sa.bindparam("sid"), story_version=sa.bindparam("ver"))
+            )
+            values = [
+                {"aid": r.id, "sid": plan.story_of(i), "ver": plan.assignments[i].version}
+                for i, r in enumerate(rows)
+            ]
+            updated = conn.execute(stmt, values).rowcount
+            if updated != len(values):  # another rebuild assigned some of them meanwhile: start over
+                raise StoryRace("articles assigned by another process", articles=len(values) - updated)
+            self._index.finish(conn, batch, plan, [r.id for r in rows])
+            return len(rows), len(plan.new_stories)
 
     def last_heartbeat(self) -> HeartbeatView | None:
         """When the store last saw the pipeline's heartbeat document, if ever."""

@@ -164,7 +164,7 @@ def test_entities_are_shared_across_documents(repo: Repository) -> None:
     repo.store([make_doc("a")])
     repo.store([make_doc("b")])
     assert repo.counts().entities == 6
-    top = repo.top_entities(2)
+    top = repo.top_entities(2, by="mentions")
     assert [(e.label, e.name, e.mentions, e.articles) for e in top] == [
         ("PER", "Dick Schoof", 4, 2),
         ("PER", "Mark Rutte", 4, 4),
