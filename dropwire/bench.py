@@ -60,6 +60,7 @@ TARGETS = {
     "latency_p99_ms": 500.0,
     "ner_words_per_s_per_core": 20_000.0,
     "store_rows_per_s_postgres": 20_000.0,
+    "store_stories_ratio": 0.80,
     "enrich_rss_mb": 400.0,
     "ner_f1_conll2002_testa": 0.70,
     "ner_f1_modern_test": 0.85,
@@ -201,14 +202,15 @@ def distinct_copies(docs: Sequence[DocumentEnriched], count: int) -> list[Docume
     return out
 
 
-def measure_store(url: str, docs: Sequence[DocumentEnriched], batch: int) -> float:
-    """Rows inserted per second (all tables) by ``Repository.write`` in batches of ``batch`` documents."""
+def measure_store(url: str, docs: Sequence[DocumentEnriched], batch: int, *, stories: bool = True) -> float:
+    """Rows inserted per second (all tables) by ``Repository.write`` in batches of ``batch`` documents
+    (``stories=False``: without story assignment, whose own rows are then not counted either way)."""
     from services.store.db import make_engine, upgrade
     from services.store.repository import Repository
 
     upgrade(url)
     engine = make_engine(url)
-    repo = Repository(engine)
+    repo = Repository(engine, stories=stories)
     rows = 0
     start = time.perf_counter()
     for i in range(0, len(docs), batch):
@@ -525,6 +527,13 @@ def run(options: BenchOptions) -> dict[str, Any]:
     store_docs = distinct_copies(docs, int(sizes["store_docs"]))
     with fresh_postgres(options.pg_admin_url) as url:
         results["store_rows_per_s_postgres"] = measure_store(url, store_docs, batch=50)
+    with fresh_postgres(options.pg_admin_url) as url:
+        results["store_rows_per_s_postgres_no_stories"] = measure_store(
+            url, store_docs, batch=50, stories=False
+        )
+    results["store_stories_ratio"] = (
+        results["store_rows_per_s_postgres"] / results["store_rows_per_s_postgres_no_stories"]
+    )
     with tempfile.TemporaryDirectory(prefix="dropwire-bench-") as tmp:
         results["store_rows_per_s_sqlite"] = measure_store(f"sqlite:///{tmp}/store.db", store_docs, batch=50)
     console.print("[bold]broker transport[/]: kombu's stock Redis transport vs shared.broker's")
@@ -697,6 +706,8 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("ner_f1_conll2002_testa", "NER F1, CoNLL-2002 ned.testa (evaluation only)", "F1", ">="),
     ("ner_f1_modern_test", "NER F1, the team's modern-news test split", "F1", ">="),
     ("store_rows_per_s_postgres", "Store alone, PostgreSQL, batches of 50 documents", "rows/s", ">="),
+    ("store_rows_per_s_postgres_no_stories", "Store alone, PostgreSQL, story assignment off", "rows/s", ""),
+    ("store_stories_ratio", "Store alone, PostgreSQL: stories on / off", "x", ">="),
     ("store_rows_per_s_sqlite", "Store alone, SQLite, batches of 50 documents", "rows/s", ""),
     ("ingest_rss_mb", "Peak memory (PSS), ingest", "MB", ""),
     ("enrich_rss_mb", "Peak memory (PSS), enrich: the parent and its worker processes", "MB", "<="),
