@@ -45,6 +45,8 @@ def page_to_json(
         "model_version": model_version,
         "section": page.section,
         "page_lines": list(page.page_lines),
+        "truncated": page.truncated,
+        "warnings": [warning.model_dump(mode="json") for warning in page.warnings],
         "articles": [
             {**article.model_dump(mode="json"), "blocks": _blocks(page, number)}
             for number, article in enumerate(page.articles if articles is None else articles)

@@ -1,7 +1,8 @@
-"""How each line of a wire page reads on its own: time, section line, dateline, or text of some kind.
+"""How each line of a wire page reads on its own: time, section line, dateline, byline, furniture or text.
 
 ``read_lines`` turns a page into classified ``Line`` records (blank lines dropped, a relative time run
-into the next text cut off as its own line); the predicates below judge text lines (headline-like,
+into the next text cut off as its own line; site furniture — menus, cookie lines, a "Net binnen" list
+and its heading — marked as such); the predicates below judge text lines (headline-like,
 subhead-like, a correction notice, a desk-contact trailer). ``splitter`` assembles articles from them.
 """
 
@@ -12,10 +13,12 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
+from services.enrich.abstimes import Byline, read_byline
 from services.enrich.datelines import DatelineMatch, match_dateline
+from services.enrich.furniture import is_boilerplate, is_heading, list_item
 from services.enrich.reltime import RelativeTime, match_relative_time, parse_relative_time
 
-LineKind = Literal["text", "time", "dateline", "section"]
+LineKind = Literal["text", "time", "dateline", "section", "byline", "furniture"]
 
 #: A subhead is a short line: at most this many characters ...
 MAX_SUBHEAD_CHARS = 60
@@ -46,6 +49,7 @@ class Line:
     kind: LineKind
     dateline: DatelineMatch | None = None
     time: RelativeTime | None = None
+    byline: Byline | None = None
 
 
 def read_lines(text: str) -> list[Line]:
@@ -72,7 +76,28 @@ def read_lines(text: str) -> list[Line]:
         headline = opening is not None and not opening.agencies and not ends_like_sentence(line_.text)
         if headline and following.kind == "dateline":
             line_.kind, line_.dateline = "text", None
+    _mark_lists(out)
     return out
+
+
+def _mark_lists(lines: list[Line]) -> None:
+    """Items of a recent-news list ("- Binnenland 16:29 Brand in loods") and its heading are furniture.
+
+    An item with a bullet and a section stands on its own; a barer one ("16:29 Brand in loods") only
+    next to another item. The short line right above a run of items is its heading ("Net binnen").
+    """
+    shapes = [list_item(line.text) if line.kind == "text" else None for line in lines]
+    for position, shape in enumerate(shapes):
+        if shape is None:
+            continue
+        neighbours = shapes[max(position - 1, 0) : position] + shapes[position + 1 : position + 2]
+        if shape == (True, True) or any(other is not None for other in neighbours):
+            lines[position].kind = "furniture"
+    for position in range(len(lines) - 1):
+        line, following = lines[position], lines[position + 1]
+        item_follows = following.kind == "furniture" and shapes[position + 1] is not None
+        if line.kind == "text" and item_follows and is_heading(line.text):
+            line.kind = "furniture"
 
 
 def _classify(index: int, line: str) -> Line:
@@ -84,6 +109,11 @@ def _classify(index: int, line: str) -> Line:
     dateline = match_dateline(line)
     if dateline is not None:
         return Line(index, line, "dateline", dateline=dateline)
+    byline = read_byline(line)
+    if byline is not None:
+        return Line(index, line, "byline", byline=byline)
+    if is_boilerplate(line):
+        return Line(index, line, "furniture")
     return Line(index, line, "text")
 
 

@@ -45,7 +45,9 @@ def test_json_for_one_file_has_the_documented_fields() -> None:
         "place": "KYIV",
         "agencies": ["ANP", "RTR"],
         "resolved": {"name": "Kyiv", "country": "UA", "lat": 50.4547, "lon": 30.5238},
+        "stamp": None,
     }
+    assert (page["warnings"], page["truncated"]) == ([], False)
     assert (first["seq"], first["role"], first["published_at"]) == (0, "main", None)
     assert {e["label"] for e in first["entities"]} <= {"PER", "LOC", "ORG", "MISC"}
     assert (second["relative_time"], second["published_at"]) == ("12 minuten geleden", "2026-03-01T11:48:00Z")
