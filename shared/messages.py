@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -30,6 +30,7 @@ Outcome = Literal["stored", "duplicate", "failed"]
 # furniture, an article without dateline, a copy cut off inside its last item. A closed list: the
 # values are a metric label.
 WarningKind = Literal["unplaced", "headline_furniture", "no_dateline", "truncated"]
+WARNING_KINDS: tuple[WarningKind, ...] = get_args(WarningKind)
 Stage = Literal["ingest", "enrich", "store"]
 
 

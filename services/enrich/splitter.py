@@ -56,13 +56,12 @@ from services.enrich.lines import (
     split_version,
 )
 from services.enrich.reltime import RelativeTime
+from shared.messages import WARNING_KINDS, WarningKind
 
 PartKind = Literal[
     "headline", "version", "preamble", "byline", "stamp", "dateline", "body", "subhead", "trailer", "time",
     "page",
 ]  # fmt: skip
-WarningKind = Literal["unplaced", "headline_furniture", "no_dateline", "truncated"]
-WARNING_KINDS: tuple[WarningKind, ...] = ("unplaced", "headline_furniture", "no_dateline", "truncated")
 #: A byline this many lines into a page without any dateline still ends that page's lead.
 MAX_LEAD_LINES = 4
 

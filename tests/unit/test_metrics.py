@@ -24,7 +24,7 @@ pytestmark = pytest.mark.unit
 
 NAME = re.compile(r"^dropwire_[a-z][a-z0-9_]*$")
 # Labels whose values come from a closed set; a file name or a doc id would make series unbounded.
-BOUNDED_LABELS = {"stage", "outcome", "reason", "label", "role", "queue", "folder", "table"}
+BOUNDED_LABELS = {"stage", "outcome", "reason", "label", "role", "queue", "folder", "table", "kind"}
 BUILD_LABELS = {"version", "parser_version", "model_version"}
 
 
