@@ -4,7 +4,8 @@ Three places carry one:
 * a stamp before a dateline's place: ``16:29 TERNEUZEN - ``, ``13 oktober VLISSINGEN - ``
   (``match_stamp`` at the start of the line);
 * a byline: ``Door ANP - 5-1-2017, 17:26 (Update 5-1-2017, 18:02)``, ``Door Jan de Vries``;
-* a date line: ``Maandag 27 maart 2017 08:19``, ``Gepubliceerd: 27-03-2017 08:19 | Gewijzigd: 09:40``.
+* a date line: ``Maandag 27 maart 2017 08:19``, ``Gepubliceerd: 27-03-2017 08:19 | Gewijzigd: 09:40``,
+  or a clock time alone (``16:29``: an older crawl's brief time).
 
 ``read_byline`` reads the last two (a whole line). A stamp may leave out the year, the date or the
 clock; ``resolve_stamp`` fills them in from the moment the file was received, as a reader of the page
@@ -132,8 +133,8 @@ def read_byline(line: str) -> Byline | None:
         if label is not None:
             pos = label.end()
     published = match_stamp(line, pos)
-    if published is None or (published.day is None and who is None):
-        return None  # a clock time alone on a line is not a date line
+    if published is None:
+        return None
     pos = _skip(line, pos + len(published.text))
     updated = None
     if pos < len(line):

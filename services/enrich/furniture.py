@@ -25,7 +25,8 @@ NAV_WORDS = frozenset(
     fotoserie podcast podcasts live liveblog columns opinie achtergrond regio binnenland buitenland
     economie politiek sport voetbal cultuur media tech wetenschap gezondheid opmerkelijk show
     entertainment lifestyle wonen reizen royalty muziek film games algemeen delen share tweet print
-    reageer reacties whatsapp facebook twitter linkedin instagram youtube tiktok
+    reageer reacties whatsapp facebook twitter linkedin instagram youtube tiktok aanmelden afmelden
+    registreer toestemming beheren uitgelicht premium
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 #: Of those, the words no headline is made of: one of them on a line of navigation words is enough.
@@ -33,7 +34,7 @@ STRONG_NAV_WORDS = frozenset(
     """
     home homepage menu webmail inloggen login uitloggen registreren account abonneren nieuwsbrief
     contact adverteren privacy cookies cookie-instellingen zoeken rss whatsapp facebook twitter
-    linkedin instagram youtube tiktok klantenservice
+    linkedin instagram youtube tiktok klantenservice aanmelden afmelden registreer
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 #: Several-word navigation items, read as one word.
@@ -44,12 +45,12 @@ NAV_PHRASES = (
 )  # fmt: skip
 #: Openings of a cookie or login request, whatever follows ("Wij gebruiken cookies om ...").
 _REQUEST = re.compile(
-    r"(?i:(?:wij|we|deze (?:web)?site|onze (?:web)?site|[\w.-]{1,40} (?:gebruikt|maakt gebruik van)) "
+    r"(?i:(?:wij|we|deze (?:web)?site|onze (?:web)?site|[\w.-]{1,40}) "
     r"(?:gebruiken|gebruikt|maakt gebruik van|plaatsen|plaatst) (?:\w+ ){0,3}cookies"
-    r"|(?:log|meld je) (?:hier )?(?:in|aan) (?:om|voor|met)\b"
+    r"|log ?in\b|inloggen\b|meld je (?:hier )?aan\b|registreer\b|je bent (?:niet )?ingelogd"
     r"|heb je (?:al )?een account\b|nog geen account\b|(?:word|ben je al) abonnee\b"
     r"|(?:lees|bekijk) (?:hier )?(?:ons|onze|het) (?:cookie|privacy)"
-    r"|(?:cookie|privacy)(?:instellingen|voorkeuren|beleid)\b"
+    r"|(?:cookie|privacy)(?:instellingen|voorkeuren|beleid|verklaring)\b"
     r"|copyright\b|\u00a9|alle rechten voorbehouden)"
 )
 # "- Binnenland 16:29 Brand in loods", "• Sport 09.12 Ajax wint", "16:29 Brand in loods".

@@ -121,6 +121,7 @@ class _Open:
     dateline: Line | None = None
     paragraphs: list[Line] = field(default_factory=list)
     time: Line | None = None
+    stamped: bool = False  # closed by a date or clock line of its own ("16:29"), as a time closes one
     truncated: bool = False
 
 
@@ -151,6 +152,11 @@ class _Splitter:
                 self.page.append(line)
             elif line.kind == "furniture":
                 self.page.append(line)
+            elif line.kind == "byline" and self._closes_with_stamp(line):
+                assert self.current is not None
+                self.current.paragraphs.append(line)
+                self.current.stamped = True
+                self._close()
             elif line.kind == "time":
                 self._on_time(line)
             elif line.kind == "dateline" and (body := self._running_body(line)) is not None:
@@ -180,13 +186,21 @@ class _Splitter:
                 self.page.extend(self.pending)
             self.pending = []
         last = self.closed[-1] if self.closed else None
-        if last is not None and last.role == "brief" and last.time is None and self._in_brief_list():
+        if last is not None and last.role == "brief" and not _timed(last) and self._in_brief_list():
             last.truncated = True  # every brief of a list ends with its time; this one has none
         return self._result()
 
     def _in_brief_list(self) -> bool:
         """The page lists briefs that each end with their time ("Meer uit", or an older-layout list)."""
-        return self.in_briefs or any(a.role == "brief" and a.time is not None for a in self.closed)
+        return self.in_briefs or any(a.role == "brief" and _timed(a) for a in self.closed)
+
+    def _closes_with_stamp(self, line: Line) -> bool:
+        """A date or clock line of its own after a running body ends that article, as a time would."""
+        stamp = line.byline
+        current = self.current
+        return (
+            stamp is not None and stamp.who is None and current is not None and current.dateline is not None
+        )
 
     def _unplaced(self, lines: list[Line]) -> None:
         self.warnings.extend(SplitWarning("unplaced", line.text, None) for line in lines)
@@ -267,6 +281,10 @@ class _Splitter:
             warnings=tuple(sorted(self.warnings, key=_warning_order(ordered))),
             truncated=any(draft.truncated for draft in articles),
         )
+
+
+def _timed(article: _Open) -> bool:
+    return article.time is not None or article.stamped
 
 
 def _warning_order(parts: tuple[Part, ...]) -> Callable[[SplitWarning], tuple[int, int]]:
