@@ -44,10 +44,16 @@ _BYLINE = re.compile(
     r"|de|van|der|den|ten|ter|het|'t|en|&|onze|eigen|redactie|verslaggever|correspondent)"
     r"(?: (?:[A-Z\u00c0-\u00dd][\w.'\u2019-]{0,30}|de|van|der|den|ten|ter|het|'t|en|&|onze|eigen"
     r"|redactie|verslaggever|verslaggevers|correspondent)){0,6})"
+    # an optional role after a comma: "Door Jan de Vries, correspondent Brussel"
+    r"(?:, (?:[a-zà-ÿ]+)(?: [\wÀ-ÿ-]+){0,3})?"
 )
 _PUBLISHED_LABEL = re.compile(r"(?i:gepubliceerd|geplaatst|publicatie|datum)(?i: op)?:? ")
 _UPDATE_LABEL = re.compile(
     r"(?i:update|ge[uü]pdatet|bijgewerkt|laatst bijgewerkt|laatste update|gewijzigd|aangepast)(?i: op| om)?:? "
+)
+# The first two letters a byline or date line can open with: door, tekst, bron, a label, a weekday.
+_OPENINGS = frozenset(
+    {"do", "te", "br", "ge", "pu", "da", "up", "bi", "la", "aa", "ma", "di", "wo", "vr", "za", "zo"}
 )
 _SEPARATORS = " ,|-\u2013\u2014\u00b7\u2022"
 
@@ -121,6 +127,8 @@ def _valid(stamp: Stamp) -> bool:
 
 def read_byline(line: str) -> Byline | None:
     """The byline or date line ``line`` is, whole; None when any of it is something else."""
+    if not (line[:1].isdigit() or line[:2].lower() in _OPENINGS):
+        return None
     pos, who = 0, None
     found = _BYLINE.match(line)
     if found is not None:
@@ -128,6 +136,12 @@ def read_byline(line: str) -> Byline | None:
         if pos == len(line):
             return Byline(who=who, published=None, updated=None)
         pos = _skip(line, pos)
+    elif (update := _UPDATE_LABEL.match(line)) is not None:
+        # "Laatst bijgewerkt: 5 januari 2017 18:02" on a line of its own
+        updated = match_stamp(line, update.end())
+        if updated is None or line[update.end() + len(updated.text) :].strip(_SEPARATORS + "."):
+            return None
+        return Byline(who=None, published=None, updated=updated)
     else:
         label = _PUBLISHED_LABEL.match(line)
         if label is not None:

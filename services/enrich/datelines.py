@@ -61,6 +61,8 @@ class DatelineMatch:
     stamp: Stamp | None = None  # "16:29", "13 oktober": the time written before the place
 
 
+# A stamp starts with a digit or a weekday ("ma", "maandag", "vr 13 okt"): the first two letters of one.
+_WEEKDAY_STARTS = frozenset({"ma", "di", "wo", "do", "vr", "za", "zo"})
 # Between a stamp and the place: spaces, and on some sites a bar or a dot.
 _STAMP_GAP = " |\u00b7\u2022,"
 
@@ -68,7 +70,7 @@ _STAMP_GAP = " |\u00b7\u2022,"
 def match_dateline(line: str) -> DatelineMatch | None:
     """The dateline opening ``line`` (no leading spaces expected), a stamp before it allowed, or None."""
     plain = _match_plain(line)
-    if plain is not None or not line or not line[0].isalnum():
+    if plain is not None or not line or not (line[0].isdigit() or line[:2].lower() in _WEEKDAY_STARTS):
         return plain
     stamp = match_stamp(line)
     if stamp is None:

@@ -53,6 +53,12 @@ _REQUEST = re.compile(
     r"|(?:cookie|privacy)(?:instellingen|voorkeuren|beleid|verklaring)\b"
     r"|copyright\b|\u00a9|alle rechten voorbehouden)"
 )
+# A consent request in the site's own voice ("Wij en onze partners gebruiken cookies ..."): cookies, a
+# we/you word and a consent word, in a line that does not open with a quotation (a quote in an article).
+_CONSENT = re.compile(
+    r"(?i)(?=.{0,400}$)(?=.*\bcookies?\b)(?=.*\b(?:wij|we|onze|ons|u|uw|je|jouw|jij)\b)"
+    r"(?=.*\b(?:akkoord|accepte\w*|toestemming|instellingen|voorkeuren|gebruik\w*|plaats\w*)\b)"
+)
 # "- Binnenland 16:29 Brand in loods", "• Sport 09.12 Ajax wint", "16:29 Brand in loods".
 _BULLETS = "-\u2013\u2014\u2022\u00b7*\u25aa\u25b8>"
 _LIST_ITEM = re.compile(
@@ -61,6 +67,8 @@ _LIST_ITEM = re.compile(
     r"(?:[01]?\d|2[0-3])[:.][0-5]\d (?:uur )?\S"
 )
 _MENU_SEPARATORS = re.compile(r"[|\u2022\u00b7\u203a\u00bb/>]| - ")
+#: A menu line is short: longer lines are never read as one (and cost nothing to turn down).
+MAX_MENU_WORDS = 16
 #: A list heading ("Net binnen", "Laatste nieuws") is a short line: at most this many words.
 MAX_HEADING_WORDS = 4
 
@@ -68,9 +76,11 @@ MAX_HEADING_WORDS = 4
 def is_nav_line(line: str) -> bool:
     """A line made only of navigation words, split by spaces or menu separators: 'Home | Webmail'.
 
-    Several words without a separator need one that no headline is made of ("Inloggen Registreren");
-    "Regio en economie" could be a headline.
+    Two words without a separator need one that no headline is made of ("Inloggen Registreren"):
+    "Regio Sport" might be a headline, "Nieuws Sport Economie Video's" is a menu.
     """
+    if line.count(" ") >= MAX_MENU_WORDS * 2 or line[-1] in ".!?,;":
+        return False
     chunks = _MENU_SEPARATORS.split(line.lower())
     words: list[str] = []
     for chunk in chunks:
@@ -80,12 +90,16 @@ def is_nav_line(line: str) -> bool:
     words = [w for w in words if w]
     if not words or not all(w in NAV_WORDS for w in words):
         return False
-    return len(words) == 1 or len(chunks) > 1 or any(w in STRONG_NAV_WORDS for w in words)
+    return len(words) == 1 or len(words) >= 3 or len(chunks) > 1 or any(w in STRONG_NAV_WORDS for w in words)
 
 
 def is_request(line: str) -> bool:
     """A line that opens as a cookie, login, subscription or copyright notice."""
-    return _REQUEST.match(line) is not None
+    if _REQUEST.match(line) is not None:
+        return True
+    if "ookie" not in line or line[:1] in "\"'“‘„":
+        return False
+    return _CONSENT.match(line) is not None
 
 
 def is_boilerplate(line: str) -> bool:

@@ -314,8 +314,7 @@ def _assemble(
         return [part.text for _, _, part in parts if part.kind in kinds]
 
     headline, marker = texts("headline"), texts("version")
-    bylines = [line for line in (*article.lead, *article.paragraphs) if line.kind == "byline"]
-    stamps = next((line.byline for line in bylines if line.byline and line.byline.published), None)
+    bylines = [line.byline for line in (*article.lead, *article.paragraphs) if line.byline is not None]
     if headline and looks_like_furniture(headline[0]):
         warnings.append(SplitWarning("headline_furniture", headline[0], number))
     if article.truncated:
@@ -333,10 +332,21 @@ def _assemble(
         trailer="\n".join(texts("trailer")) or None,
         time=article.time.time if article.time is not None else None,
         byline="\n".join(texts("byline")) or None,
-        stamps=stamps or (bylines[0].byline if bylines else None),
+        stamps=_merged(bylines),
         truncated=article.truncated,
     )
     return draft, parts
+
+
+def _merged(bylines: list[Byline]) -> Byline | None:
+    """One article's byline facts from its byline and date lines: the first author, date and update."""
+    if not bylines:
+        return None
+    return Byline(
+        who=next((b.who for b in bylines if b.who), None),
+        published=next((b.published for b in bylines if b.published), None),
+        updated=next((b.updated for b in bylines if b.updated), None),
+    )
 
 
 def _edge_text(parts: list[tuple[int, int, Part]], *, last: bool) -> str:

@@ -185,6 +185,8 @@ def test_site_boilerplate_never_headline_nor_body_and_the_byline_sets_both_times
         ),
         ("Door Jan de Vries", None, None),
         ("Door onze verslaggever - 12 okt 2017 21:05", utc(2017, 10, 12, 19, 5), None),
+        ("Door Jan de Vries, correspondent Brussel", None, None),
+        ("Laatst bijgewerkt: 13 oktober 2017 18:02", None, utc(2017, 10, 13, 16, 2)),
     ],
 )
 def test_byline_and_date_line_forms(line: str, published: datetime | None, updated: datetime | None) -> None:
@@ -193,6 +195,17 @@ def test_byline_and_date_line_forms(line: str, published: datetime | None, updat
     (article,) = page.articles
     assert (article.headline, article.byline, article.preamble) == ("Brug bij Arnhem weer open", line, None)
     assert (article.published_at, article.updated_at) == (published, updated)
+
+
+def test_a_date_line_and_an_update_line_together() -> None:
+    """A date line and a separate update line: published from the one, updated from the other."""
+    page = parse_text(
+        "Brug bij Arnhem weer open\nvr 13 okt 2017 09:15\nBijgewerkt om 11:40\n"
+        "ARNHEM (ANP) - De brug is weer open."
+    )
+    (article,) = page.articles
+    assert (article.published_at, article.updated_at) == (utc(2017, 10, 13, 7, 15), utc(2017, 10, 13, 9, 40))
+    assert article.byline == "vr 13 okt 2017 09:15\nBijgewerkt om 11:40"
 
 
 def test_a_headline_that_starts_with_door_is_a_headline() -> None:
@@ -361,6 +374,41 @@ def test_furniture_taken_as_headline_is_reported() -> None:
     page = parse_text("Zeeland\nGOES (ANP) - In Goes is het nieuwe zwembad geopend.")
     assert page.articles[0].headline == "Zeeland"
     assert kinds(page) == [("headline_furniture", 0)]
+
+
+@pytest.mark.parametrize(
+    "furniture",
+    [
+        "Menu",
+        "Nieuws Sport Economie Video's Podcasts",
+        "Inloggen / Registreren",
+        "Log in of registreer om te reageren",
+        "Wij en onze partners gebruiken cookies om content te personaliseren. Accepteren | Instellingen",
+        "Deze website maakt gebruik van cookies",
+        "Cookie-instellingen",
+    ],
+)
+def test_boilerplate_forms_above_the_headline(furniture: str) -> None:
+    """Menus with or without separators, login and cookie lines: page lines, no warning, right headline."""
+    page = parse_text(f"{furniture}\nBrug bij Arnhem weer open\nARNHEM (ANP) - De brug is weer open.")
+    (article,) = page.articles
+    assert (article.headline, page.page_lines, page.warnings) == (
+        "Brug bij Arnhem weer open",
+        (furniture,),
+        (),
+    )
+
+
+def test_a_cookie_sentence_in_an_article_stays_body() -> None:
+    """Cookies in a news sentence, or quoted, are body text: only the site's own request is furniture."""
+    lines = [
+        "De toezichthouder zegt dat websites toestemming moeten vragen voor cookies.",
+        '"We gebruiken geen cookies zonder toestemming", zegt de woordvoerder.',
+    ]
+    page = parse_text(
+        "Boete voor webwinkel\nDEN HAAG (ANP) - De webwinkel krijgt een boete.\n" + "\n".join(lines)
+    )
+    assert page.articles[0].body.split("\n")[1:] == lines
 
 
 def test_known_furniture_alone_above_the_dateline_is_no_headline() -> None:
