@@ -4,7 +4,7 @@ Three places carry one:
 * a stamp before a dateline's place: ``16:29 TERNEUZEN - ``, ``13 oktober VLISSINGEN - ``
   (``match_stamp`` at the start of the line);
 * a byline: ``Door ANP - 5-1-2017, 17:26 (Update 5-1-2017, 18:02)``, ``Door Jan de Vries``;
-* a date line: ``Maandag 27 maart 2017 08:19``, ``Gepubliceerd: 27-03-2017 08:19 | Gewijzigd: 09:40``,
+* a date line: ``Maandag 27 maart 2017 08:19``, ``Gisteren, 16:29``, ``Gepubliceerd: 27-03-2017 08:19 | Gewijzigd: 09:40``,
   or a clock time alone (``16:29``: an older crawl's brief time).
 
 ``read_byline`` reads the last two (a whole line). A stamp may leave out the year, the date or the
@@ -29,14 +29,16 @@ _MONTHS = {
     "nov": 11, "december": 12, "dec": 12,
 }  # fmt: skip
 _WEEKDAYS = "maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag|ma|di|wo|do|vr|za|zo"
+_NAMED_DAYS = {"vandaag": 0, "gisteren": 1, "eergisteren": 2}
 _MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
 
 # Bounded quantifiers only. Words are case-insensitive (scoped flag), digits are digits.
 _STAMP = re.compile(
     rf"(?:(?i:{_WEEKDAYS})\.?,? )?"
     rf"(?:(?P<day>\d{{1,2}}) (?P<month>(?i:{_MONTH_NAMES}))\.?(?: (?P<year>\d{{4}}))?"
-    r"|(?P<nday>\d{1,2})[-/.](?P<nmonth>\d{1,2})[-/.](?P<nyear>\d{4}|\d{2})(?!\d))?"
-    r"(?P<clock>(?(day),? |(?(nday),? |))(?i:om )?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)(?i: uur)?)?"
+    r"|(?P<nday>\d{1,2})[-/.](?P<nmonth>\d{1,2})[-/.](?P<nyear>\d{4}|\d{2})(?!\d)"
+    r"|(?P<named>(?i:vandaag|gisteren|eergisteren)))?"
+    r"(?P<clock>(?:,? )?(?i:om )?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)(?i: uur)?)?"
 )
 # A byline: "Door" and a name (capitalised words, Dutch particles), an agency or "onze verslaggever".
 _BYLINE = re.compile(
@@ -53,7 +55,27 @@ _UPDATE_LABEL = re.compile(
 )
 # The first two letters a byline or date line can open with: door, tekst, bron, a label, a weekday.
 _OPENINGS = frozenset(
-    {"do", "te", "br", "ge", "pu", "da", "up", "bi", "la", "aa", "ma", "di", "wo", "vr", "za", "zo"}
+    {
+        "do",
+        "te",
+        "br",
+        "ge",
+        "pu",
+        "da",
+        "up",
+        "bi",
+        "la",
+        "aa",
+        "ma",
+        "di",
+        "wo",
+        "vr",
+        "za",
+        "zo",
+        "va",
+        "gi",
+        "ee",
+    }
 )
 _SEPARATORS = " ,|-\u2013\u2014\u00b7\u2022"
 
@@ -68,6 +90,7 @@ class Stamp:
     year: int | None
     hour: int | None
     minute: int | None
+    days_back: int | None = None  # "vandaag 16:29" → 0, "gisteren 16:29" → 1
 
 
 @dataclass(frozen=True)
@@ -94,8 +117,9 @@ def match_stamp(text: str, pos: int = 0) -> Stamp | None:
         month_number: int | None = int(month)
     else:
         month_number = _MONTHS[month.lower()] if month is not None else None
-    if day is None and groups["hour"] is None:
-        return None  # a weekday alone is no stamp
+    named = groups["named"]
+    if (day is None or named is not None) and groups["hour"] is None:
+        return None  # a weekday alone, or "gisteren" without a clock, is no stamp
     stamp = Stamp(
         text=found.group(0),
         day=int(day) if day is not None else None,
@@ -103,6 +127,7 @@ def match_stamp(text: str, pos: int = 0) -> Stamp | None:
         year=_full_year(year),
         hour=int(groups["hour"]) if groups["hour"] is not None else None,
         minute=int(groups["minute"]) if groups["minute"] is not None else None,
+        days_back=_NAMED_DAYS[named.lower()] if named is not None else None,
     )
     return stamp if _valid(stamp) else None
 
@@ -190,7 +215,10 @@ def resolve_stamp(stamp: Stamp, received_at: datetime, *, on: Stamp | None = Non
         day, month, year = on.day, on.month, on.year
     hour, minute = stamp.hour or 0, stamp.minute or 0
     try:
-        if day is None:
+        if stamp.days_back is not None:
+            wall = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+            wall -= timedelta(days=stamp.days_back)
+        elif day is None:
             wall = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
             if wall > local:
                 wall -= timedelta(days=1)

@@ -61,8 +61,9 @@ class DatelineMatch:
     stamp: Stamp | None = None  # "16:29", "13 oktober": the time written before the place
 
 
-# A stamp starts with a digit or a weekday ("ma", "maandag", "vr 13 okt"): the first two letters of one.
-_WEEKDAY_STARTS = frozenset({"ma", "di", "wo", "do", "vr", "za", "zo"})
+# A stamp starts with a digit, a weekday ("ma", "maandag", "vr 13 okt") or a named day ("gisteren 16:29"):
+# the first two letters of one.
+_WEEKDAY_STARTS = frozenset({"ma", "di", "wo", "do", "vr", "za", "zo", "va", "gi", "ee"})
 # Between a stamp and the place: spaces, and on some sites a bar or a dot.
 _STAMP_GAP = " |\u00b7\u2022,"
 

@@ -51,7 +51,11 @@ _REQUEST = re.compile(
     r"|heb je (?:al )?een account\b|nog geen account\b|(?:word|ben je al) abonnee\b"
     r"|(?:lees|bekijk) (?:hier )?(?:ons|onze|het) (?:cookie|privacy)"
     r"|(?:cookie|privacy)(?:instellingen|voorkeuren|beleid|verklaring)\b"
-    r"|copyright\b|\u00a9|alle rechten voorbehouden)"
+    r"|copyright\b|\u00a9|alle rechten voorbehouden"
+    # a photo or video credit ("Foto: ANP", "(Beeld: Pro Shots)"), reading time, a comment count
+    r"|\(?(?:foto|foto's|beeld|afbeelding|illustratie|video|bron foto)(?: ?:| door) [^.!?]{1,60}\)?$"
+    r"|(?:leestijd:? \d{1,2}|\d{1,2} min(?:uten|\.)? leestijd)"
+    r"|\d{1,5} reacties?$|reacties? \(\d{1,5}\)$|advertentie$)"
 )
 # A consent request in the site's own voice ("Wij en onze partners gebruiken cookies ..."): cookies, a
 # we/you word and a consent word, in a line that does not open with a quotation (a quote in an article).
@@ -64,7 +68,13 @@ _BULLETS = "-\u2013\u2014\u2022\u00b7*\u25aa\u25b8>"
 _LIST_ITEM = re.compile(
     r"(?P<bullet>[" + re.escape(_BULLETS) + r"] ?)?"
     r"(?P<section>[A-Z\u00c0-\u00dd][\w'\u2019-]{1,30}(?: (?:&|en|[A-Z\u00c0-\u00dd][\w'\u2019-]{1,30})){0,2} )?"
-    r"(?:[01]?\d|2[0-3])[:.][0-5]\d (?:uur )?\S"
+    r"(?:[01]?\d|2[0-3])[:.][0-5]\d(?: (?:uur )?\S|(?=[A-Z\u00c0-\u00dd\"\u201c]))"
+)
+# Headings of a list of related or recent headlines ("Lees ook", "Meer over dit onderwerp").
+_LIST_HEADING = re.compile(
+    r"(?i:net binnen|laatste nieuws|meest gelezen|meest bekeken|lees ook|lees meer|meer nieuws"
+    r"|meer over(?: dit onderwerp)?|gerelateerd(?:e artikelen)?|ook interessant|bekijk ook|populair)"
+    r"(?: [\w&' -]{1,30})?:?"
 )
 _MENU_SEPARATORS = re.compile(r"[|\u2022\u00b7\u203a\u00bb/>]| - ")
 #: A menu line is short: longer lines are never read as one (and cost nothing to turn down).
@@ -112,6 +122,11 @@ def list_item(line: str) -> tuple[bool, bool] | None:
     if found is None:
         return None
     return found.group("bullet") is not None, found.group("section") is not None
+
+
+def is_list_heading(line: str) -> bool:
+    """The heading of a list of recent or related headlines: 'Lees ook', 'Meer over dit onderwerp'."""
+    return len(line) <= 50 and _LIST_HEADING.fullmatch(line) is not None
 
 
 def is_heading(line: str) -> bool:

@@ -15,7 +15,7 @@ from typing import Literal
 
 from services.enrich.abstimes import Byline, read_byline
 from services.enrich.datelines import DatelineMatch, match_dateline
-from services.enrich.furniture import is_boilerplate, is_heading, list_item
+from services.enrich.furniture import is_boilerplate, is_heading, is_list_heading, list_item
 from services.enrich.reltime import RelativeTime, match_relative_time, parse_relative_time
 
 LineKind = Literal["text", "time", "dateline", "section", "byline", "furniture"]
@@ -60,7 +60,8 @@ def read_lines(text: str) -> list[Line]:
         if not line:
             continue
         found = match_relative_time(line)
-        if found is not None and len(found.text) < len(line):
+        if found is not None and len(found.text) < len(line) and match_dateline(line) is None:
+            # ("gisteren 16:29 TERNEUZEN - ..." is one dated dateline, not a time and a dateline)
             rest = line[len(found.text) :]
             tail = rest.strip()
             # "20 minuten geledenPARIJS", "3 uur geledenMedia: ...", "1 uur geleden11.000 banen weg"
@@ -98,6 +99,36 @@ def _mark_lists(lines: list[Line]) -> None:
         item_follows = following.kind == "furniture" and shapes[position + 1] is not None
         if line.kind == "text" and item_follows and is_heading(line.text):
             line.kind = "furniture"
+    _mark_related(lines)
+
+
+def _mark_related(lines: list[Line]) -> None:
+    """Headlines listed under 'Lees ook' / 'Meer over dit onderwerp' are furniture, with their heading,
+    up to the first line that is no bare headline; a line a dateline follows is an article's headline
+    and ends the list. A heading with no such line under it ("Meer over de oorzaak") stays text."""
+    position = 0
+    while position < len(lines):
+        heading = lines[position]
+        position += 1
+        if heading.kind not in ("text", "furniture") or not is_list_heading(heading.text):
+            continue
+        items: list[Line] = []
+        while position < len(lines):
+            item = lines[position]
+            if item.kind != "text" or not looks_like_headline(item.text) or ends_like_sentence(item.text):
+                break
+            following = next((later for later in lines[position + 1 :] if later.kind not in _LEAD), None)
+            if following is not None and following.kind == "dateline":
+                break
+            items.append(item)
+            position += 1
+        if items:
+            for line in (heading, *items):
+                line.kind = "furniture"
+
+
+# Lines that may stand between a headline and its dateline.
+_LEAD = ("byline", "furniture")
 
 
 def _classify(index: int, line: str) -> Line:

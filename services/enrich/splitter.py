@@ -141,6 +141,7 @@ class _Splitter:
         self.closed: list[_Open] = []
         self.page: list[Line] = []
         self.warnings: list[SplitWarning] = []
+        self.cut_before_list = False
 
     def run(self) -> SplitPage:
         for position, line in enumerate(self.lines):
@@ -188,6 +189,11 @@ class _Splitter:
         last = self.closed[-1] if self.closed else None
         if last is not None and last.role == "brief" and not _timed(last) and self._in_brief_list():
             last.truncated = True  # every brief of a list ends with its time; this one has none
+        elif self.in_briefs and not any(a.role == "brief" for a in self.closed):
+            # "Meer uit Binnenland" and then nothing: the copy stops before the list's first item.
+            section = next(line for line in self.page if line.kind == "section")
+            self.warnings.append(SplitWarning("truncated", section.text, None))
+            self.cut_before_list = True
         return self._result()
 
     def _in_brief_list(self) -> bool:
@@ -279,7 +285,7 @@ class _Splitter:
             page_lines=tuple(part.text for part in ordered if part.article is None),
             parts=ordered,
             warnings=tuple(sorted(self.warnings, key=_warning_order(ordered))),
-            truncated=any(draft.truncated for draft in articles),
+            truncated=self.cut_before_list or any(draft.truncated for draft in articles),
         )
 
 

@@ -433,3 +433,61 @@ def test_trailing_text_that_belongs_to_no_article_is_reported() -> None:
     )
     assert page.page_lines == ("Losse regel onderaan",)
     assert kinds(page) == [("unplaced", None)]
+
+
+def test_photo_credit_and_reading_time_between_headline_and_dateline_are_furniture() -> None:
+    """'Foto: ANP' and 'Leestijd: 2 minuten' right above the dateline never become the headline."""
+    page = parse_text(
+        "Brand in loods Terneuzen\nFoto: ANP\nLeestijd: 2 minuten\n"
+        "16:29 TERNEUZEN - De brandweer heeft de brand geblust.\n12 reacties"
+    )
+    (article,) = page.articles
+    assert article.headline == "Brand in loods Terneuzen"
+    assert page.page_lines == ("Foto: ANP", "Leestijd: 2 minuten", "12 reacties")
+    assert page.warnings == ()
+
+
+def test_related_headlines_under_lees_ook_are_furniture_not_body() -> None:
+    """Headlines listed under 'Lees ook' after the body are page lines; the body keeps its paragraphs."""
+    page = parse_text(
+        "Brand in loods Terneuzen\nTERNEUZEN (ANP) - De brandweer heeft de brand geblust.\n"
+        "Het pand is verloren.\nLees ook\nEerdere brand in Sluiskil\nBrandweer oefent in haven\n"
+    )
+    (article,) = page.articles
+    assert article.body.split("\n") == ["De brandweer heeft de brand geblust.", "Het pand is verloren."]
+    assert page.page_lines == ("Lees ook", "Eerdere brand in Sluiskil", "Brandweer oefent in haven")
+
+
+def test_a_list_heading_right_above_an_article_leaves_its_headline() -> None:
+    """'Laatste nieuws' above a headline and dateline: the heading is furniture, the headline stays."""
+    page = parse_text("Laatste nieuws\nBrand in loods Terneuzen\nTERNEUZEN (ANP) - De brand is geblust.")
+    assert (page.articles[0].headline, page.page_lines) == ("Brand in loods Terneuzen", ("Laatste nieuws",))
+
+
+def test_a_subhead_that_reads_like_a_list_heading_stays_body() -> None:
+    """'Meer over de oorzaak' followed by a paragraph is a subhead, not a related-headlines list."""
+    page = parse_text(
+        "Kop van bericht\nUTRECHT (ANP) - Eerste zin.\nMeer over de oorzaak\nDe oorzaak is onbekend.\n"
+    )
+    assert page.articles[0].subheads == ("Meer over de oorzaak",)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "published"),
+    [("gisteren 16:29", utc(2017, 10, 13, 14, 29)), ("Vandaag, 09:15", utc(2017, 10, 14, 7, 15))],
+)
+def test_named_day_and_clock_before_the_place(prefix: str, published: datetime) -> None:
+    """'gisteren 16:29 TERNEUZEN - ' is one dated dateline, not a time closing the article above."""
+    page = parse_text(
+        "Kop van het bericht\nUTRECHT (ANP) - Eerste bericht met een zin.\n"
+        f"{prefix} TERNEUZEN - De brandweer heeft een brand geblust.\n"
+    )
+    first, second = page.articles
+    assert (first.relative_time, second.dateline and second.dateline.place) == (None, "TERNEUZEN")
+    assert second.published_at == published
+
+
+def test_a_copy_cut_right_after_meer_uit_is_truncated() -> None:
+    """'Meer uit Binnenland' as the last line: the list's items are missing; the page says so."""
+    page = parse_text("Kop van het bericht\nUTRECHT (ANP) - Eerste zin.\nMeer uit Binnenland")
+    assert page.truncated and kinds(page) == [("truncated", None)]
