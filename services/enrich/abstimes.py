@@ -38,7 +38,7 @@ _STAMP = re.compile(
     rf"(?:(?P<day>\d{{1,2}}) (?P<month>(?i:{_MONTH_NAMES}))\.?(?: (?P<year>\d{{4}}))?"
     r"|(?P<nday>\d{1,2})[-/.](?P<nmonth>\d{1,2})[-/.](?P<nyear>\d{4}|\d{2})(?!\d)"
     r"|(?P<named>(?i:vandaag|gisteren|eergisteren)))?"
-    r"(?P<clock>(?:,? )?(?i:om )?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)(?i: uur)?)?"
+    r"(?P<clock>(?:(?:,| [-|\u2013\u00b7])? )?(?i:om )?(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?!\d)(?i: uur)?)?"
 )
 # A byline: "Door" and a name (capitalised words, Dutch particles), an agency or "onze verslaggever".
 _BYLINE = re.compile(

@@ -64,8 +64,8 @@ class DatelineMatch:
 # A stamp starts with a digit, a weekday ("ma", "maandag", "vr 13 okt") or a named day ("gisteren 16:29"):
 # the first two letters of one.
 _WEEKDAY_STARTS = frozenset({"ma", "di", "wo", "do", "vr", "za", "zo", "va", "gi", "ee"})
-# Between a stamp and the place: spaces, and on some sites a bar or a dot.
-_STAMP_GAP = " |\u00b7\u2022,"
+# Between a stamp and the place: spaces, and on some sites a bar, a dot or a dash.
+_STAMP_GAP = " |\u00b7\u2022,-\u2013"
 
 
 def match_dateline(line: str) -> DatelineMatch | None:
