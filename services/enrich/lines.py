@@ -60,8 +60,7 @@ def read_lines(text: str) -> list[Line]:
         if not line:
             continue
         found = match_relative_time(line)
-        if found is not None and len(found.text) < len(line) and match_dateline(line) is None:
-            # ("gisteren 16:29 TERNEUZEN - ..." is one dated dateline, not a time and a dateline)
+        if found is not None and len(found.text) < len(line) and not _dated_dateline(line, found):
             rest = line[len(found.text) :]
             tail = rest.strip()
             # "20 minuten geledenPARIJS", "3 uur geledenMedia: ...", "1 uur geleden11.000 banen weg"
@@ -79,6 +78,12 @@ def read_lines(text: str) -> list[Line]:
             line_.kind, line_.dateline = "text", None
     _mark_lists(out)
     return out
+
+
+def _dated_dateline(line: str, found: RelativeTime) -> bool:
+    """'gisteren 16:29 TERNEUZEN - ...' is one dateline with a day and a clock, not a time and a dateline."""
+    after = line[len(found.text) : len(found.text) + 3]
+    return after[:1] in (" ", ",") and any(c.isdigit() for c in after) and match_dateline(line) is not None
 
 
 def _mark_lists(lines: list[Line]) -> None:
