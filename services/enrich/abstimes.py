@@ -3,7 +3,8 @@
 Three places carry one:
 * a stamp before a dateline's place: ``16:29 TERNEUZEN - ``, ``13 oktober VLISSINGEN - ``
   (``match_stamp`` at the start of the line);
-* a byline: ``Door ANP - 5-1-2017, 17:26 (Update 5-1-2017, 18:02)``, ``Door Jan de Vries``;
+* a byline: ``Door ANP - 5-1-2017, 17:26 (Update 5-1-2017, 18:02)``, ``Door Jan de Vries``,
+  ``Van onze verslaggever``;
 * a date line: ``Maandag 27 maart 2017 08:19``, ``Gisteren, 16:29``, ``Gepubliceerd: 27-03-2017 08:19 | Gewijzigd: 09:40``,
   or a clock time alone (``16:29``: an older crawl's brief time).
 
@@ -48,6 +49,11 @@ _BYLINE = re.compile(
     r"|redactie|verslaggever|verslaggevers|correspondent)){0,6})"
     # an optional role after a comma: "Door Jan de Vries, correspondent Brussel"
     r"(?:, (?:[a-zà-ÿ]+)(?: [\wÀ-ÿ-]+){0,3})?"
+)
+# "Van onze verslaggever", "Van onze correspondent Jan de Vries".
+_OWN_REPORTER = re.compile(
+    r"(?i:van onze (?:verslaggevers?|correspondent(?:en)?|redacteur(?:en)?|redactie))"
+    r"(?: (?:[A-Z\u00c0-\u00dd][\w.'\u2019-]{0,30})(?: (?:[A-Z\u00c0-\u00dd][\w.'\u2019-]{0,30}|de|van|der|den|ter|ten)){0,5})?"
 )
 _PUBLISHED_LABEL = re.compile(r"(?i:gepubliceerd|geplaatst|publicatie|datum)(?i: op)?:? ")
 _UPDATE_LABEL = re.compile(
@@ -156,7 +162,13 @@ def read_byline(line: str) -> Byline | None:
         return None
     pos, who = 0, None
     found = _BYLINE.match(line)
-    if found is not None:
+    own = _OWN_REPORTER.match(line) if found is None else None
+    if own is not None:
+        who, pos = own.group(0), own.end()
+        if pos == len(line):
+            return Byline(who=who, published=None, updated=None)
+        pos = _skip(line, pos)
+    elif found is not None:
         who, pos = found.group("who"), found.end()
         if pos == len(line):
             return Byline(who=who, published=None, updated=None)

@@ -105,6 +105,46 @@ def _mark_lists(lines: list[Line]) -> None:
         if line.kind == "text" and item_follows and is_heading(line.text):
             line.kind = "furniture"
     _mark_related(lines)
+    _mark_menu_blocks(lines)
+
+
+#: A menu printed one item a line: lines of at most this many words ...
+MAX_MENU_ITEM_WORDS = 3
+
+
+def _mark_menu_blocks(lines: list[Line]) -> None:
+    """A run of short lines among which some are known navigation ("Omroep Zeeland", "Nieuws",
+    "Programma's") is a menu printed one item a line: all of it is furniture. A line a dateline
+    follows is an article's headline and ends the run."""
+    position = 0
+    while position < len(lines):
+        run: list[Line] = []
+        while position < len(lines) and _menu_item(lines[position]):
+            if _headline_of_next(lines, position):
+                break
+            run.append(lines[position])
+            position += 1
+        if len(run) >= 2 and any(line.kind == "furniture" for line in run):
+            for line in run:
+                line.kind = "furniture"
+        position += 1 if not run else 0
+
+
+def _menu_item(line: Line) -> bool:
+    return (
+        line.kind in ("text", "furniture")
+        and len(line.text.split()) <= MAX_MENU_ITEM_WORDS
+        and not ends_like_sentence(line.text)
+    )
+
+
+def _headline_of_next(lines: list[Line], position: int) -> bool:
+    """The line at ``position`` stands right above a dateline (bylines, notices, furniture between)."""
+    for later in lines[position + 1 :]:
+        if later.kind in _LEAD or (later.kind == "text" and is_notice(later.text)):
+            continue
+        return later.kind == "dateline"
+    return False
 
 
 def _mark_related(lines: list[Line]) -> None:
@@ -122,8 +162,7 @@ def _mark_related(lines: list[Line]) -> None:
             item = lines[position]
             if item.kind != "text" or not looks_like_headline(item.text) or ends_like_sentence(item.text):
                 break
-            following = next((later for later in lines[position + 1 :] if later.kind not in _LEAD), None)
-            if following is not None and following.kind == "dateline":
+            if _headline_of_next(lines, position):
                 break
             items.append(item)
             position += 1

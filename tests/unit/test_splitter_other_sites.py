@@ -491,3 +491,23 @@ def test_a_copy_cut_right_after_meer_uit_is_truncated() -> None:
     """'Meer uit Binnenland' as the last line: the list's items are missing; the page says so."""
     page = parse_text("Kop van het bericht\nUTRECHT (ANP) - Eerste zin.\nMeer uit Binnenland")
     assert page.truncated and kinds(page) == [("truncated", None)]
+
+
+def test_a_menu_printed_one_item_a_line_is_furniture() -> None:
+    """Short lines around known navigation words (the site's name, 'Programma's') form one menu; the
+    short headline right above the date line and dateline is not part of it."""
+    page = parse_text(
+        "Omroep Zeeland\nNieuws\nSport\nProgramma's\nLoods verwoest\n13 oktober 2017 16:29\n"
+        "Van onze verslaggever\nTERNEUZEN - Een grote brand heeft een loods verwoest.\n"
+        "Deel dit artikel\nFacebook\nTwitter"
+    )
+    (article,) = page.articles
+    assert (article.headline, article.byline) == (
+        "Loods verwoest",
+        "13 oktober 2017 16:29\nVan onze verslaggever",
+    )
+    assert article.published_at == utc(2017, 10, 13, 14, 29)
+    assert page.page_lines == (
+        "Omroep Zeeland", "Nieuws", "Sport", "Programma's", "Deel dit artikel", "Facebook", "Twitter",
+    )  # fmt: skip
+    assert page.warnings == ()
