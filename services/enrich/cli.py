@@ -160,13 +160,17 @@ def _summary(result: dict[str, Any]) -> str:
         when = ""
         if article["relative_time"]:
             when = f"  {article['relative_time']} = {article['published_at']}"
+        elif article["published_at"]:
+            when = f"  {article['published_at']}"
+        if article["truncated"]:
+            when += "  (truncated)"
         lines.append(f"  [{article['seq']}] {article['role']:<5}  {where}{when}")
         if article["headline"]:
             version = article["headline_version"]
             lines.append(
                 f"        headline: {article['headline']}" + (f" (version {version})" if version else "")
             )
-        for label in ("preamble", "trailer"):
+        for label in ("byline", "preamble", "trailer"):
             if article[label]:
                 lines.append(f"        {label}: " + " / ".join(article[label].split("\n")))
         for subhead in article["subheads"]:
@@ -180,6 +184,9 @@ def _summary(result: dict[str, Any]) -> str:
         lines.append(f"        {body}")
     for page_line in result["page_lines"]:
         lines.append(f"  page: {page_line}")
+    for warning in result["warnings"]:
+        where = "page" if warning["article"] is None else f"[{warning['article']}]"
+        lines.append(f"  warning: {warning['kind']} ({where}): {warning['text']}")
     return "\n".join(lines)
 
 

@@ -169,3 +169,19 @@ def test_no_entities_skips_the_model() -> None:
     result = json.loads(out)
     assert result["model_version"] is None
     assert all(a["entities"] == [] for a in result["articles"])
+
+
+def test_summary_shows_byline_truncation_and_warnings() -> None:
+    """The readable summary names the byline, the absolute time, a truncated article and each warning."""
+    code, out, _ = run(
+        str(PAGES / "site_boilerplate_byline_cp1252_crlf.txt"),
+        str(PAGES / "truncated_last_item.txt"),
+        "--no-entities",
+        "--received-at",
+        "2017-10-14T12:00:00Z",
+    )
+    assert code == 0
+    assert "byline: Door ANP - 5-1-2017, 17:26 (Update 5-1-2017, 18:02)" in out
+    assert "[0] main   DEN HAAG = The Hague, NL  2017-01-05T16:26:00Z" in out
+    assert "(truncated)" in out
+    assert "warning: truncated ([2]): De universiteit van Tilburg opent volgend jaar een nieuwe" in out
