@@ -76,6 +76,7 @@ _LIST_HEADING = re.compile(
     r"|meer over(?: dit onderwerp)?|gerelateerd(?:e artikelen)?|ook interessant|bekijk ook|populair)"
     r"(?: [\w&' -]{1,30})?:?"
 )
+_SEPARATED = re.compile(r" [|\u2022\u00b7] ")
 _MENU_SEPARATORS = re.compile(r"[|\u2022\u00b7\u203a\u00bb/>]| - ")
 #: A menu line is short: longer lines are never read as one (and cost nothing to turn down).
 MAX_MENU_WORDS = 16
@@ -135,12 +136,14 @@ def is_heading(line: str) -> bool:
     return 0 < len(words) <= MAX_HEADING_WORDS and line[-1] not in ".!?;," and line[0].isupper()
 
 
-def looks_like_furniture(headline: str) -> bool:
-    """A headline that may well be site furniture taken for one: one word, separators, a colon at the end."""
+def looks_like_furniture(headline: str, *, main: bool) -> bool:
+    """A headline that may well be site furniture taken for one: separators, a colon at the end, a
+    navigation or list line — or, for a page's main article, a single word (a site name, a kicker);
+    an older-layout brief may be headed by one word ("Gladheid")."""
     return (
-        len(headline.split()) == 1
+        (main and len(headline.split()) == 1)
         or is_boilerplate(headline)
         or headline.endswith(":")
-        or bool(re.search(r" [|\u2022\u00b7] ", headline))
+        or _SEPARATED.search(headline) is not None
         or list_item(headline) is not None
     )

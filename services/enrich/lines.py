@@ -116,11 +116,12 @@ def _mark_menu_blocks(lines: list[Line]) -> None:
     """A run of short lines among which some are known navigation ("Omroep Zeeland", "Nieuws",
     "Programma's") is a menu printed one item a line: all of it is furniture. A line a dateline
     follows is an article's headline and ends the run."""
+    above_dateline = _above_dateline(lines)
     position = 0
     while position < len(lines):
         run: list[Line] = []
         while position < len(lines) and _menu_item(lines[position]):
-            if _headline_of_next(lines, position):
+            if above_dateline[position]:
                 break
             run.append(lines[position])
             position += 1
@@ -138,19 +139,25 @@ def _menu_item(line: Line) -> bool:
     )
 
 
-def _headline_of_next(lines: list[Line], position: int) -> bool:
-    """The line at ``position`` stands right above a dateline (bylines, notices, furniture between)."""
-    for later in lines[position + 1 :]:
-        if later.kind in _LEAD or (later.kind == "text" and is_notice(later.text)):
-            continue
-        return later.kind == "dateline"
-    return False
+def _above_dateline(lines: list[Line]) -> list[bool]:
+    """For each line: does it stand right above a dateline (bylines, notices, furniture between)?
+
+    One pass from the end, so that a page of many short lines costs linear time."""
+    out = [False] * len(lines)
+    next_kind: str | None = None
+    for position in range(len(lines) - 1, -1, -1):
+        out[position] = next_kind == "dateline"
+        line = lines[position]
+        if not (line.kind in _LEAD or (line.kind == "text" and is_notice(line.text))):
+            next_kind = line.kind
+    return out
 
 
 def _mark_related(lines: list[Line]) -> None:
     """Headlines listed under 'Lees ook' / 'Meer over dit onderwerp' are furniture, with their heading,
     up to the first line that is no bare headline; a line a dateline follows is an article's headline
     and ends the list. A heading with no such line under it ("Meer over de oorzaak") stays text."""
+    above_dateline = _above_dateline(lines)
     position = 0
     while position < len(lines):
         heading = lines[position]
@@ -162,7 +169,7 @@ def _mark_related(lines: list[Line]) -> None:
             item = lines[position]
             if item.kind != "text" or not looks_like_headline(item.text) or ends_like_sentence(item.text):
                 break
-            if _headline_of_next(lines, position):
+            if above_dateline[position]:
                 break
             items.append(item)
             position += 1

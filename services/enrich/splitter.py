@@ -321,7 +321,7 @@ def _assemble(
 
     headline, marker = texts("headline"), texts("version")
     bylines = [line.byline for line in (*article.lead, *article.paragraphs) if line.byline is not None]
-    if headline and looks_like_furniture(headline[0]):
+    if headline and looks_like_furniture(headline[0], main=article.role == "main"):
         warnings.append(SplitWarning("headline_furniture", headline[0], number))
     if article.truncated:
         warnings.append(SplitWarning("truncated", _edge_text(parts, last=True), number))
