@@ -30,7 +30,9 @@ MAX_HEADLINE_WORDS = 20
 # "Meer uit Buitenland", "Meer uit Cultuur & Media": capitalised words only, so that a sentence such as
 # "Meer uit angst dan uit overtuiging." stays body text.
 _SECTION = re.compile(r"Meer uit (?P<section>[A-ZÀ-Ý][\w-]{0,30}(?: (?:&|en|[A-ZÀ-Ý][\w-]{0,30})){0,3})")
-_VERSION = re.compile(r"\((?P<version>\d{1,2})\)")
+_VERSION = re.compile(
+    r"\((?P<version>[1-9][0-9]?)\)"
+)  # "(2)", never "(02)": the marker reads back as written
 # "N i e u w bericht", "C o r r e c t i e": the wire spaces out the letters of a notice word.
 _LETTER_SPACED = re.compile(r"(?:\w ){3,}\w")
 _NOTICE_WORDS = re.compile(r"(?:Correctie|Gecorrigeerd|Herhaling|Aanvulling|Vervangt|Let op)\b", re.I)

@@ -38,7 +38,6 @@ is lost or duplicated: joined, the parts equal the input's non-blank text.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -100,6 +99,7 @@ class SplitWarning:
     kind: WarningKind
     text: str  # the line concerned, as written
     article: int | None  # the article it concerns, or None for the page
+    at: int = field(default=0, compare=False)  # the line's position among the page's lines (for order)
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ class _Splitter:
         elif self.in_briefs and not any(a.role == "brief" for a in self.closed):
             # "Meer uit Binnenland" and then nothing: the copy stops before the list's first item.
             section = next(line for line in self.page if line.kind == "section")
-            self.warnings.append(SplitWarning("truncated", section.text, None))
+            self.warnings.append(SplitWarning("truncated", section.text, None, section.index))
             self.cut_before_list = True
         return self._result()
 
@@ -209,7 +209,7 @@ class _Splitter:
         )
 
     def _unplaced(self, lines: list[Line]) -> None:
-        self.warnings.extend(SplitWarning("unplaced", line.text, None) for line in lines)
+        self.warnings.extend(SplitWarning("unplaced", line.text, None, line.index) for line in lines)
 
     def _role(self) -> Literal["main", "brief"]:
         """The first article before any "Meer uit" line is the page's main article; all others are briefs."""
@@ -284,26 +284,13 @@ class _Splitter:
             articles=tuple(articles),
             page_lines=tuple(part.text for part in ordered if part.article is None),
             parts=ordered,
-            warnings=tuple(sorted(self.warnings, key=_warning_order(ordered))),
+            warnings=tuple(sorted(self.warnings, key=lambda w: (w.at, WARNING_KINDS.index(w.kind)))),
             truncated=self.cut_before_list or any(draft.truncated for draft in articles),
         )
 
 
 def _timed(article: _Open) -> bool:
     return article.time is not None or article.stamped
-
-
-def _warning_order(parts: tuple[Part, ...]) -> Callable[[SplitWarning], tuple[int, int]]:
-    """Warnings in page order: by the position of the text they quote, page warnings by their line."""
-    where = {(part.text, part.article): position for position, part in reversed(list(enumerate(parts)))}
-
-    def key(warning: SplitWarning) -> tuple[int, int]:
-        at = where.get((warning.text, warning.article))
-        if at is None:
-            at = where.get((warning.text, None), len(parts))
-        return at, WARNING_KINDS.index(warning.kind)
-
-    return key
 
 
 def _assemble(
@@ -322,11 +309,14 @@ def _assemble(
     headline, marker = texts("headline"), texts("version")
     bylines = [line.byline for line in (*article.lead, *article.paragraphs) if line.byline is not None]
     if headline and looks_like_furniture(headline[0], main=article.role == "main"):
-        warnings.append(SplitWarning("headline_furniture", headline[0], number))
+        at = next(index for index, _, part in parts if part.kind == "headline")
+        warnings.append(SplitWarning("headline_furniture", headline[0], number, at))
     if article.truncated:
-        warnings.append(SplitWarning("truncated", _edge_text(parts, last=True), number))
+        text, at = _edge(parts, last=True)
+        warnings.append(SplitWarning("truncated", text, number, at))
     elif article.dateline is None:
-        warnings.append(SplitWarning("no_dateline", _edge_text(parts, last=False), number))
+        text, at = _edge(parts, last=False)
+        warnings.append(SplitWarning("no_dateline", text, number, at))
     draft = ArticleDraft(
         role=article.role,
         headline=headline[0] if headline else None,
@@ -355,13 +345,13 @@ def _merged(bylines: list[Byline]) -> Byline | None:
     )
 
 
-def _edge_text(parts: list[tuple[int, int, Part]], *, last: bool) -> str:
-    """The article's first (or last) piece of text: what a warning about it quotes."""
-    mine = sorted((index, order) for index, order, part in parts if part.article is not None)
+def _edge(parts: list[tuple[int, int, Part]], *, last: bool) -> tuple[str, int]:
+    """The article's first (or last) piece of text and its line: what a warning about it quotes."""
+    mine = sorted((index, order, part.text) for index, order, part in parts if part.article is not None)
     if not mine:
-        return ""
-    at = mine[-1 if last else 0]
-    return next(part.text for index, order, part in parts if (index, order) == at)
+        return "", 0
+    index, _, text = mine[-1 if last else 0]
+    return text, index
 
 
 def _lead_of_undated(article: _Open) -> None:
@@ -404,7 +394,7 @@ def _lead_parts(article: _Open, number: int, warnings: list[SplitWarning]) -> li
             parts.append((line.index, 0, Part("preamble", line.text, number)))
         else:
             parts.append((line.index, 0, Part("page", line.text, None)))
-            warnings.append(SplitWarning("unplaced", line.text, None))
+            warnings.append(SplitWarning("unplaced", line.text, None, line.index))
     return parts
 
 

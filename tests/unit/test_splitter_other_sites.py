@@ -523,3 +523,9 @@ def test_many_furniture_lines_split_in_linear_time() -> None:
     page = parse_text(text)
     assert time.perf_counter() - start < 5
     assert page.articles == () and len(page.page_lines) == 20_000
+
+
+def test_a_zero_padded_number_in_brackets_is_no_version_marker() -> None:
+    """'Kop (02)' keeps its brackets in the headline: a version marker is written '(2)'."""
+    page = parse_text("Brug bij Arnhem (02)\nARNHEM (ANP) - De brug is weer open.")
+    assert (page.articles[0].headline, page.articles[0].headline_version) == ("Brug bij Arnhem (02)", None)
