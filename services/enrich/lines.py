@@ -27,9 +27,11 @@ MAX_SUBHEAD_WORDS = 8
 #: A line longer than this (in words) is never taken for the next article's headline.
 MAX_HEADLINE_WORDS = 20
 
-# "Meer uit Buitenland", "Meer uit Cultuur & Media": capitalised words only, so that a sentence such as
+# "Meer uit Buitenland", "Meer nieuws uit Cultuur & Media": capitalised words only, so that a sentence like
 # "Meer uit angst dan uit overtuiging." stays body text.
-_SECTION = re.compile(r"Meer uit (?P<section>[A-ZÀ-Ý][\w-]{0,30}(?: (?:&|en|[A-ZÀ-Ý][\w-]{0,30})){0,3})")
+_SECTION = re.compile(
+    r"Meer (?:nieuws )?uit (?P<section>[A-ZÀ-Ý][\w-]{0,30}(?: (?:&|en|[A-ZÀ-Ý][\w-]{0,30})){0,3})"
+)
 _VERSION = re.compile(
     r"\((?P<version>[1-9][0-9]?)\)"
 )  # "(2)", never "(02)": the marker reads back as written

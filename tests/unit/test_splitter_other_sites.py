@@ -529,3 +529,31 @@ def test_a_zero_padded_number_in_brackets_is_no_version_marker() -> None:
     """'Kop (02)' keeps its brackets in the headline: a version marker is written '(2)'."""
     page = parse_text("Brug bij Arnhem (02)\nARNHEM (ANP) - De brug is weer open.")
     assert (page.articles[0].headline, page.articles[0].headline_version) == ("Brug bij Arnhem (02)", None)
+
+
+@pytest.mark.parametrize(
+    ("written", "published"),
+    [
+        ("5 min. geleden", utc(2017, 10, 14, 11, 55)),
+        ("2 u geleden", utc(2017, 10, 14, 10, 0)),
+        ("een kwartier geleden", utc(2017, 10, 14, 11, 45)),
+        ("Een half uur geleden", utc(2017, 10, 14, 11, 30)),
+        ("zojuist", utc(2017, 10, 14, 12, 0)),
+    ],
+)
+def test_abbreviated_and_unnumbered_relative_times_of_older_crawls(written: str, published: datetime) -> None:
+    """'5 min. geleden', '2 u geleden', 'een kwartier geleden', 'zojuist' close a brief like '5 minuten
+    geleden' does, run into the next dateline or on a line of their own."""
+    page = parse_text(
+        f"Meer uit Binnenland\nUTRECHT (ANP) - Eerste bericht.\n{written}ZWOLLE (ANP) - Tweede bericht.\n{written}"
+    )
+    assert [(a.relative_time, a.published_at) for a in page.articles] == [(written, published)] * 2
+    assert page.warnings == ()
+
+
+def test_meer_nieuws_uit_names_the_section_too() -> None:
+    """An older crawl's 'Meer nieuws uit Binnenland' opens the brief list like 'Meer uit Binnenland'."""
+    page = parse_text(
+        "Kop van het bericht\nUTRECHT (ANP) - Eerste.\nMeer nieuws uit Binnenland\nZWOLLE (ANP) - Tweede.\n1 uur geleden"
+    )
+    assert (page.section, [a.role for a in page.articles]) == ("Binnenland", ["main", "brief"])
