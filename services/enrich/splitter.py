@@ -366,7 +366,8 @@ def _lead_of_undated(article: _Open) -> None:
 def _lead_parts(article: _Open, number: int, warnings: list[SplitWarning]) -> list[tuple[int, int, Part]]:
     """Headline (and its version marker), preamble and byline lines; what stands above them is the page's.
 
-    The headline is the line nearest the dateline that reads as one, else the nearest plain text line;
+    The headline is the line printed twice, else the line nearest the dateline that reads as one, else
+    the nearest plain text line;
     when all are notices, the first of several ("Herhaling: Ajax ontslaat trainer" above a notice),
     while a notice alone is a preamble ("C o r r e c t i e: ..."). A repeat of the headline is a page
     line; other text above the headline is a page line too, reported as unplaced.
@@ -375,7 +376,10 @@ def _lead_parts(article: _Open, number: int, warnings: list[SplitWarning]) -> li
     notices = [is_notice(line.text) for line in lead]
     plain = [i for i, line in enumerate(lead) if line.kind != "byline" and not notices[i]]
     headlike = [i for i in plain if looks_like_headline(lead[i].text)]
-    head: int | None = headlike[-1] if headlike else plain[-1] if plain else None
+    seen = [_same(split_version(lead[i].text)[0]) for i in plain]
+    twice = [i for i, key in zip(plain, seen, strict=True) if seen.count(key) > 1]
+    # a line printed twice is the headline (the site's title and the article's); else the nearest one
+    head: int | None = twice[-1] if twice else headlike[-1] if headlike else plain[-1] if plain else None
     if head is None and len(lead) > 1 and lead[0].kind != "byline":
         head = 0
     key = _same(split_version(lead[head].text)[0]) if head is not None else None

@@ -557,3 +557,17 @@ def test_meer_nieuws_uit_names_the_section_too() -> None:
         "Kop van het bericht\nUTRECHT (ANP) - Eerste.\nMeer nieuws uit Binnenland\nZWOLLE (ANP) - Tweede.\n1 uur geleden"
     )
     assert (page.section, [a.role for a in page.articles]) == ("Binnenland", ["main", "brief"])
+
+
+def test_the_headline_printed_twice_wins_over_a_subtitle_below_it() -> None:
+    """Headline twice, then a subtitle: the repeated line is the headline, the subtitle its preamble."""
+    page = parse_text(
+        "Kabinet valt over asielwet\nKabinet valt over asielwet\nPremier biedt ontslag aan bij de koning\n"
+        "DEN HAAG (ANP) - Het kabinet is gevallen."
+    )
+    (article,) = page.articles
+    assert (article.headline, article.preamble) == (
+        "Kabinet valt over asielwet",
+        "Premier biedt ontslag aan bij de koning",
+    )
+    assert page.page_lines == ("Kabinet valt over asielwet",) and page.warnings == ()
