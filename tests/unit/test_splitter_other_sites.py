@@ -571,3 +571,22 @@ def test_the_headline_printed_twice_wins_over_a_subtitle_below_it() -> None:
         "Premier biedt ontslag aan bij de koning",
     )
     assert page.page_lines == ("Kabinet valt over asielwet",) and page.warnings == ()
+
+
+def test_a_page_with_site_name_menu_author_date_update_and_most_read_list() -> None:
+    """Site name and menu lines, an author line, a date with its update on one line, and a numbered
+    'Meest gelezen' list after the body: one article, dated and updated, with only its own text."""
+    page = parse_text(
+        "AD.nl\nNieuws\nBinnenland\nBrand in loods Terneuzen: rookwolk boven stad\nDoor onze redactie\n"
+        "13 okt. 2017 Laatste update: 16:45\n"
+        "TERNEUZEN - Bij een grote brand in een loods is vrijdagmiddag een enorme rookwolk ontstaan.\n"
+        "Omwonenden moeten ramen en deuren sluiten.\nMeest gelezen\n1. Ajax wint van PSV\n2. Storm op komst\n"
+    )
+    (article,) = page.articles
+    assert article.headline == "Brand in loods Terneuzen: rookwolk boven stad"
+    assert (article.published_at, article.updated_at) == (utc(2017, 10, 12, 22, 0), utc(2017, 10, 13, 14, 45))
+    assert article.body.count("\n") == 1
+    assert page.page_lines == (
+        "AD.nl", "Nieuws", "Binnenland", "Meest gelezen", "1. Ajax wint van PSV", "2. Storm op komst",
+    )  # fmt: skip
+    assert page.warnings == ()
