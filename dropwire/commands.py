@@ -128,6 +128,15 @@ def status(
     typer.echo("last failures:" + ("" if failures else " none"))
     for f in failures:
         typer.echo(f"  {f['failed_at']}  {f['stage']}/{f['reason']}  {f['name']}  {f['detail'] or ''}")
+    warned = report.get("parse_warnings") or []
+    count = report.get("warned_documents") or 0
+    typer.echo(
+        f"parse warnings: {count} stored document(s) with warnings" if count else "parse warnings: none"
+    )
+    for d in warned:
+        kinds = ", ".join(sorted({w["kind"] for w in d["warnings"]}))
+        first = d["warnings"][0]["text"] if d["warnings"] else ""
+        typer.echo(f"  {d['stored_at']}  {d['name']}  {kinds}: {first}")
 
 
 def _database_status(url: str) -> dict[str, Any]:
@@ -144,7 +153,15 @@ def _database_status(url: str) -> dict[str, Any]:
     engine = make_engine(url)
     try:
         repo = Repository(engine)
-        return {"rows": asdict(repo.counts()), "failures": [asdict(f) for f in repo.recent_failures(5)]}
+        report: dict[str, Any] = {
+            "rows": asdict(repo.counts()),
+            "failures": [asdict(f) for f in repo.recent_failures(5)],
+        }
+        try:
+            warned, latest = repo.warned_documents(5)
+        except sa.exc.SQLAlchemyError:
+            return report  # a database not yet migrated to 0002 stores no warnings
+        return report | {"warned_documents": warned, "parse_warnings": [asdict(d) for d in latest]}
     except sa.exc.SQLAlchemyError as exc:
         return {
             "rows": None,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -26,6 +26,11 @@ Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Role = Literal["main", "brief"]
 EntityLabel = Literal["PER", "LOC", "ORG", "MISC"]
 Outcome = Literal["stored", "duplicate", "failed"]
+# What a parse warning is about: text placed nowhere with confidence, a headline that looks like site
+# furniture, an article without dateline, a copy cut off inside its last item. A closed list: the
+# values are a metric label.
+WarningKind = Literal["unplaced", "headline_furniture", "no_dateline", "truncated"]
+WARNING_KINDS: tuple[WarningKind, ...] = get_args(WarningKind)
 Stage = Literal["ingest", "enrich", "store"]
 
 
@@ -59,6 +64,7 @@ class Dateline(Record):
     place: str  # as written, e.g. "DEN HAAG"
     agencies: tuple[str, ...] = ()  # in order as written, e.g. ("ANP", "RTR")
     resolved: Place | None = None
+    stamp: str | None = None  # a clock time or date written before the place, e.g. "16:29"
 
 
 class Entity(Record):
@@ -83,11 +89,26 @@ class Article(Record):
     preamble: str | None = None  # text before the dateline, e.g. a correction notice
     dateline: Dateline | None = None
     relative_time: str | None = None  # as written, e.g. "20 minuten geleden"
-    published_at: datetime | None = None  # resolved from relative_time against received_at
+    published_at: datetime | None = None  # from the byline, the dateline's stamp or relative_time
+    updated_at: datetime | None = None  # from the byline's update time, e.g. "(Update 5-1-2017, 18:02)"
+    byline: str | None = None  # byline or date line as written, e.g. "Door ANP - 5-1-2017, 17:26"
     body: str = ""  # text after the dateline dash, paragraphs separated by "\n"
     subheads: tuple[str, ...] = ()
     trailer: str | None = None  # desk-contact line after the body, e.g. "(ANP Redactie Buitenland)"
     entities: tuple[Entity, ...] = ()
+    truncated: bool = False  # the copy stops inside this article (the page's last)
+
+
+class ParseWarning(Record):
+    """Something of a page the parser could not place with confidence: layout drift, as data."""
+
+    kind: WarningKind
+    text: str  # the line concerned, as written (cut to MAX_WARNING_CHARS)
+    article: int | None = None  # the article's seq, or None for the page
+
+
+#: A warning quotes at most this much of its line: enough to find it, not a second copy of the page.
+MAX_WARNING_CHARS = 200
 
 
 class DocumentReceived(Message):
@@ -119,6 +140,9 @@ class DocumentEnriched(Message):
     parser_version: str
     model_version: str
     heartbeat: bool = False
+    # Added in place (schema 1): defaults keep messages from before them readable.
+    warnings: tuple[ParseWarning, ...] = ()
+    truncated: bool = False  # the copy stops inside its last article
 
 
 class DocumentDone(Message):

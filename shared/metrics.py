@@ -2,7 +2,8 @@
 
 Names follow ``dropwire_<noun>_<unit>`` with base units and ``_total`` for counters. Labels are
 bounded: ``stage`` (ingest, enrich, store), ``outcome``, ``reason`` (the codes in
-``shared.errors.FAILURE_REASONS``), ``label`` (PER, LOC, ORG, MISC), ``role``, ``queue``, ``folder``.
+``shared.errors.FAILURE_REASONS``), ``label`` (PER, LOC, ORG, MISC), ``role``, ``queue``, ``folder``,
+``kind`` (the parse-warning kinds of ``shared.messages.WARNING_KINDS``).
 Never a file name or a doc id.
 
 Each service builds one ``Metrics`` for its process and serves it with its health endpoints
@@ -24,6 +25,7 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from shared import __version__
 from shared.errors import FAILURE_REASONS
+from shared.messages import WARNING_KINDS
 
 STAGES = ("ingest", "enrich", "store")
 QUEUES = ("enrich", "store", "ingest.done")
@@ -77,6 +79,9 @@ class Metrics:
     dead_letters: Counter
     articles: Counter
     entities: Counter
+    parsed_documents: Counter
+    warned_documents: Counter
+    parse_warnings: Counter
     store_batch_documents: Histogram
     store_rows: Counter
     duplicates: Counter
@@ -186,6 +191,22 @@ def create_metrics(
         entities=Counter(
             "dropwire_entities_total", "Entity mentions extracted, by label.", ["label"], registry=reg
         ),
+        parsed_documents=Counter(
+            "dropwire_parsed_documents_total",
+            "Documents parsed into articles (heartbeats not counted).",
+            registry=reg,
+        ),
+        warned_documents=Counter(
+            "dropwire_warned_documents_total",
+            "Parsed documents with at least one parse warning: a layout the parser does not know.",
+            registry=reg,
+        ),
+        parse_warnings=Counter(
+            "dropwire_parse_warnings_total",
+            "Parse warnings (text not placed with confidence), by kind.",
+            ["kind"],
+            registry=reg,
+        ),
         store_batch_documents=Histogram(
             "dropwire_store_batch_documents",
             "Documents per store transaction.",
@@ -247,6 +268,8 @@ def create_metrics(
         m.articles.labels(role=role)
     for label in ENTITY_LABELS:
         m.entities.labels(label=label)
+    for kind in WARNING_KINDS:
+        m.parse_warnings.labels(kind=kind)
     for table in ("documents", "articles", "entities", "mentions", "failures"):
         m.store_rows.labels(table=table)
     for kind in STORY_KINDS:

@@ -45,6 +45,8 @@ def page_to_json(
         "model_version": model_version,
         "section": page.section,
         "page_lines": list(page.page_lines),
+        "truncated": page.truncated,
+        "warnings": [warning.model_dump(mode="json") for warning in page.warnings],
         "articles": [
             {**article.model_dump(mode="json"), "blocks": _blocks(page, number)}
             for number, article in enumerate(page.articles if articles is None else articles)
@@ -158,13 +160,17 @@ def _summary(result: dict[str, Any]) -> str:
         when = ""
         if article["relative_time"]:
             when = f"  {article['relative_time']} = {article['published_at']}"
+        elif article["published_at"]:
+            when = f"  {article['published_at']}"
+        if article["truncated"]:
+            when += "  (truncated)"
         lines.append(f"  [{article['seq']}] {article['role']:<5}  {where}{when}")
         if article["headline"]:
             version = article["headline_version"]
             lines.append(
                 f"        headline: {article['headline']}" + (f" (version {version})" if version else "")
             )
-        for label in ("preamble", "trailer"):
+        for label in ("byline", "preamble", "trailer"):
             if article[label]:
                 lines.append(f"        {label}: " + " / ".join(article[label].split("\n")))
         for subhead in article["subheads"]:
@@ -178,6 +184,9 @@ def _summary(result: dict[str, Any]) -> str:
         lines.append(f"        {body}")
     for page_line in result["page_lines"]:
         lines.append(f"  page: {page_line}")
+    for warning in result["warnings"]:
+        where = "page" if warning["article"] is None else f"[{warning['article']}]"
+        lines.append(f"  warning: {warning['kind']} ({where}): {warning['text']}")
     return "\n".join(lines)
 
 

@@ -10,6 +10,10 @@ A dateline is recognised only at the start of a line, and only when every part f
 * the text after the dash reads as a sentence (it has lower-case letters), so a shouted headline in
   capitals is never mistaken for a place; without an agency the rest must be at least a few words.
 
+Some sites put a clock time or a date before the place (``16:29 TERNEUZEN - ``, ``13 oktober
+VLISSINGEN - ``): that stamp is read by ``abstimes``, kept apart (``stamp``, ``start``), and the place
+is what follows it.
+
 Matching is done with plain string scanning (no backtracking regex), so it is linear in the line.
 """
 
@@ -17,6 +21,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from services.enrich.abstimes import Stamp, match_stamp
 
 #: Wire agencies that may also be written capitalised ("Belga"); other agencies must be acronyms ("NTB").
 KNOWN_AGENCIES = frozenset(
@@ -51,10 +57,44 @@ class DatelineMatch:
     agencies: tuple[str, ...]  # as written, in order
     dash: str  # the dash character used
     end: int  # index in the line where the body starts (after the dash and its spaces)
+    start: int = 0  # index in the line where the place starts (after a stamp)
+    stamp: Stamp | None = None  # "16:29", "13 oktober": the time written before the place
+
+
+# A stamp starts with a digit, a weekday ("ma", "maandag", "vr 13 okt") or a named day ("gisteren 16:29"):
+# the first two letters of one.
+_WEEKDAY_STARTS = frozenset({"ma", "di", "wo", "do", "vr", "za", "zo", "va", "gi", "ee"})
+# Between a stamp and the place: spaces, and on some sites a bar, a dot or a dash.
+_STAMP_GAP = " |\u00b7\u2022,-\u2013"
 
 
 def match_dateline(line: str) -> DatelineMatch | None:
-    """The dateline opening ``line`` (no leading spaces expected), or None."""
+    """The dateline opening ``line`` (no leading spaces expected), a stamp before it allowed, or None."""
+    plain = _match_plain(line)
+    if plain is not None or not line or not (line[0].isdigit() or line[:2].lower() in _WEEKDAY_STARTS):
+        return plain
+    stamp = match_stamp(line)
+    if stamp is None:
+        return None
+    start = len(stamp.text)
+    if start >= len(line) or line[start] not in _STAMP_GAP:
+        return None
+    while start < len(line) and line[start] in _STAMP_GAP:
+        start += 1
+    rest = _match_plain(line[start:])
+    if rest is None:
+        return None
+    return DatelineMatch(
+        place=rest.place,
+        agencies=rest.agencies,
+        dash=rest.dash,
+        end=start + rest.end,
+        start=start,
+        stamp=stamp,
+    )
+
+
+def _match_plain(line: str) -> DatelineMatch | None:
     if not line or not (line[0].isupper() or line[0] in _APOSTROPHES):
         return None
     found = _DASH.search(line, 0, MAX_PREFIX_CHARS + 8)

@@ -60,6 +60,8 @@ def enrich(received: DocumentReceived, extractor: Extractor) -> DocumentEnriched
         parser_version=PARSER_VERSION,
         model_version=extractor.version,
         heartbeat=received.heartbeat,
+        warnings=page.warnings,
+        truncated=page.truncated,
     )
 
 

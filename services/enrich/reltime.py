@@ -33,16 +33,25 @@ _UNITS: dict[str, tuple[str, int]] = {
     "maand": ("months", 1),
     "maanden": ("months", 1),
     "jaar": ("months", 12),
+    # abbreviations of older crawls and other sites: "5 min. geleden", "2 u geleden", "3 mnd geleden"
+    "sec": ("seconds", 1),
+    "min": ("minutes", 1),
+    "min.": ("minutes", 1),
+    "u": ("hours", 1),
+    "mnd": ("months", 1),
 }
 _WORD_NUMBERS = {"een": 1, "één": 1, "eén": 1, "twee": 2, "drie": 3}
 _NAMED_DAYS = {"gisteren": 1, "eergisteren": 2}
+# "een kwartier geleden", "een half uur geleden", "zojuist": minutes without a count.
+_NAMED_SPANS = {"een kwartier geleden": 15, "een half uur geleden": 30, "zojuist": 0}
 
 # Bounded quantifiers only: at most four ASCII digits, the unit from a closed list. Case-sensitive on
 # purpose (no re.IGNORECASE, whose Unicode folding lets "ſ" match "s"): only a sentence-initial capital.
 _RELATIVE = re.compile(
     r"(?P<count>[0-9]{1,4}|[Ee]en|[EÉeé]én|[Tt]wee|[Dd]rie) (?P<unit>"
-    + "|".join(sorted(_UNITS, key=len, reverse=True))
+    + "|".join(re.escape(unit) for unit in sorted(_UNITS, key=len, reverse=True))
     + r") geleden|(?P<named>[Ee]ergisteren|[Gg]isteren)"
+    + r"|(?P<span>[Ee]en kwartier geleden|[Ee]en half uur geleden|[Zz]ojuist)"
 )
 
 
@@ -60,6 +69,9 @@ def match_relative_time(text: str, pos: int = 0) -> RelativeTime | None:
     found = _RELATIVE.match(text, pos)
     if found is None:
         return None
+    span = found.group("span")
+    if span is not None:
+        return RelativeTime(text=found.group(0), count=_NAMED_SPANS[span.lower()], unit="minutes")
     named = found.group("named")
     if named is not None:
         return RelativeTime(text=found.group(0), count=_NAMED_DAYS[named.lower()], unit="days")

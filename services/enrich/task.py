@@ -106,7 +106,19 @@ class EnrichHandler:
             "enrich.done",
             articles=len(result.articles),
             entities=sum(len(a.entities) for a in result.articles),
+            warnings=len(result.warnings),
         )
+        if result.warnings:
+            # Layout drift: which kinds, and the first line concerned, to find the page by.
+            first = result.warnings[0]
+            log.warning(
+                "enrich.parse_warnings",
+                kinds=sorted({w.kind for w in result.warnings}),
+                count=len(result.warnings),
+                first_kind=first.kind,
+                first_text=first.text,
+                truncated=result.truncated,
+            )
 
     def count(self, result: DocumentEnriched) -> None:
         m = self.metrics
@@ -115,6 +127,12 @@ class EnrichHandler:
             m.articles.labels(role=article.role).inc()
             for entity in article.entities:
                 m.entities.labels(label=entity.label).inc()
+        if not result.heartbeat:
+            m.parsed_documents.inc()
+            if result.warnings:
+                m.warned_documents.inc()
+            for warning in result.warnings:
+                m.parse_warnings.labels(kind=warning.kind).inc()
         m.tasks_completed.labels(stage="enrich", outcome="ok").inc()
         m.last_success.labels(stage="enrich").set(time.time())
 

@@ -65,6 +65,8 @@ class Document(Base):
     stored_at: Mapped[datetime] = mapped_column(UtcDateTime)  # when the store committed it
     parser_version: Mapped[str] = mapped_column(String(64))
     model_version: Mapped[str] = mapped_column(String(128))
+    # The parser's warnings as a JSON array of {kind, text, article}; NULL when the page read cleanly.
+    parse_warnings: Mapped[str | None] = mapped_column(Text)
 
 
 class ArticleRow(Base):

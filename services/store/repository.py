@@ -31,6 +31,7 @@ data was refused (e.g. a NUL byte in a text for PostgreSQL): it is raised as ``R
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -101,6 +102,13 @@ def _aware(value: datetime | None) -> datetime | None:
     return _utc(value)
 
 
+def _warnings_json(doc: DocumentEnriched) -> str | None:
+    """The document's parse warnings as stored: a JSON array, or None when there are none."""
+    if not doc.warnings:
+        return None
+    return json.dumps([w.model_dump(mode="json") for w in doc.warnings], ensure_ascii=False)
+
+
 def _classify(exc: Exception, orig: BaseException | None, invalidated: bool) -> Exception:
     """Unreachable or lost database: transient. Anything else the database raised: it refused the data."""
     unreachable = ("OperationalError", "InterfaceError")
@@ -165,6 +173,16 @@ class FailureView:
     reason: str
     detail: str | None
     failed_at: datetime
+
+
+@dataclass(frozen=True)
+class WarnedDocument:
+    """A stored document the parser had warnings about (layout drift)."""
+
+    sha256: str
+    name: str
+    stored_at: datetime
+    warnings: list[dict[str, Any]]  # {kind, text, article} as the parser gave them
 
 
 @dataclass(frozen=True)
@@ -403,6 +421,7 @@ class Repository:
                 "stored_at": _utc(now),
                 "parser_version": d.parser_version,
                 "model_version": d.model_version,
+                "parse_warnings": _warnings_json(d),
             }
             for d in docs
         ]
@@ -606,6 +625,29 @@ class Repository:
         with self.engine.connect() as conn:
             row = conn.execute(query).one()
         return Counts(*(int(n) for n in row))
+
+    def warned_documents(self, limit: int = 5) -> tuple[int, list[WarnedDocument]]:
+        """How many stored documents have parse warnings, and the latest ``limit`` of them."""
+        warned = Document.parse_warnings.is_not(None)
+        count = sa.select(sa.func.count()).select_from(Document).where(warned)
+        latest = (
+            sa.select(Document.sha256, Document.name, Document.stored_at, Document.parse_warnings)
+            .where(warned)
+            .order_by(Document.stored_at.desc(), Document.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            total = int(conn.execute(count).scalar_one())
+            rows = [
+                WarnedDocument(
+                    sha256=r.sha256,
+                    name=r.name,
+                    stored_at=_aware(r.stored_at),  # type: ignore[arg-type]
+                    warnings=json.loads(r.parse_warnings),
+                )
+                for r in conn.execute(latest)
+            ]
+        return total, rows
 
     def recent_failures(self, limit: int = 10) -> list[FailureView]:
         """The latest failures, newest first."""

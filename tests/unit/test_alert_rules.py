@@ -55,7 +55,8 @@ def test_alert_rule_unit_tests_pass() -> None:
 
 
 def test_the_required_alerts_exist() -> None:
-    """The alert list the issue asks for: stall, heartbeat, failure ratio, queue, service down, stuck files."""
+    """The alert list the issues ask for: stall, heartbeat, failure ratio, queue, service down, stuck files,
+    and a jump in the share of pages with parse warnings (layout drift)."""
     names = {rule["alert"] for rule in alert_rules()}
     assert names == {
         "DropwirePipelineStalled",
@@ -64,6 +65,7 @@ def test_the_required_alerts_exist() -> None:
         "DropwireQueueBackingUp",
         "DropwireServiceDown",
         "DropwireFilesStuckInProcessing",
+        "DropwireParseWarningsJump",
     }
 
 

@@ -8,7 +8,7 @@ import pydantic
 import pytest
 
 from shared.errors import BadMessage, PermanentError
-from shared.messages import DocumentDone, DocumentReceived, decode
+from shared.messages import DocumentDone, DocumentEnriched, DocumentReceived, ParseWarning, decode
 
 pytestmark = pytest.mark.unit
 
@@ -58,3 +58,37 @@ def test_unknown_fields_are_refused() -> None:
 def test_doc_id_must_be_a_sha256_hex_digest() -> None:
     with pytest.raises(pydantic.ValidationError):
         DocumentReceived(**(received().model_dump() | {"doc_id": "../../etc/passwd"}))
+
+
+# A DocumentEnriched as enrich sent it before parse warnings existed (schema 1, no warnings, no
+# truncated, articles without byline/updated_at/truncated, datelines without stamp).
+OLD_ENRICHED = (
+    '{"schema_version": 1, "doc_id": "' + "b" * 64 + '", "claim": "x.txt", "name": "x.txt",'
+    ' "received_at": "2026-11-22T12:00:00Z", "mtime": "2026-11-22T12:00:00Z", "size": 10,'
+    ' "encoding": "utf-8", "section": null, "parser_version": "1.0.0", "model_version": "m-1",'
+    ' "heartbeat": false, "articles": [{"seq": 0, "role": "main", "headline": "Kop",'
+    ' "dateline": {"place": "DEN HAAG", "agencies": ["ANP"], "resolved": null},'
+    ' "relative_time": null, "published_at": null, "body": "Tekst.", "subheads": [],'
+    ' "trailer": null, "entities": []}]}'
+)
+
+
+def test_an_enriched_message_from_before_parse_warnings_is_still_read() -> None:
+    """The fields added for parse warnings have defaults: an older message decodes, with none of them."""
+    msg = decode(DocumentEnriched, OLD_ENRICHED)
+    assert (msg.warnings, msg.truncated) == ((), False)
+    (article,) = msg.articles
+    assert (article.byline, article.updated_at, article.truncated) == (None, None, False)
+    assert article.dateline is not None and article.dateline.stamp is None
+
+
+def test_parse_warnings_round_trip_and_refuse_unknown_kinds() -> None:
+    """Warnings travel as typed records; a kind outside the closed list is a bad message."""
+    msg = decode(DocumentEnriched, OLD_ENRICHED)
+    warned = msg.model_copy(
+        update={"warnings": (ParseWarning(kind="unplaced", text="Zaterdageditie", article=None),)}
+    )
+    assert decode(DocumentEnriched, warned.to_json()) == warned
+    bad = warned.to_json().replace('"unplaced"', '"whatever"')
+    with pytest.raises(BadMessage):
+        decode(DocumentEnriched, bad)

@@ -45,7 +45,9 @@ def test_json_for_one_file_has_the_documented_fields() -> None:
         "place": "KYIV",
         "agencies": ["ANP", "RTR"],
         "resolved": {"name": "Kyiv", "country": "UA", "lat": 50.4547, "lon": 30.5238},
+        "stamp": None,
     }
+    assert (page["warnings"], page["truncated"]) == ([], False)
     assert (first["seq"], first["role"], first["published_at"]) == (0, "main", None)
     assert {e["label"] for e in first["entities"]} <= {"PER", "LOC", "ORG", "MISC"}
     assert (second["relative_time"], second["published_at"]) == ("12 minuten geleden", "2026-03-01T11:48:00Z")
@@ -167,3 +169,19 @@ def test_no_entities_skips_the_model() -> None:
     result = json.loads(out)
     assert result["model_version"] is None
     assert all(a["entities"] == [] for a in result["articles"])
+
+
+def test_summary_shows_byline_truncation_and_warnings() -> None:
+    """The readable summary names the byline, the absolute time, a truncated article and each warning."""
+    code, out, _ = run(
+        str(PAGES / "site_boilerplate_byline_cp1252_crlf.txt"),
+        str(PAGES / "truncated_last_item.txt"),
+        "--no-entities",
+        "--received-at",
+        "2017-10-14T12:00:00Z",
+    )
+    assert code == 0
+    assert "byline: Door ANP - 5-1-2017, 17:26 (Update 5-1-2017, 18:02)" in out
+    assert "[0] main   DEN HAAG = The Hague, NL  2017-01-05T16:26:00Z" in out
+    assert "(truncated)" in out
+    assert "warning: truncated ([2]): De universiteit van Tilburg opent volgend jaar een nieuwe" in out

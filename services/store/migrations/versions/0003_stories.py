@@ -6,7 +6,7 @@ them (idempotent, resumable), through the same matching code the store runs on e
 migration itself does not import that code, so it stays what it was when written.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-01
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 KEY = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
