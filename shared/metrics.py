@@ -268,8 +268,8 @@ def create_metrics(
         m.articles.labels(role=role)
     for label in ENTITY_LABELS:
         m.entities.labels(label=label)
-    for kind in WARNING_KINDS:
-        m.parse_warnings.labels(kind=kind)
+    for warning in WARNING_KINDS:
+        m.parse_warnings.labels(kind=warning)
     for table in ("documents", "articles", "entities", "mentions", "failures"):
         m.store_rows.labels(table=table)
     for kind in STORY_KINDS:
