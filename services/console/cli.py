@@ -1,0 +1,39 @@
+"""``dropwire console``: the operator console's web server (registered by ``dropwire.cli``)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def console() -> None:
+    """Serve the operator console: overview, documents, search, entities, failures, JSON API under /api/.
+
+    Binds 127.0.0.1:9104 by default (DROPWIRE_CONSOLE_HOST/PORT). Any other address needs
+    DROPWIRE_CONSOLE_TOKEN (or DROPWIRE_CONSOLE_TOKEN_FILE), then required on every request.
+    """
+    import uvicorn
+
+    from services.console.server import build
+    from services.console.settings import ConsoleSettings, TokenRequired, require_token_off_loopback
+    from shared.logging import configure_logging
+    from shared.settings import LogSettings
+
+    logs = LogSettings()
+    configure_logging(logs.log_level, logs.log_format, service="console")
+    settings = ConsoleSettings()
+    try:
+        require_token_off_loopback(settings)
+    except TokenRequired as exc:
+        typer.echo(f"dropwire console: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    app, close = build(settings)
+    try:
+        typer.echo(f"dropwire console on http://{settings.host}:{settings.port}/  (Ctrl-C to stop)", err=True)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    finally:
+        close()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``console`` to ``app``."""
+    app.command()(console)
