@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -123,12 +124,8 @@ def retry(request: Request, claim: Annotated[str, Form()], csrf: Annotated[str, 
     try:
         path = ctx.spool.retry_failed(claim)
     except (FileNotFoundError, PermanentError):
-        return RedirectResponse(
-            request.url_for("failures").include_query_params(missing=claim), status_code=303
-        )
-    return RedirectResponse(
-        request.url_for("failures").include_query_params(retried=path.name), status_code=303
-    )
+        return RedirectResponse("/failures?" + urlencode({"missing": claim}), status_code=303)
+    return RedirectResponse("/failures?" + urlencode({"retried": path.name}), status_code=303)
 
 
 @router.get("/login", response_class=HTMLResponse)
