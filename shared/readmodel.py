@@ -42,10 +42,12 @@ SQLITE_BUSY_SECONDS = 5
 PG_CONNECT_TIMEOUT_SECONDS = 5
 
 _UtcDateTime = sa.DateTime(timezone=True)
+# Keys are 64-bit on PostgreSQL: a 32-bit bind would overflow on an id past 2**31 (the API takes any).
+_Key = sa.BigInteger
 
 documents = sa.table(
     "documents",
-    sa.column("id", sa.Integer),
+    sa.column("id", _Key),
     sa.column("sha256", sa.String),
     sa.column("name", sa.String),
     sa.column("size", sa.Integer),
@@ -59,8 +61,8 @@ documents = sa.table(
 )
 articles = sa.table(
     "articles",
-    sa.column("id", sa.Integer),
-    sa.column("document_id", sa.Integer),
+    sa.column("id", _Key),
+    sa.column("document_id", _Key),
     sa.column("seq", sa.Integer),
     sa.column("role", sa.String),
     sa.column("section", sa.String),
@@ -77,19 +79,19 @@ articles = sa.table(
     sa.column("subheads", sa.String),
     sa.column("body", sa.String),
 )
-entities = sa.table("entities", sa.column("id", sa.Integer), sa.column("label"), sa.column("name"))
+entities = sa.table("entities", sa.column("id", _Key), sa.column("label"), sa.column("name"))
 mentions = sa.table(
     "mentions",
-    sa.column("id", sa.Integer),
-    sa.column("article_id", sa.Integer),
-    sa.column("entity_id", sa.Integer),
+    sa.column("id", _Key),
+    sa.column("article_id", _Key),
+    sa.column("entity_id", _Key),
     sa.column("start_offset", sa.Integer),
     sa.column("end_offset", sa.Integer),
     sa.column("surface", sa.String),
 )
 failures = sa.table(
     "failures",
-    sa.column("id", sa.Integer),
+    sa.column("id", _Key),
     sa.column("claim", sa.String),
     sa.column("name", sa.String),
     sa.column("stage", sa.String),
@@ -98,7 +100,7 @@ failures = sa.table(
     sa.column("failed_at", _UtcDateTime),
 )
 heartbeats = sa.table("heartbeats", sa.column("stage"), sa.column("seen_at", _UtcDateTime))
-articles_search = sa.table("articles_search", sa.column("rowid", sa.Integer))
+articles_search = sa.table("articles_search", sa.column("rowid", _Key))
 
 
 # --------------------------------------------------------------------------- typed results

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
 from pydantic import BaseModel
 
 from services.console.context import Console, Overview, SpoolFailure
-from services.console.filters import build_filters, check_text
 from shared.errors import PermanentError
-from shared.readmodel import MAX_LIMIT, DocumentDetail, DocumentSummary, EntityCount, EntityDetail, SearchHit
+from shared.readmodel import (
+    MAX_LIMIT,
+    DocumentDetail,
+    DocumentSummary,
+    EntityCount,
+    EntityDetail,
+    Filters,
+    SearchHit,
+)
 
 
 class ApiError(BaseModel):
@@ -28,17 +36,42 @@ class Retried(BaseModel):
 
 ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ApiError, "description": "A parameter the console cannot read."},
-    403: {"model": ApiError, "description": "Missing or wrong token, CSRF token or host."},
+    401: {"model": ApiError, "description": "The console's token is required and was not given."},
+    403: {"model": ApiError, "description": "Wrong CSRF token, or a host the console does not serve."},
+    422: {"model": ApiError, "description": "A parameter out of its range or of the wrong type."},
 }
 NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": ApiError, "description": "No such item."}}
 
 router = APIRouter(prefix="/api", responses=ERRORS)
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Most rows to return.")]
-Text = Annotated[str | None, Query(max_length=200)]
+# No NUL: no stored text has one and PostgreSQL refuses it in a query.
+NO_NUL = "^[^\\x00]*$"
+Text = Annotated[str | None, Query(max_length=200, pattern=NO_NUL)]
+Time = Annotated[datetime | None, Query(description="ISO 8601 date-time; UTC unless it says otherwise.")]
+Role = Annotated[str | None, Query(pattern="^(main|brief)$")]
 Sha256 = Annotated[str, Path(pattern="^[0-9a-f]{64}$", description="The document's sha256.")]
 # Keys are 64-bit on PostgreSQL.
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _filters(
+    since: datetime | None,
+    until: datetime | None,
+    place: str | None,
+    entity: str | None,
+    section: str | None,
+    role: str | None,
+) -> Filters:
+    return Filters(
+        since=_utc(since), until=_utc(until), place=place, entity=entity, section=section, role=role
+    )
 
 
 def console(request: Request) -> Console:
@@ -54,16 +87,16 @@ def overview(request: Request) -> Overview:
 @router.get("/documents", response_model=list[DocumentSummary], summary="Stored documents, newest first")
 def documents(
     request: Request,
-    since: Text = None,
-    until: Text = None,
+    since: Time = None,
+    until: Time = None,
     place: Text = None,
     entity: Text = None,
     section: Text = None,
-    role: Text = None,
+    role: Role = None,
     limit: Limit = 50,
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="Page on: ids below this.")] = None,
 ) -> list[DocumentSummary]:
-    filters = build_filters(since, until, place, entity, section, role)
+    filters = _filters(since, until, place, entity, section, role)
     return console(request).read.documents(filters, limit=limit, before=before)
 
 
@@ -78,17 +111,19 @@ def document(request: Request, sha256: Sha256) -> DocumentDetail:
 @router.get("/search", response_model=list[SearchHit], summary="Dutch full-text search of articles")
 def search(
     request: Request,
-    q: Annotated[str, Query(min_length=1, max_length=200, description="Words; every one must match.")],
-    since: Text = None,
-    until: Text = None,
+    q: Annotated[
+        str, Query(min_length=1, max_length=200, pattern=NO_NUL, description="Words; every one must match.")
+    ],
+    since: Time = None,
+    until: Time = None,
     place: Text = None,
     entity: Text = None,
     section: Text = None,
-    role: Text = None,
+    role: Role = None,
     limit: Limit = 50,
 ) -> list[SearchHit]:
-    filters = build_filters(since, until, place, entity, section, role)
-    return console(request).read.search(check_text(q), filters, limit=limit)
+    filters = _filters(since, until, place, entity, section, role)
+    return console(request).read.search(q, filters, limit=limit)
 
 
 @router.get("/entities", response_model=list[EntityCount], summary="Most mentioned entities")

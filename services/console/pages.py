@@ -56,7 +56,7 @@ def documents(request: Request) -> HTMLResponse:
     raw, filters = _filters(request)
     before = request.query_params.get("before")
     page = console(request).read.documents(
-        filters, before=int(before) if before and before.isdigit() else None
+        filters, before=int(before) if before and before.isdigit() and len(before) < 19 else None
     )
     return render(request, "documents.html", docs=page, f=raw, page_size=50)
 
@@ -75,14 +75,16 @@ def search(request: Request) -> HTMLResponse:
     raw, filters = _filters(request)
     q = check_text(request.query_params.get("q", ""))
     hits = console(request).read.search(q, filters) if q.strip() else []
-    snippets = {}
+    snippets, headlines = {}, {}
     for hit in hits:
         spans = highlight_spans(hit.body, q)
         start, end = window(hit.body, spans)
         text = hit.body[start:end]
         inside = [(a - start, b - start, True) for a, b in spans if a >= start and b <= end]
         snippets[hit.article_id] = (start > 0, pieces(text, inside), end < len(hit.body))
-    return render(request, "search.html", q=q, hits=hits, snippets=snippets, f=raw)
+        title = hit.headline or hit.document_name
+        headlines[hit.article_id] = pieces(title, [(a, b, True) for a, b in highlight_spans(title, q)])
+    return render(request, "search.html", q=q, hits=hits, snippets=snippets, headlines=headlines, f=raw)
 
 
 @router.get("/entities", response_class=HTMLResponse)
