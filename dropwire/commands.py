@@ -14,6 +14,7 @@ import typer
 from shared import __version__
 from shared.settings import (
     BrokerSettings,
+    ConsoleSettings,
     DatabaseSettings,
     IngestSettings,
     LogSettings,
@@ -34,6 +35,7 @@ def config() -> None:
         "metrics": MetricsSettings(),
         "logging": LogSettings(),
         "ner": NerSettings(),
+        "console": ConsoleSettings(),
     }
     typer.echo(json.dumps({k: masked(v) for k, v in groups.items()}, indent=2, default=str))
 
@@ -105,6 +107,8 @@ def status(
     if as_json:
         typer.echo(json.dumps(report, indent=2, default=str, ensure_ascii=False))
         return
+    from shared.terminal import Column, print_table
+
     typer.echo("files:   " + "  ".join(f"{k} {v}" for k, v in report["folders"].items()))
     depths = "  ".join(f"{q} {'unreachable' if d is None else d}" for q, d in report["queues"].items())
     typer.echo(f"queues:  ({report['broker']})  {depths}")
@@ -119,9 +123,20 @@ def status(
             f"rows:    ({report['database']})  " + "  ".join(f"{k} {v}" for k, v in report["rows"].items())
         )
     failures = report.get("failures") or []
-    typer.echo("last failures:" + ("" if failures else " none"))
-    for f in failures:
-        typer.echo(f"  {f['failed_at']}  {f['stage']}/{f['reason']}  {f['name']}  {f['detail'] or ''}")
+    if not failures:
+        typer.echo("last failures: none")
+        return
+    print_table(
+        [
+            Column("failed at"),
+            Column("stage"),
+            Column("reason"),
+            Column("file"),
+            Column("detail", flexible=True),
+        ],
+        ((f["failed_at"], f["stage"], f["reason"], f["name"], f["detail"]) for f in failures),
+        title="last failures",
+    )
 
 
 def _database_status(url: str) -> dict[str, Any]:

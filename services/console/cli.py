@@ -14,9 +14,9 @@ def console() -> None:
     import uvicorn
 
     from services.console.server import build
-    from services.console.settings import ConsoleSettings, TokenRequired, require_token_off_loopback
+    from services.console.settings import TokenRequired, require_token_off_loopback
     from shared.logging import configure_logging
-    from shared.settings import LogSettings
+    from shared.settings import ConsoleSettings, LogSettings
 
     logs = LogSettings()
     configure_logging(logs.log_level, logs.log_format, service="console")
@@ -28,8 +28,13 @@ def console() -> None:
         raise typer.Exit(2) from exc
     app, close = build(settings)
     try:
-        typer.echo(f"dropwire console on http://{settings.host}:{settings.port}/  (Ctrl-C to stop)", err=True)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+        typer.echo(
+            f"dropwire console on http://{settings.console_host}:{settings.console_port}/  (Ctrl-C to stop)",
+            err=True,
+        )
+        uvicorn.run(
+            app, host=settings.console_host, port=settings.console_port, log_level="warning", access_log=False
+        )
     finally:
         close()
 

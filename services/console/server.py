@@ -9,10 +9,9 @@ from fastapi import FastAPI
 from services.console.app import create_app
 from services.console.context import Console
 from services.console.security import Guard
-from services.console.settings import ConsoleSettings
 from shared.observability import Check, database_check, redis_check
 from shared.readmodel import ReadModel, open_engine
-from shared.settings import BrokerSettings, DatabaseSettings, SpoolSettings
+from shared.settings import BrokerSettings, ConsoleSettings, DatabaseSettings, SpoolSettings
 from shared.spool import Spool
 
 
@@ -28,7 +27,7 @@ def build(settings: ConsoleSettings) -> tuple[FastAPI, Callable[[], None]]:
 
         broker = create_celery("dropwire-console", broker_url, broker_connection_timeout=2)
         checks["broker"] = redis_check(broker_url)
-    token = settings.token.get_secret_value() if settings.token is not None else None
+    token = settings.console_token.get_secret_value() if settings.console_token is not None else None
     console = Console(
         read=ReadModel(engine),
         spool=Spool(SpoolSettings().spool_dir),

@@ -1,28 +1,12 @@
-"""The console's settings (``DROPWIRE_CONSOLE_*``), and the rule that guards a console bound off loopback."""
+"""The rule that guards a console bound off loopback (the settings are ``shared.settings.ConsoleSettings``)."""
 
 from __future__ import annotations
 
 import ipaddress
 
-from pydantic import Field, SecretStr
+from shared.settings import ConsoleSettings
 
-from shared.settings import _FileSecrets, _prefixed
-
-# Beside the services' metrics ports (ingest 9101, enrich 9102, store 9103).
-DEFAULT_PORT = 9104
 LOOPBACK_NAMES = ("localhost",)
-
-
-class ConsoleSettings(_FileSecrets):
-    """The operator console's web server."""
-
-    model_config = _prefixed("DROPWIRE_CONSOLE_")
-
-    host: str = Field("127.0.0.1", description="Bind address; anything but loopback requires a token.")
-    port: int = Field(DEFAULT_PORT, ge=0, le=65535, description="HTTP port of the pages, API and /metrics.")
-    token: SecretStr | None = Field(
-        None, description="Required on every request when set; required to bind off loopback (or _FILE)."
-    )
 
 
 def is_loopback(host: str) -> bool:
@@ -40,8 +24,8 @@ class TokenRequired(ValueError):
 
 
 def require_token_off_loopback(settings: ConsoleSettings) -> None:
-    if settings.token is None and not is_loopback(settings.host):
+    if settings.console_token is None and not is_loopback(settings.console_host):
         raise TokenRequired(
-            f"refusing to listen on {settings.host} without DROPWIRE_CONSOLE_TOKEN "
+            f"refusing to listen on {settings.console_host} without DROPWIRE_CONSOLE_TOKEN "
             "(or DROPWIRE_CONSOLE_TOKEN_FILE): the console shows every stored document"
         )

@@ -104,10 +104,18 @@ def failed_list(
     if not entries:
         typer.echo("failed/ is empty")
         return
-    for entry in entries:
-        typer.echo(
-            f"{entry['claim']}\t{entry['stage']}\t{entry['reason']}\t{entry['time']}\t{entry['detail']}"
-        )
+    from shared.terminal import Column, print_table
+
+    print_table(
+        [
+            Column("file (claim)"),
+            Column("stage"),
+            Column("reason"),
+            Column("time"),
+            Column("detail", flexible=True),
+        ],
+        ((e["claim"], e["stage"], e["reason"], e["time"], e["detail"]) for e in entries),
+    )
 
 
 @failed_app.command("retry")

@@ -120,30 +120,41 @@ def articles(
     repo = _repository()
     rows = repo.articles(entity=entity, place=place, since=parse_since(since) if since else None, limit=limit)
     repo.engine.dispose()
+    if not as_json:
+        from shared.terminal import Column, print_table
+
+        print_table(
+            [Column("published (UTC)"), Column("place"), Column("role"), Column("headline", flexible=True)],
+            (
+                (
+                    a.published_at.strftime("%Y-%m-%d %H:%M") if a.published_at else "-",
+                    a.place or a.place_raw or "-",
+                    a.role,
+                    a.headline or a.body[:80],
+                )
+                for a in rows
+            ),
+        )
+        return
     for a in rows:
-        if as_json:
-            record = {
-                "doc_id": a.sha256,
-                "document": a.document_name,
-                "seq": a.seq,
-                "role": a.role,
-                "section": a.section,
-                "headline": a.headline,
-                "place_raw": a.place_raw,
-                "place": a.place,
-                "country": a.country,
-                "lat": a.lat,
-                "lon": a.lon,
-                "agencies": list(a.agencies),
-                "relative_time": a.relative_time,
-                "published_at": a.published_at.isoformat() if a.published_at else None,
-                "body": a.body,
-            }
-            typer.echo(json.dumps(record, ensure_ascii=False))
-        else:
-            when = a.published_at.strftime("%Y-%m-%d %H:%M") if a.published_at else "-"
-            where = a.place or a.place_raw or "-"
-            typer.echo(f"{when:16}  {where[:18]:18}  {a.role:5}  {a.headline or a.body[:60]}")
+        record = {
+            "doc_id": a.sha256,
+            "document": a.document_name,
+            "seq": a.seq,
+            "role": a.role,
+            "section": a.section,
+            "headline": a.headline,
+            "place_raw": a.place_raw,
+            "place": a.place,
+            "country": a.country,
+            "lat": a.lat,
+            "lon": a.lon,
+            "agencies": list(a.agencies),
+            "relative_time": a.relative_time,
+            "published_at": a.published_at.isoformat() if a.published_at else None,
+            "body": a.body,
+        }
+        typer.echo(json.dumps(record, ensure_ascii=False))
 
 
 def entities(
@@ -155,16 +166,26 @@ def entities(
     repo = _repository()
     rows = repo.top_entities(top, label=label)
     repo.engine.dispose()
+    if not as_json:
+        from shared.terminal import Column, print_table
+
+        print_table(
+            [
+                Column("mentions", "right"),
+                Column("articles", "right"),
+                Column("label"),
+                Column("entity", flexible=True),
+            ],
+            ((e.mentions, e.articles, e.label, e.name) for e in rows),
+        )
+        return
     for e in rows:
-        if as_json:
-            typer.echo(
-                json.dumps(
-                    {"label": e.label, "name": e.name, "mentions": e.mentions, "articles": e.articles},
-                    ensure_ascii=False,
-                )
+        typer.echo(
+            json.dumps(
+                {"label": e.label, "name": e.name, "mentions": e.mentions, "articles": e.articles},
+                ensure_ascii=False,
             )
-        else:
-            typer.echo(f"{e.mentions:7}  {e.articles:7}  {e.label:4}  {e.name}")
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.unit
 
 
 def test_singular_and_plural_share_a_stem() -> None:
-    """"staking" and "stakingen" reduce to one stem, so either finds the other."""
+    """ "staking" and "stakingen" reduce to one stem, so either finds the other."""
     assert query_stems("staking") == query_stems("Stakingen") == stems("stakingen").split()
 
 
