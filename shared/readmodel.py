@@ -7,10 +7,9 @@ store owns the schema (its models and Alembic migrations), this module only read
 
 Times come back as aware UTC datetimes on both backends (SQLite hands back naive UTC).
 
-Search (``search``) uses migration 0004: on PostgreSQL the expression GIN index over
-``to_tsvector('dutch', …)`` (``PG_DOCUMENT`` must stay the expression of that index, character for
-character, or the planner cannot use it); on SQLite the FTS5 table ``articles_search`` of Snowball
-Dutch stems (``shared.search_text``).
+Search (``search``) uses migration 0004: on PostgreSQL the generated column ``articles.search_vector``
+(``to_tsvector('dutch', …)`` of headline, preamble and body) and its GIN index; on SQLite the FTS5
+table ``articles_search`` of Snowball Dutch stems (``shared.search_text``).
 """
 
 from __future__ import annotations
@@ -29,12 +28,6 @@ from shared.search_text import fts5_match
 DEFAULT_LIMIT = 50
 # The most rows one call returns, whatever the caller asks (keeps a page and a query bounded).
 MAX_LIMIT = 500
-# The same weighted document as the GIN index of migration 0004 (headline A, preamble B, body).
-PG_DOCUMENT = (
-    "setweight(to_tsvector('dutch'::regconfig, coalesce(articles.headline, '')), 'A')"
-    " || setweight(to_tsvector('dutch'::regconfig, coalesce(articles.preamble, '')), 'B')"
-    " || to_tsvector('dutch'::regconfig, articles.body)"
-)
 # bm25 weights of the SQLite index's columns (headline, body): a hit in the headline counts more.
 SQLITE_BM25 = "bm25(articles_search, 4.0, 1.0)"
 # A console connection waits this long for a busy SQLite writer before failing the request.
@@ -490,7 +483,7 @@ class ReadModel:
         order: list[Any]
         if self.postgres:
             tsquery = sa.func.plainto_tsquery(sa.literal_column("'dutch'::regconfig"), text)
-            document: Any = sa.literal_column(f"({PG_DOCUMENT})")
+            document: Any = sa.literal_column("articles.search_vector")
             rank = sa.func.ts_rank(document, tsquery)
             query = sa.select(articles, rank.label("rank")).where(document.op("@@")(tsquery))
             order = [rank.desc(), articles.c.id.desc()]
