@@ -15,7 +15,7 @@ def console() -> None:
 
     from services.console.server import build
     from services.console.settings import TokenRequired, require_token_off_loopback
-    from shared.logging import configure_logging
+    from shared.logging import configure_logging, get_logger
     from shared.settings import ConsoleSettings, LogSettings
 
     logs = LogSettings()
@@ -27,6 +27,13 @@ def console() -> None:
         typer.echo(f"dropwire console: {exc}", err=True)
         raise typer.Exit(2) from exc
     app, close = build(settings)
+    log = get_logger("services.console")
+    log.info(
+        "console.started",
+        host=settings.console_host,
+        port=settings.console_port,
+        token_required=settings.console_token is not None,
+    )
     try:
         typer.echo(
             f"dropwire console on http://{settings.console_host}:{settings.console_port}/  (Ctrl-C to stop)",
@@ -37,6 +44,7 @@ def console() -> None:
         )
     finally:
         close()
+        log.info("console.stopped")
 
 
 def register(app: typer.Typer) -> None:
