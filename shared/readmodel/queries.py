@@ -1,16 +1,4 @@
-"""The read side of the store's database: typed queries for the console, its JSON API and the CLI.
-
-SQLAlchemy Core against the stored tables (``documents``, ``articles``, ``entities``, ``mentions``,
-``failures``, ``heartbeats``), naming only the columns it reads, so a column the store adds later does
-not disturb it. It never writes. It lives in ``shared`` because services never import each other: the
-store owns the schema (its models and Alembic migrations), this module only reads it.
-
-Times come back as aware UTC datetimes on both backends (SQLite hands back naive UTC).
-
-Search (``search``) uses migration 0004: on PostgreSQL the generated column ``articles.search_vector``
-(``to_tsvector('dutch', …)`` of headline, preamble and body) and its GIN index; on SQLite the FTS5
-table ``articles_search`` of Snowball Dutch stems (``shared.search_text``).
-"""
+"""``ReadModel``: every query the console needs, on one engine."""
 
 from __future__ import annotations
 
@@ -19,9 +7,33 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
+from shared.readmodel.records import (
+    ArticleRecord,
+    Counts,
+    DocumentDetail,
+    DocumentSummary,
+    EntityArticle,
+    EntityCount,
+    EntityDetail,
+    FailureRecord,
+    Filters,
+    HeartbeatAge,
+    MentionRecord,
+    RatePoint,
+    SearchHit,
+)
+from shared.readmodel.schema import (
+    articles,
+    articles_search,
+    documents,
+    entities,
+    failures,
+    heartbeats,
+    mentions,
+)
+from shared.readmodel.schema import aware as _aware
 from shared.search_text import fts5_match
 
 # Rows per page when the caller does not say; the console's pages show 50.
@@ -30,237 +42,10 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 # bm25 weights of the SQLite index's columns (headline, body): a hit in the headline counts more.
 SQLITE_BM25 = "bm25(articles_search, 4.0, 1.0)"
-# A console connection waits this long for a busy SQLite writer before failing the request.
-SQLITE_BUSY_SECONDS = 5
-PG_CONNECT_TIMEOUT_SECONDS = 5
-
-_UtcDateTime = sa.DateTime(timezone=True)
-# Keys are 64-bit on PostgreSQL: a 32-bit bind would overflow on an id past 2**31 (the API takes any).
-_Key = sa.BigInteger
-
-documents = sa.table(
-    "documents",
-    sa.column("id", _Key),
-    sa.column("sha256", sa.String),
-    sa.column("name", sa.String),
-    sa.column("size", sa.Integer),
-    sa.column("encoding", sa.String),
-    sa.column("section", sa.String),
-    sa.column("article_count", sa.Integer),
-    sa.column("received_at", _UtcDateTime),
-    sa.column("stored_at", _UtcDateTime),
-    sa.column("parser_version", sa.String),
-    sa.column("model_version", sa.String),
-)
-articles = sa.table(
-    "articles",
-    sa.column("id", _Key),
-    sa.column("document_id", _Key),
-    sa.column("seq", sa.Integer),
-    sa.column("role", sa.String),
-    sa.column("section", sa.String),
-    sa.column("headline", sa.String),
-    sa.column("preamble", sa.String),
-    sa.column("place_raw", sa.String),
-    sa.column("place", sa.String),
-    sa.column("country", sa.String),
-    sa.column("lat", sa.Float),
-    sa.column("lon", sa.Float),
-    sa.column("agencies", sa.String),
-    sa.column("relative_time", sa.String),
-    sa.column("published_at", _UtcDateTime),
-    sa.column("subheads", sa.String),
-    sa.column("body", sa.String),
-)
-entities = sa.table("entities", sa.column("id", _Key), sa.column("label"), sa.column("name"))
-mentions = sa.table(
-    "mentions",
-    sa.column("id", _Key),
-    sa.column("article_id", _Key),
-    sa.column("entity_id", _Key),
-    sa.column("start_offset", sa.Integer),
-    sa.column("end_offset", sa.Integer),
-    sa.column("surface", sa.String),
-)
-failures = sa.table(
-    "failures",
-    sa.column("id", _Key),
-    sa.column("claim", sa.String),
-    sa.column("name", sa.String),
-    sa.column("stage", sa.String),
-    sa.column("reason", sa.String),
-    sa.column("detail", sa.String),
-    sa.column("failed_at", _UtcDateTime),
-)
-heartbeats = sa.table("heartbeats", sa.column("stage"), sa.column("seen_at", _UtcDateTime))
-articles_search = sa.table("articles_search", sa.column("rowid", _Key))
-
-
-# --------------------------------------------------------------------------- typed results
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class Filters(_Record):
-    """What the document list and search narrow by; every field optional."""
-
-    since: datetime | None = None
-    until: datetime | None = None
-    place: str | None = None  # canonical or as written, any case
-    entity: str | None = None  # canonical name, any case
-    section: str | None = None
-    role: str | None = None  # main | brief
-
-
-class Counts(_Record):
-    documents: int
-    articles: int
-    entities: int
-    mentions: int
-    failures: int
-
-
-class RatePoint(_Record):
-    minute: datetime
-    documents: int
-
-
-class HeartbeatAge(_Record):
-    stage: str
-    seen_at: datetime
-    age_seconds: float
-
-
-class FailureRecord(_Record):
-    claim: str
-    name: str
-    stage: str
-    reason: str
-    detail: str | None
-    failed_at: datetime
-
-
-class DocumentSummary(_Record):
-    id: int
-    sha256: str
-    name: str
-    section: str | None
-    article_count: int
-    received_at: datetime
-    stored_at: datetime
-    headline: str | None  # the first article's
-
-
-class MentionRecord(_Record):
-    entity_id: int
-    label: str
-    name: str
-    start: int
-    end: int
-    surface: str
-
-
-class ArticleRecord(_Record):
-    id: int
-    seq: int
-    role: str
-    section: str | None
-    headline: str | None
-    preamble: str | None
-    place_raw: str | None
-    place: str | None
-    country: str | None
-    lat: float | None
-    lon: float | None
-    agencies: list[str]
-    relative_time: str | None
-    published_at: datetime | None
-    subheads: list[str]
-    body: str
-    mentions: list[MentionRecord]
-
-
-class DocumentDetail(_Record):
-    id: int
-    sha256: str
-    name: str
-    size: int
-    encoding: str
-    section: str | None
-    received_at: datetime
-    stored_at: datetime
-    parser_version: str
-    model_version: str
-    articles: list[ArticleRecord]
-
-
-class SearchHit(_Record):
-    article_id: int
-    document_sha256: str
-    document_name: str
-    seq: int
-    role: str
-    headline: str | None
-    place: str | None
-    published_at: datetime | None
-    rank: float
-    body: str
-
-
-class EntityCount(_Record):
-    id: int
-    label: str
-    name: str
-    mentions: int
-    articles: int
-
-
-class EntityArticle(_Record):
-    article_id: int
-    document_sha256: str
-    document_name: str
-    seq: int
-    headline: str | None
-    place: str | None
-    published_at: datetime | None
-    mentions: int
-
-
-class EntityDetail(_Record):
-    id: int
-    label: str
-    name: str
-    articles: list[EntityArticle]
-
-
-# --------------------------------------------------------------------------- engine
-
-
-def open_engine(url: str) -> Engine:
-    """An engine for reading ``url`` (PostgreSQL through psycopg 3; SQLite waiting for a busy writer)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return sa.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_SECONDS})
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return sa.create_engine(
-        parsed, pool_pre_ping=True, connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS}
-    )
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _bounded(limit: int) -> int:
     return max(1, min(limit, MAX_LIMIT))
-
-
-# --------------------------------------------------------------------------- the read model
 
 
 class ReadModel:
