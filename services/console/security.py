@@ -42,11 +42,9 @@ class Guard:
         return hmac.new(self.key, self.token.encode(), hashlib.sha256).hexdigest()
 
     def token_ok(self, presented: str | None) -> bool:
-        return (
-            self.token is not None
-            and presented is not None
-            and hmac.compare_digest(presented.encode(), self.token.encode())
-        )
+        if not self.token or not presented:
+            return False
+        return hmac.compare_digest(presented.encode(), self.token.encode())
 
     def allowed(self, path: str, authorization: str | None, cookie: str | None) -> bool:
         """Whether a request may proceed (the Host check is separate: ``host_ok``)."""

@@ -27,7 +27,7 @@ def build(settings: ConsoleSettings) -> tuple[FastAPI, Callable[[], None]]:
 
         broker = create_celery("dropwire-console", broker_url, broker_connection_timeout=2)
         checks["broker"] = redis_check(broker_url)
-    token = settings.console_token.get_secret_value() if settings.console_token is not None else None
+    token = settings.console_token.get_secret_value().strip() if settings.console_token is not None else None
     console = Console(
         read=ReadModel(engine),
         spool=Spool(SpoolSettings().spool_dir),

@@ -24,6 +24,9 @@ class TokenRequired(ValueError):
 
 
 def require_token_off_loopback(settings: ConsoleSettings) -> None:
+    """Refuse a token that is blank, and an address beyond loopback without a token."""
+    if settings.console_token is not None and not settings.console_token.get_secret_value().strip():
+        raise TokenRequired("DROPWIRE_CONSOLE_TOKEN is set but empty: give it a value or unset it")
     if settings.console_token is None and not is_loopback(settings.console_host):
         raise TokenRequired(
             f"refusing to listen on {settings.console_host} without DROPWIRE_CONSOLE_TOKEN "

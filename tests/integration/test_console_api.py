@@ -102,3 +102,26 @@ def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
     text = client.get("/metrics", headers=AUTH).text
     assert 'dropwire_console_requests_total{route="/api/documents/{sha256}",status="4xx"} 1.0' in text
     assert "0" * 64 not in text
+
+
+def test_pages_forbid_scripts_and_framing(client: TestClient) -> None:
+    """Every answer carries a Content-Security-Policy without scripts, and no framing or sniffing."""
+    page = client.get("/documents", headers=AUTH)
+    assert page.status_code == 200
+    assert "script-src" not in page.headers["content-security-policy"]
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["x-content-type-options"] == "nosniff"
+
+
+def test_without_a_token_only_loopback_hosts_get_an_answer(sqlite_url: str, tmp_path: Path) -> None:
+    """A console without a token answers 127.0.0.1 and localhost, and refuses a rebound foreign name."""
+    upgrade(sqlite_url)
+    engine = open_engine(sqlite_url)
+    app = create_app(Console(read=ReadModel(engine), spool=Spool(tmp_path), guard=Guard(token=None)))
+    try:
+        with TestClient(app, base_url="http://127.0.0.1:9104") as local:
+            assert local.get("/api/documents").status_code == 200
+            assert local.get("/api/documents", headers={"Host": "localhost:9104"}).status_code == 200
+            assert local.get("/api/documents", headers={"Host": "attacker.example"}).status_code == 403
+    finally:
+        engine.dispose()

@@ -27,6 +27,9 @@ def test_off_loopback_without_a_token_is_refused(monkeypatch: pytest.MonkeyPatch
         require_token_off_loopback(ConsoleSettings())
     monkeypatch.setenv("DROPWIRE_CONSOLE_TOKEN", "t")
     require_token_off_loopback(ConsoleSettings())
+    monkeypatch.setenv("DROPWIRE_CONSOLE_TOKEN", "  ")
+    with pytest.raises(TokenRequired, match="empty"):
+        require_token_off_loopback(ConsoleSettings())
 
 
 @pytest.mark.parametrize(
@@ -48,6 +51,7 @@ def test_with_a_token_every_path_but_health_and_login_needs_it() -> None:
     assert guard.allowed("/api/documents", "Bearer s3cret", None)
     assert guard.allowed("/", None, guard.cookie_value())
     assert guard.allowed("/healthz", None, None) and guard.allowed("/login", None, None)
+    assert not guard.token_ok("") and not guard.token_ok(None)
 
 
 def test_without_a_token_only_loopback_hosts_are_served() -> None:
