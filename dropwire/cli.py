@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "services.enrich.worker_cli",  # enrich (the Celery worker)
     "services.store.cli",  # store, db, articles, entities
     "services.ingest.cli",  # ingest, failed
+    "services.console.cli",  # console
     "dropwire.commands",  # run, status, config, version
     "dropwire.bench",  # bench
 )

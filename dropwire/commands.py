@@ -14,6 +14,7 @@ import typer
 from shared import __version__
 from shared.settings import (
     BrokerSettings,
+    ConsoleSettings,
     DatabaseSettings,
     IngestSettings,
     LogSettings,
@@ -34,6 +35,7 @@ def config() -> None:
         "metrics": MetricsSettings(),
         "logging": LogSettings(),
         "ner": NerSettings(),
+        "console": ConsoleSettings(),
     }
     typer.echo(json.dumps({k: masked(v) for k, v in groups.items()}, indent=2, default=str))
 
@@ -92,9 +94,9 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object instead of text.")] = False,
 ) -> None:
     """Files per spool folder, broker queue depths, rows stored and the last failures."""
-    from services.ingest.spool import Spool
     from shared.celery_app import create_app, queue_depth
     from shared.metrics import QUEUES
+    from shared.spool import Spool
 
     report: dict[str, Any] = {"folders": Spool(SpoolSettings().spool_dir).counts()}
     broker = BrokerSettings()
@@ -111,6 +113,8 @@ def status(
     if as_json:
         typer.echo(json.dumps(report, indent=2, default=str, ensure_ascii=False))
         return
+    from shared.terminal import Column, print_table
+
     typer.echo("files:   " + "  ".join(f"{k} {v}" for k, v in report["folders"].items()))
     depths = "  ".join(f"{q} {'unreachable' if d is None else d}" for q, d in report["queues"].items())
     typer.echo(f"queues:  ({report['broker']})  {depths}")
@@ -125,9 +129,20 @@ def status(
             f"rows:    ({report['database']})  " + "  ".join(f"{k} {v}" for k, v in report["rows"].items())
         )
     failures = report.get("failures") or []
-    typer.echo("last failures:" + ("" if failures else " none"))
-    for f in failures:
-        typer.echo(f"  {f['failed_at']}  {f['stage']}/{f['reason']}  {f['name']}  {f['detail'] or ''}")
+    if failures:
+        print_table(
+            [
+                Column("failed at"),
+                Column("stage"),
+                Column("reason"),
+                Column("file"),
+                Column("detail", flexible=True),
+            ],
+            ((f["failed_at"], f["stage"], f["reason"], f["name"], f["detail"]) for f in failures),
+            title="last failures",
+        )
+    else:
+        typer.echo("last failures: none")
     warned = report.get("parse_warnings") or []
     count = report.get("warned_documents") or 0
     typer.echo(

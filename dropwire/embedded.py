@@ -32,7 +32,6 @@ from services.enrich.task import EnrichHandler, ExtractorSlot, celery_sender
 from services.ingest.done import DoneHandler
 from services.ingest.publisher import CeleryPublisher
 from services.ingest.service import IngestService
-from services.ingest.spool import Spool
 from services.store.db import make_engine, upgrade
 from services.store.handler import StoreHandler
 from services.store.repository import Repository
@@ -56,6 +55,7 @@ from shared.observability import (
     serve,
 )
 from shared.settings import IngestSettings
+from shared.spool import Spool
 
 log = get_logger(__name__)
 

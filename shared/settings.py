@@ -230,6 +230,20 @@ def mask_url(url: str) -> str:
     return f"{scheme}://{rest}"
 
 
+class ConsoleSettings(_FileSecrets):
+    """The operator console's web server (``dropwire console``)."""
+
+    model_config = _prefixed()
+
+    console_host: str = Field(
+        "127.0.0.1", description="Bind address; anything but loopback requires DROPWIRE_CONSOLE_TOKEN."
+    )
+    console_port: int = Field(9104, ge=0, le=65535, description="Port of the pages, the API and /metrics.")
+    console_token: SecretStr | None = Field(
+        None, description="When set, required on every request (Bearer header or the login page)."
+    )
+
+
 def masked(settings: BaseSettings) -> dict[str, Any]:
     """The settings as a plain dict, with secrets and URL passwords hidden."""
     out: dict[str, Any] = {}

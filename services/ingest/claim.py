@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from services.ingest.spool import Spool, new_claim_name, original_name
 from shared.decoding import decode_bytes
 from shared.errors import EmptyInput, NotARegularFile, TooLarge, UnreadableInput
 from shared.messages import DocumentReceived
+from shared.spool import Spool, new_claim_name, original_name
 
 
 @dataclass(frozen=True)

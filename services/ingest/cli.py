@@ -19,7 +19,6 @@ import typer
 from services.ingest.done import DoneHandler
 from services.ingest.publisher import CeleryPublisher
 from services.ingest.service import IngestService
-from services.ingest.spool import Spool
 from shared.celery_app import QUEUE_DONE, create_app
 from shared.consumer import TaskConsumer
 from shared.errors import PermanentError
@@ -27,6 +26,7 @@ from shared.logging import configure_logging, get_logger
 from shared.metrics import create_metrics
 from shared.observability import alive_check, heartbeat_age_probe, queue_depth_probe, redis_check, serve
 from shared.settings import BrokerSettings, IngestSettings, LogSettings, MetricsSettings, SpoolSettings
+from shared.spool import Spool
 
 log = get_logger(__name__)
 
@@ -111,10 +111,18 @@ def failed_list(
     if not entries:
         typer.echo("failed/ is empty")
         return
-    for entry in entries:
-        typer.echo(
-            f"{entry['claim']}\t{entry['stage']}\t{entry['reason']}\t{entry['time']}\t{entry['detail']}"
-        )
+    from shared.terminal import Column, print_table
+
+    print_table(
+        [
+            Column("file (claim)"),
+            Column("stage"),
+            Column("reason"),
+            Column("time"),
+            Column("detail", flexible=True),
+        ],
+        ((e["claim"], e["stage"], e["reason"], e["time"], e["detail"]) for e in entries),
+    )
 
 
 @failed_app.command("retry")

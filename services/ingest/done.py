@@ -21,12 +21,12 @@ from datetime import UTC, datetime
 
 from structlog.contextvars import bound_contextvars
 
-from services.ingest.spool import Spool, UnsafeName
 from shared.celery_app import TASK_DONE, TASK_DONE_BATCH
 from shared.errors import BadMessage
 from shared.logging import get_logger
 from shared.messages import DocumentDone, DocumentsDone, decode
 from shared.metrics import Metrics
+from shared.spool import Spool, UnsafeName
 
 log = get_logger(__name__)
 

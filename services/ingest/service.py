@@ -21,15 +21,6 @@ from structlog.contextvars import bound_contextvars
 
 from services.ingest import claim as claims
 from services.ingest.publisher import Publisher
-from services.ingest.spool import (
-    Spool,
-    UnsafeName,
-    escape_name,
-    is_claim_name,
-    new_claim_name,
-    original_name,
-    unescape_name,
-)
 from services.ingest.watcher import InboxWatcher
 from shared.errors import (
     BadName,
@@ -43,6 +34,15 @@ from shared.logging import get_logger
 from shared.messages import DocumentDone, DocumentReceived
 from shared.metrics import Metrics
 from shared.settings import IngestSettings
+from shared.spool import (
+    Spool,
+    UnsafeName,
+    escape_name,
+    is_claim_name,
+    new_claim_name,
+    original_name,
+    unescape_name,
+)
 
 log = get_logger(__name__)
 

@@ -29,8 +29,8 @@ from typing import Literal
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers.api import BaseObserver
 
-from services.ingest.spool import is_candidate_name
 from shared.logging import get_logger
+from shared.spool import is_candidate_name
 
 log = get_logger(__name__)
 

@@ -127,33 +127,44 @@ def articles(
     repo = _repository()
     rows = repo.articles(entity=entity, place=place, since=parse_since(since) if since else None, limit=limit)
     repo.engine.dispose()
+    if not as_json:
+        from shared.terminal import Column, print_table
+
+        print_table(
+            [Column("published (UTC)"), Column("place"), Column("role"), Column("headline", flexible=True)],
+            (
+                (
+                    a.published_at.strftime("%Y-%m-%d %H:%M") if a.published_at else "-",
+                    a.place or a.place_raw or "-",
+                    a.role,
+                    a.headline or a.body[:80],
+                )
+                for a in rows
+            ),
+        )
+        return
     for a in rows:
-        if as_json:
-            record = {
-                "doc_id": a.sha256,
-                "document": a.document_name,
-                "seq": a.seq,
-                "role": a.role,
-                "section": a.section,
-                "headline": a.headline,
-                "place_raw": a.place_raw,
-                "place": a.place,
-                "country": a.country,
-                "lat": a.lat,
-                "lon": a.lon,
-                "agencies": list(a.agencies),
-                "relative_time": a.relative_time,
-                "published_at": a.published_at.isoformat() if a.published_at else None,
-                "body": a.body,
-                "headline_version": a.headline_version,
-                "story_id": a.story_id,
-                "story_version": a.story_version,
-            }
-            typer.echo(json.dumps(record, ensure_ascii=False))
-        else:
-            when = a.published_at.strftime("%Y-%m-%d %H:%M") if a.published_at else "-"
-            where = a.place or a.place_raw or "-"
-            typer.echo(f"{when:16}  {where[:18]:18}  {a.role:5}  {a.headline or a.body[:60]}")
+        record = {
+            "doc_id": a.sha256,
+            "document": a.document_name,
+            "seq": a.seq,
+            "role": a.role,
+            "section": a.section,
+            "headline": a.headline,
+            "place_raw": a.place_raw,
+            "place": a.place,
+            "country": a.country,
+            "lat": a.lat,
+            "lon": a.lon,
+            "agencies": list(a.agencies),
+            "relative_time": a.relative_time,
+            "published_at": a.published_at.isoformat() if a.published_at else None,
+            "body": a.body,
+            "headline_version": a.headline_version,
+            "story_id": a.story_id,
+            "story_version": a.story_version,
+        }
+        typer.echo(json.dumps(record, ensure_ascii=False))
 
 
 def entities(
@@ -170,19 +181,33 @@ def entities(
     repo = _repository()
     rows = repo.top_entities(top, label=label, by=by)
     repo.engine.dispose()
+    if not as_json:
+        from shared.terminal import Column, print_table
+
+        print_table(
+            [
+                Column("stories", "right"),
+                Column("mentions", "right"),
+                Column("articles", "right"),
+                Column("label"),
+                Column("entity", flexible=True),
+            ],
+            ((e.stories, e.mentions, e.articles, e.label, e.name) for e in rows),
+        )
+        return
     for e in rows:
-        if as_json:
-            record = {
-                "label": e.label,
-                "name": e.name,
-                "stories": e.stories,
-                "mentions": e.mentions,
-                "articles": e.articles,
-            }
-            typer.echo(json.dumps(record, ensure_ascii=False))
-        else:
-            first, second = (e.stories, e.mentions) if by == "stories" else (e.mentions, e.stories)
-            typer.echo(f"{first:7}  {second:7}  {e.label:4}  {e.name}")
+        typer.echo(
+            json.dumps(
+                {
+                    "label": e.label,
+                    "name": e.name,
+                    "stories": e.stories,
+                    "mentions": e.mentions,
+                    "articles": e.articles,
+                },
+                ensure_ascii=False,
+            )
+        )
 
 
 def _story_record(s: Any) -> dict[str, Any]:
@@ -215,15 +240,33 @@ def stories(
     repo = _repository()
     rows = repo.stories_list(entity=entity, since=parse_since(since) if since else None, limit=limit)
     repo.engine.dispose()
+    if not as_json:
+        from shared.terminal import Column, print_table
+
+        print_table(
+            [
+                Column("story", "right"),
+                Column("first seen (UTC)"),
+                Column("place"),
+                Column("sightings", "right"),
+                Column("versions", "right"),
+                Column("headline", flexible=True),
+            ],
+            (
+                (
+                    s.id,
+                    s.first_seen.strftime("%Y-%m-%d %H:%M"),
+                    s.place or "-",
+                    s.sightings,
+                    s.versions,
+                    s.headline or "-",
+                )
+                for s in rows
+            ),
+        )
+        return
     for s in rows:
-        if as_json:
-            typer.echo(json.dumps(_story_record(s), ensure_ascii=False))
-        else:
-            when = s.first_seen.strftime("%Y-%m-%d %H:%M")
-            typer.echo(
-                f"{s.id:6}  {when:16}  {(s.place or '-')[:18]:18}  {s.sightings:4}x  v{s.versions:<2}  "
-                f"{s.headline or '-'}"
-            )
+        typer.echo(json.dumps(_story_record(s), ensure_ascii=False))
 
 
 @stories_app.command("show")

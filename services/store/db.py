@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from shared.errors import DependencyUnavailable
 from shared.logging import get_logger
+from shared.search_text import register_sqlite_functions
 from shared.settings import mask_url
 
 log = get_logger(__name__)
@@ -73,6 +74,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process crashes
     cursor.close()
+    register_sqlite_functions(dbapi_connection)  # the search triggers of migration 0004 call it
 
 
 def wait_for_database(url: str, timeout: float = DEFAULT_WAIT_SECONDS) -> None:

@@ -29,10 +29,10 @@ from dropwire.stack import Stack, wait_until
 from services.enrich.enrichment import enrich
 from services.enrich.entities import load_extractor
 from services.enrich.entities.engine import SHIPPED_MODEL
-from services.ingest.spool import inbox_name
 from shared.decoding import decode_bytes
 from shared.errors import PermanentError
 from shared.messages import DocumentEnriched, DocumentReceived
+from shared.spool import inbox_name
 from tests.redis_server import RedisServer
 
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e, pytest.mark.slow]

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dropwire.stack import wait_until
-from services.ingest.spool import IGNORED_SUFFIXES, NAME_MAX_BYTES, Spool, inbox_name
+from shared.spool import IGNORED_SUFFIXES, NAME_MAX_BYTES, Spool, inbox_name
 from tests.e2e.test_run_embedded import RunProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -17,7 +17,7 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from dropwire.stack import Stack, dropwire_command, free_port
-from services.ingest.spool import inbox_name
+from shared.spool import inbox_name
 
 # The capabilities that let root ignore file modes: without them, even root gets EACCES on a file
 # with mode 000, which is how the "no read permission" case is tested on a machine that runs as root.

@@ -26,11 +26,11 @@ from dropwire.stack import Stack, wait_until
 from services.ingest import claim as claims
 from services.ingest.publisher import CeleryPublisher
 from services.ingest.service import IngestService
-from services.ingest.spool import NAME_MAX_BYTES, Spool, escape_name, inbox_name
 from shared.celery_app import TASK_STORE_FAILURE, create_app
 from shared.messages import DocumentDone, DocumentReceived, decode
 from shared.metrics import create_metrics
 from shared.settings import DEFAULT_MAX_FILE_BYTES, IngestSettings
+from shared.spool import NAME_MAX_BYTES, Spool, escape_name, inbox_name
 from tests.conftest import leased_redis_db
 from tests.integration.badinput import (
     folder_of,

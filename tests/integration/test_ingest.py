@@ -16,12 +16,12 @@ import redis
 from services.ingest.done import DoneHandler
 from services.ingest.publisher import CeleryPublisher
 from services.ingest.service import IngestService
-from services.ingest.spool import Spool
 from shared.celery_app import QUEUE_DONE, TASK_DONE, TASK_ENRICH, TASK_STORE_FAILURE, create_app, send
 from shared.consumer import TaskConsumer
 from shared.messages import DocumentDone, DocumentReceived, decode
 from shared.metrics import create_metrics
 from shared.settings import IngestSettings
+from shared.spool import Spool
 from tests.integration.badinput import queued
 
 pytestmark = pytest.mark.integration

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from dropwire.cli import app
-from services.ingest.spool import Spool
 from services.store.db import upgrade
 from shared.celery_app import TASK_ENRICH, create_app, send
+from shared.spool import Spool
 
 pytestmark = pytest.mark.integration
 

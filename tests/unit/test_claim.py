@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from services.ingest import claim as claims
-from services.ingest.spool import Spool, original_name
 from services.ingest.watcher import SettleTracker
 from shared.errors import BinaryInput, EmptyInput, NotARegularFile, TooLarge
+from shared.spool import Spool, original_name
 
 pytestmark = pytest.mark.unit
 

@@ -10,10 +10,10 @@ import pytest
 
 from services.ingest import done as done_module
 from services.ingest.done import DoneHandler
-from services.ingest.spool import Spool
 from shared.celery_app import TASK_DONE_BATCH
 from shared.messages import DocumentDone, DocumentsDone, decode
 from shared.metrics import create_metrics
+from shared.spool import Spool
 
 pytestmark = pytest.mark.unit
 

@@ -22,7 +22,7 @@ COMPOSE = REPO_ROOT / "docker-compose.yml"
 SCHEMA = REPO_ROOT / "deploy" / "schema" / "compose-spec.json"
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 DOCKERIGNORE = REPO_ROOT / ".dockerignore"
-DROPWIRE_SERVICES = ("migrate", "ingest", "enrich", "store")
+DROPWIRE_SERVICES = ("migrate", "ingest", "enrich", "store", "console")
 # ${VAR}, ${VAR:-default}, ${VAR-default} (Compose interpolation; defaults stand in for an empty environment)
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::?-(?P<default>[^}]*))?\}")
 
@@ -76,7 +76,7 @@ def test_the_schema_rejects_a_broken_compose_file(validator: jsonschema.Draft7Va
 
 
 def test_the_stack_has_every_service(compose: dict[str, Any]) -> None:
-    """redis, postgres, migrate, ingest, enrich, store, prometheus and grafana make up the stack."""
+    """redis, postgres, migrate, ingest, enrich, store, console, prometheus and grafana make up the stack."""
     assert set(compose["services"]) == {
         "redis",
         "postgres",
@@ -84,6 +84,7 @@ def test_the_stack_has_every_service(compose: dict[str, Any]) -> None:
         "ingest",
         "enrich",
         "store",
+        "console",
         "prometheus",
         "grafana",
     }
@@ -310,6 +311,18 @@ def test_the_image_installs_its_dependencies_from_the_lock_file() -> None:
     builder = " ".join(dockerfile_stages()[0])
     assert "pip install --require-hashes -r requirements/runtime.txt" in builder
     assert "pip install --no-deps ." in builder
+
+
+def test_console_needs_its_token_and_is_published_on_loopback_only(compose: dict[str, Any]) -> None:
+    """The console binds all interfaces in its container, so it reads its token from a secret; the
+    host sees it on 127.0.0.1 only."""
+    console = compose["services"]["console"]
+    env = console["environment"]
+    assert env["DROPWIRE_CONSOLE_HOST"] == "0.0.0.0"
+    assert env["DROPWIRE_CONSOLE_TOKEN_FILE"] == "/run/secrets/console_token"
+    assert "console_token" in console["secrets"] and "DROPWIRE_CONSOLE_TOKEN" not in env
+    assert [str(p).split(":")[0] for p in console["ports"]] == ["127.0.0.1"]
+    assert [v["target"] for v in console["volumes"]] == ["/data/spool"] == [env["DROPWIRE_SPOOL_DIR"]]
 
 
 def test_compose_environment_names_are_real_settings(compose: dict[str, Any]) -> None:

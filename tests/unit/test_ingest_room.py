@@ -8,10 +8,10 @@ import pytest
 
 from services.ingest import service as service_module
 from services.ingest.service import DEPTH_CHECK_SECONDS, IngestService
-from services.ingest.spool import Spool
 from shared.messages import DocumentDone, DocumentReceived
 from shared.metrics import create_metrics
 from shared.settings import IngestSettings
+from shared.spool import Spool
 
 pytestmark = [pytest.mark.unit]
 

@@ -15,12 +15,12 @@ from dropwire.stack import wait_until
 from services.ingest import claim as claims
 from services.ingest.done import DoneHandler
 from services.ingest.service import MAX_PUBLISHES, IngestService
-from services.ingest.spool import Spool, inbox_name, is_claim_name
 from services.ingest.watcher import InboxWatcher
 from shared.errors import DependencyUnavailable
 from shared.messages import DocumentDone, DocumentReceived
 from shared.metrics import create_metrics
 from shared.observability import alive_check, serve
+from shared.spool import Spool, inbox_name, is_claim_name
 
 pytestmark = [pytest.mark.unit]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.ingest.spool import (
+from shared.spool import (
     Spool,
     UnsafeName,
     is_candidate_name,

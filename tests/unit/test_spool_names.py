@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.ingest.spool import (
+from shared.spool import (
     CLAIM_MAX_BYTES,
     ERROR_SUFFIX,
     NAME_MAX_BYTES,

@@ -1,0 +1,51 @@
+"""The read side of the store's database: typed queries for the console, its JSON API and the CLI.
+
+SQLAlchemy Core against the stored tables (``documents``, ``articles``, ``entities``, ``mentions``,
+``failures``, ``heartbeats``), naming only the columns it reads, so a column the store adds later does
+not disturb it. It never writes. It lives in ``shared`` because services never import each other: the
+store owns the schema (its models and Alembic migrations), this module only reads it.
+
+Times come back as aware UTC datetimes on both backends (SQLite hands back naive UTC).
+
+Search (``search``) uses migration 0004: on PostgreSQL the generated column ``articles.search_vector``
+(``to_tsvector('dutch', …)`` of headline, preamble and body) and its GIN index; on SQLite the FTS5
+table ``articles_search`` of Snowball Dutch stems (``shared.search_text``).
+"""
+
+from shared.readmodel.queries import DEFAULT_LIMIT, MAX_LIMIT, ReadModel
+from shared.readmodel.records import (
+    ArticleRecord,
+    Counts,
+    DocumentDetail,
+    DocumentSummary,
+    EntityArticle,
+    EntityCount,
+    EntityDetail,
+    FailureRecord,
+    Filters,
+    HeartbeatAge,
+    MentionRecord,
+    RatePoint,
+    SearchHit,
+)
+from shared.readmodel.schema import open_engine
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "ArticleRecord",
+    "Counts",
+    "DocumentDetail",
+    "DocumentSummary",
+    "EntityArticle",
+    "EntityCount",
+    "EntityDetail",
+    "FailureRecord",
+    "Filters",
+    "HeartbeatAge",
+    "MentionRecord",
+    "RatePoint",
+    "ReadModel",
+    "SearchHit",
+    "open_engine",
+]
