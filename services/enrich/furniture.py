@@ -101,7 +101,13 @@ def is_nav_line(line: str) -> bool:
     words = [w for w in words if w]
     if not words or not all(w in NAV_WORDS for w in words):
         return False
-    return len(words) == 1 or len(words) >= 3 or len(chunks) > 1 or any(w in STRONG_NAV_WORDS for w in words)
+    # A menu names each item once: "Regio regio regio" is somebody's headline, not three menu items.
+    return (
+        len(words) == 1
+        or len(set(words)) >= 3
+        or len(chunks) > 1
+        or any(w in STRONG_NAV_WORDS for w in words)
+    )
 
 
 def is_request(line: str) -> bool:

@@ -590,3 +590,20 @@ def test_a_page_with_site_name_menu_author_date_update_and_most_read_list() -> N
         "AD.nl", "Nieuws", "Binnenland", "Meest gelezen", "1. Ajax wint van PSV", "2. Storm op komst",
     )  # fmt: skip
     assert page.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("line", "menu"),
+    [
+        ("Nieuws Sport Economie Video's", True),
+        ("Home | Webmail", True),
+        ("Regio regio regio", False),  # found by the drift property: one word thrice is a headline
+        ("Regio Sport", False),
+    ],
+)
+def test_a_menu_names_each_item_once(line: str, menu: bool) -> None:
+    """A line of navigation words is a menu only if it names three different items, has separators,
+    or has a word no headline is made of."""
+    from services.enrich.furniture import is_nav_line
+
+    assert is_nav_line(line) is menu
