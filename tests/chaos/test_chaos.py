@@ -29,6 +29,8 @@ from dropwire.stack import Stack, wait_until
 from services.enrich.enrichment import enrich
 from services.enrich.entities import load_extractor
 from services.enrich.entities.engine import SHIPPED_MODEL
+from services.store.db import make_engine, upgrade
+from services.store.repository import Repository
 from shared.decoding import decode_bytes
 from shared.errors import PermanentError
 from shared.messages import DocumentEnriched, DocumentReceived
@@ -131,13 +133,14 @@ def pinned_model(tmp_path: Path) -> Path:
     return target
 
 
-def reference(drops: list[Drop], model: Path) -> dict[str, Mentions]:
+def reference(drops: list[Drop], model: Path, enriched_docs: list[DocumentEnriched]) -> dict[str, Mentions]:
     """The mentions of each distinct good content (by sha256) and, under ``<sha256>:articles``, its
-    article count, enriched in-process with ``model``."""
+    article count, enriched in-process with ``model``; each distinct document is appended to
+    ``enriched_docs`` in drop order."""
     extractor = load_extractor(str(model))
     out: dict[str, Mentions] = {}
     now = datetime.now(UTC)
-    for data in {d.data for d in drops if d.good}:
+    for data in dict.fromkeys(d.data for d in drops if d.good):
         decoded = decode_bytes(data)
         received = DocumentReceived(
             doc_id=hashlib.sha256(data).hexdigest(),
@@ -151,6 +154,7 @@ def reference(drops: list[Drop], model: Path) -> dict[str, Mentions]:
         )
         enriched = enrich(received, extractor)
         assert isinstance(enriched, DocumentEnriched), enriched
+        enriched_docs.append(enriched)
         out[received.doc_id] = sorted(
             (a.seq, e.label, e.start, e.end, e.text) for a in enriched.articles for e in a.entities
         )
@@ -262,6 +266,39 @@ def stored_mentions(url: str) -> dict[str, Mentions]:
     return {k: sorted(v) for k, v in out.items()}
 
 
+Grouping = set[frozenset[tuple[str, int]]]
+
+
+def story_grouping(url: str) -> Grouping:
+    """The stories of a database as sets of (document sha256, article seq)."""
+    engine = sa.create_engine(url)
+    groups: dict[int, set[tuple[str, int]]] = {}
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "select a.story_id, d.sha256, a.seq from articles a join documents d on d.id = a.document_id"
+                )
+            )
+            for story_id, sha, seq in rows:
+                groups.setdefault(story_id, set()).add((sha, seq))
+    finally:
+        engine.dispose()
+    return {frozenset(g) for g in groups.values()}
+
+
+def reference_grouping(docs: list[DocumentEnriched], tmp_path: Path) -> Grouping:
+    """The stories the store makes of ``docs`` stored one batch at a time in drop order, undisturbed."""
+    url = f"sqlite:///{tmp_path / 'reference-stories.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        Repository(engine).store(docs)
+    finally:
+        engine.dispose()
+    return story_grouping(url)
+
+
 def database_counts(url: str) -> dict[str, Any]:
     engine = sa.create_engine(url)
     try:
@@ -302,7 +339,8 @@ def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
     started = time.monotonic()
     drops = make_drops(chaos_files, chaos_seed)
     model = pinned_model(tmp_path)
-    expected = reference(drops, model)
+    enriched_docs: list[DocumentEnriched] = []
+    expected = reference(drops, model, enriched_docs)
     expected_articles = sum(v[0][0] for k, v in expected.items() if k.endswith(":articles"))
     expected_mentions = sum(len(v) for k, v in expected.items() if not k.endswith(":articles"))
     good_hashes = {hashlib.sha256(d.data).hexdigest() for d in drops if d.good}
@@ -354,6 +392,8 @@ def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
         logs = stack.describe(8)
     db = database_counts(pg_url)
     stored = stored_mentions(pg_url)
+    stories, stories_expected = story_grouping(pg_url), reference_grouping(enriched_docs, tmp_path)
+    split_stories = len(stories - stories_expected)
     differing = {
         sha: {"stored": stored.get(sha, []), "reference": mentions}
         for sha, mentions in expected.items()
@@ -384,7 +424,8 @@ def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
         f"lost={len(lost)} duplicated={duplicated} "
         f"(good={len(good)} distinct={len(good_hashes)} bad={len(bad)} documents={db['documents']} "
         f"articles={db['articles']}/{expected_articles} mentions={db['mentions']}/{expected_mentions} "
-        f"differing_documents={len(differing)} seed={chaos_seed} faults={dict(Counter(chaos.done))} seconds={time.monotonic() - started:.0f})"
+        f"differing_documents={len(differing)} stories={len(stories)}/{len(stories_expected)} "
+        f"split_or_joined_stories={split_stories} seed={chaos_seed} faults={dict(Counter(chaos.done))} seconds={time.monotonic() - started:.0f})"
     )
     with capsys.disabled():  # on the terminal whatever the capture mode, like the summary line
         print(f"\nchaos: {line}")
@@ -399,6 +440,10 @@ def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
     assert all(notes.values()), f"failed/ entries without a note: {[c for c, ok in notes.items() if not ok]}"
     assert set(reasons) <= {"empty", "binary", "undecodable"}, reasons
     assert db["sha256"] == good_hashes
+    assert stories == stories_expected, (
+        f"{split_stories} stories differ from a clean run's grouping: "
+        f"{sorted(map(sorted, stories - stories_expected))[:5]}"
+    )
     assert (db["articles"], db["mentions"]) == (expected_articles, expected_mentions), (
         f"{len(differing)} documents differ from the reference: {tmp_path / 'differing.json'}"
     )
