@@ -730,6 +730,21 @@ def _fmt(value: float) -> str:
     return f"{value:.2f}"
 
 
+# Sections measured apart from this command (each names its own command) follow this heading in
+# BENCHMARKS.md; a bench run rewrites what comes before it and keeps them.
+KEPT_HEADING = "## Measured apart from `dropwire bench`"
+
+
+def kept_sections(markdown: Path) -> str:
+    """What follows ``KEPT_HEADING`` in the existing file (with the heading), or nothing."""
+    try:
+        text = markdown.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    at = text.find(KEPT_HEADING)
+    return "" if at == -1 else "\n" + text[at:]
+
+
 def render_markdown(results: dict[str, Any], facts: dict[str, str], command: str) -> str:
     lines = [
         "# Benchmarks",
@@ -797,9 +812,12 @@ def where_time_goes(results: dict[str, Any]) -> list[str]:
         "sender Celery's task-message construction and a publish, and its receiver kombu's delivery "
         "bookkeeping (the unacknowledged-message index in Redis, then the acknowledgement), in enrich "
         "also the hand-over between the Celery parent and its worker processes. In ingest, watchdog's "
-        "event threads come next; in store, SQLAlchemy statement execution. No one step is large: "
-        "closing the gap needs fewer hops per document (e.g. enrich consuming in batches, or ingest "
-        "and enrich in one process), not a faster step.",
+        "event threads come next. No one step is large: closing that gap needs fewer hops per document "
+        "(e.g. enrich consuming in batches, or ingest and enrich in one process), not a faster step.",
+        "- Store and PostgreSQL (a profile of the store alone: `pyinstrument` around `Repository.write`): "
+        "story assignment is most of the store's time, above all inserting and looking up the story "
+        "index keys (see the stories on/off row), and PostgreSQL also computes and indexes each "
+        "article's `dutch` tsvector for search.",
         "",
     ]
 
@@ -841,7 +859,7 @@ def command(
     json_path.write_text(
         json.dumps({"results": results, "machine": facts, "command": options.command}, indent=2)
     )
-    markdown.write_text(render_markdown(results, facts, options.command))
+    markdown.write_text(render_markdown(results, facts, options.command) + kept_sections(markdown))
     typer.echo(render_markdown(results, facts, options.command))
 
 
