@@ -1,6 +1,6 @@
 """A wire page → its articles, as an editor reads it; every non-blank piece of text lands in one part.
 
-The page layout (see the README, "Reading a page", for examples):
+The page layout (see docs/explanation/parsing.md for examples):
 
     Headline (2)                                   ← headline, optional version marker
     N i e u w bericht, vervangt: ...               ← preamble lines (optional)

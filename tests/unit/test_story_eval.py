@@ -1,4 +1,4 @@
-"""The story evaluation the README reports: pairwise precision and recall >= 0.99 on the generated
+"""The story evaluation docs/explanation/stories.md reports: pairwise precision and recall >= 0.99 on the generated
 labelled corpus and on the hand-labelled real-layout pages (seeds included when the team folder is there)."""
 
 from __future__ import annotations
