@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dropwire.corpus import generate_stories
+from dropwire.storycorpus import generate_stories
 from dropwire.storyeval import corpus_pages, evaluate, labelled_pages, pairwise
 from tests.conftest import FIXTURES
 
