@@ -108,7 +108,9 @@ def cli_page() -> str:
                 for p in arguments
             ]
         )
-        if not hasattr(command, "commands"):
+        if hasattr(command, "commands"):
+            usage = f"{path} [OPTIONS] [COMMAND] [ARGS]..." if options else ""
+        if usage:
             lines += ["```", usage, "```", ""]
         if arguments or options:
             lines += ["| argument / option | type | default | meaning |", "|---|---|---|---|"]
