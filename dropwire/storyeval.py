@@ -9,7 +9,7 @@ gave are then compared with the truth over every pair of articles:
 
 Both are computed from the contingency table of (story, item) counts, not by listing pairs.
 
-Two sources of truth: ``dropwire.corpus.generate_stories`` (generated pages with their labels), and
+Two sources of truth: ``dropwire.storycorpus.generate_stories`` (generated pages with their labels), and
 a labelled set of real-layout pages (``tests/fixtures/stories``): ``labels.json`` names each page's
 articles' items. Entity recognition is left out (stories do not depend on it).
 
@@ -32,7 +32,7 @@ from typing import Annotated
 import sqlalchemy as sa
 import typer
 
-from dropwire.corpus import generate_stories
+from dropwire.storycorpus import generate_stories
 from services.enrich.parser import parse_page
 from services.store.db import make_engine, upgrade
 from services.store.repository import Repository

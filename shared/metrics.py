@@ -39,7 +39,7 @@ ARCHIVE_OUTCOMES = ("stored", "duplicate")
 NOT_APPLICABLE = "n/a"
 
 # Buckets follow the distributions measured on the process stack (tests/e2e/stack.py: Redis, PostgreSQL,
-# enrich --concurrency 2, 2 shared cores); the README (Monitoring and deployment) gives the runs and figures.
+# enrich --concurrency 2, 2 shared cores); docs/explanation/monitoring.md gives the runs and figures.
 # Stage durations: one enrich task (parse + NER of a page) took 10 ms to 250 ms (p50 42-54 ms, p99
 # ~0.2 s), one store batch transaction 5 ms to 50 ms. 1 ms to 10 s in ~2.5x steps puts each body in
 # four buckets and leaves headroom for a slow database or a heavier model.
@@ -322,7 +322,8 @@ def exported_names(metrics: Metrics | None = None) -> frozenset[str]:
 
 
 def markdown_table(metrics: Metrics | None = None) -> str:
-    """The README's metrics table: ``python -m shared.metrics`` prints it."""
+    """The metrics as one Markdown table (``python -m shared.metrics`` prints it); the docs' reference page
+    is written by ``scripts/gen_reference.py``."""
     rows = ["| metric | type | labels | meaning |", "|---|---|---|---|"]
     for info in describe(metrics or create_metrics()):
         labels = ", ".join(f"`{label}`" for label in info.labels) or "—"

@@ -32,249 +32,64 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 import socket
 import threading
-import time
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, values
 from prometheus_client.exposition import choose_encoder
-from prometheus_client.multiprocess import MultiProcessCollector
-from prometheus_client.multiprocess import mark_process_dead as _mark_process_dead
 
+from shared.health import (
+    DEFAULT_CHECK_TIMEOUT_SECONDS,
+    DEFAULT_REFRESH_TIMEOUT_SECONDS,
+    Check,
+    CheckResult,
+    alive_check,
+    database_check,
+    heartbeat_age_probe,
+    queue_depth_probe,
+    redis_check,
+    run_checks,
+)
 from shared.logging import get_logger
-from shared.metrics import QUEUES, Metrics
+from shared.metrics import Metrics
+from shared.multiproc import (
+    MULTIPROC_ENV,
+    mark_process_dead,
+    multiprocess_dir,
+    prepare_multiprocess_dir,
+    reap_dead_processes,
+    scrape_registry,
+)
 
 log = get_logger(__name__)
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-# A readiness probe (kubelet, compose healthcheck) gives up after a few seconds; answering within 2 s
-# leaves it room while a healthy Redis ping or ``select 1`` takes about a millisecond.
-DEFAULT_CHECK_TIMEOUT_SECONDS = 2.0
-# A scrape-time refresh (queue depth) must not stall the scrape: Prometheus's default timeout is 10 s.
-DEFAULT_REFRESH_TIMEOUT_SECONDS = 2.0
-
-Check = Callable[[], None]
-
-
-# --------------------------------------------------------------------------- multiprocess mode
-
-
-def prepare_multiprocess_dir(path: str | os.PathLike[str]) -> Path:
-    """Empty (or create) ``path`` and make every metric created from now on file-backed in it.
-
-    Call it in the parent process before ``create_metrics()``. The variable is set for the processes
-    this one forks or spawns, and prometheus-client's value class is switched even if the library was
-    imported earlier (the import-order trap: it reads the variable once, at import time).
-    """
-    folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
-    for entry in folder.iterdir():
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
-    os.environ[MULTIPROC_ENV] = str(folder)
-    if not getattr(values.ValueClass, "_multiprocess", False):
-        values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
-    return folder
-
-
-def multiprocess_dir() -> Path | None:
-    """The folder of file-backed metric values in force for this process, or None."""
-    path = os.environ.get(MULTIPROC_ENV)
-    if path and getattr(values.ValueClass, "_multiprocess", False):
-        return Path(path)
-    return None
-
-
-def mark_process_dead(pid: int, path: str | os.PathLike[str] | None = None) -> None:
-    """Drop the live gauges of a worker process that exited (Celery ``worker_process_shutdown``)."""
-    folder = path if path is not None else os.environ.get(MULTIPROC_ENV)
-    if not folder:
-        return
-    _mark_process_dead(pid, str(folder))  # type: ignore[no-untyped-call]
-
-
-_LIVE_GAUGE_FILE = re.compile(r"^gauge_live\w+?_(\d+)\.db$")
-
-
-def reap_dead_processes(path: str | os.PathLike[str]) -> list[int]:
-    """``mark_process_dead`` for every process whose live-gauge file remains but which no longer runs.
-
-    A child killed outright (SIGKILL, the OOM killer) never runs its shutdown hook; without this its
-    last in-progress count would be summed in for ever. Run before each scrape. Returns the pids reaped.
-    """
-    reaped = []
-    for entry in Path(path).glob("gauge_live*_*.db"):
-        match = _LIVE_GAUGE_FILE.match(entry.name)
-        if match is None:
-            continue
-        pid = int(match.group(1))
-        if pid != os.getpid() and not _alive(pid):
-            mark_process_dead(pid, path)
-            reaped.append(pid)
-    return sorted(set(reaped))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process under that pid: not ours to reap
-        return True
-    return True
-
-
-def scrape_registry(metrics: Metrics, path: str | os.PathLike[str] | None = None) -> CollectorRegistry:
-    """The registry ``/metrics`` renders: the merged files in multiprocess mode, else the service's own."""
-    folder = Path(path) if path is not None else multiprocess_dir()
-    if folder is None:
-        return metrics.registry
-    registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=str(folder))  # type: ignore[no-untyped-call]
-    return registry
-
-
-# --------------------------------------------------------------------------- readiness checks
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    name: str
-    ok: bool
-    detail: str
-    seconds: float
-
-
-def run_checks(
-    checks: Mapping[str, Check], timeout: float = DEFAULT_CHECK_TIMEOUT_SECONDS
-) -> list[CheckResult]:
-    """Run every check at once in its own daemon thread; one still running after ``timeout`` fails."""
-    results: dict[str, CheckResult] = {}
-    lock = threading.Lock()
-
-    def run(name: str, check: Check) -> None:
-        started = time.monotonic()
-        try:
-            check()
-        except Exception as exc:  # a readiness check reports any failure; the endpoint names it
-            result = CheckResult(
-                name, False, f"{type(exc).__name__}: {exc}"[:300], time.monotonic() - started
-            )
-        else:
-            result = CheckResult(name, True, "ok", time.monotonic() - started)
-        with lock:
-            results.setdefault(name, result)
-
-    threads = [
-        threading.Thread(target=run, args=(name, check), name=f"readyz-{name}", daemon=True)
-        for name, check in checks.items()
-    ]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + timeout
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    with lock:
-        for name in checks:
-            results.setdefault(name, CheckResult(name, False, f"timeout after {timeout:g}s", timeout))
-        return [results[name] for name in checks]
-
-
-def redis_check(url: str, timeout: float = DEFAULT_CHECK_TIMEOUT_SECONDS) -> Check:
-    """A check that PINGs the Redis at ``url`` (the Celery broker)."""
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
-
-    def check() -> None:
-        if not client.ping():
-            raise ConnectionError("redis did not answer PING")
-
-    return check
-
-
-def database_check(url: str, timeout: float = DEFAULT_CHECK_TIMEOUT_SECONDS) -> Check:
-    """A check that runs ``select 1`` on the database at ``url`` over a fresh connection each time."""
-    import sqlalchemy as sa
-    from sqlalchemy.pool import NullPool
-
-    parsed = sa.engine.make_url(url)
-    connect_args: dict[str, Any] = {}
-    if parsed.get_backend_name() == "postgresql":
-        connect_args["connect_timeout"] = max(1, round(timeout))
-    elif parsed.get_backend_name() == "sqlite":
-        connect_args["timeout"] = timeout
-    engine = sa.create_engine(parsed, poolclass=NullPool, connect_args=connect_args)
-
-    def check() -> None:
-        with engine.connect() as conn:
-            conn.execute(sa.text("select 1"))
-
-    return check
-
-
-def alive_check(parts: Callable[[], Mapping[str, bool]]) -> Check:
-    """A readiness check that fails while any of this process's long-lived loops has died."""
-
-    def check() -> None:
-        dead = sorted(name for name, alive in parts().items() if not alive)
-        if dead:
-            raise RuntimeError("stopped: " + ", ".join(dead))
-
-    return check
-
-
-def queue_depth_probe(
-    metrics: Metrics, broker_url: str, queues: Iterable[str] = QUEUES
-) -> Callable[[], None]:
-    """A scrape-time refresh that sets ``dropwire_queue_depth{queue}`` from the Redis list lengths.
-
-    Celery's Redis transport keeps each queue as a list named after it (priority sub-queues, when
-    used, are named ``<queue>\\x06\\x16<n>``; dropwire does not use priorities).
-    """
-    import redis
-
-    client = redis.Redis.from_url(
-        broker_url,
-        socket_connect_timeout=DEFAULT_REFRESH_TIMEOUT_SECONDS,
-        socket_timeout=DEFAULT_REFRESH_TIMEOUT_SECONDS,
-    )
-    names = tuple(queues)
-
-    def refresh() -> None:
-        pipe = client.pipeline(transaction=False)
-        for name in names:
-            pipe.llen(name)
-        for name, depth in zip(names, pipe.execute(), strict=True):
-            metrics.queue_depth.labels(queue=name).set(int(depth))
-
-    return refresh
-
-
-def heartbeat_age_probe(metrics: Metrics, last_seen: Callable[[], float | None]) -> Callable[[], None]:
-    """A scrape-time refresh that sets ``dropwire_heartbeat_age_seconds`` from ``last_seen()``.
-
-    ``last_seen`` returns the Unix time the last heartbeat document came through, or None before the
-    first: the age then counts from when the probe was made, so a pipeline that never passes a
-    heartbeat shows a growing age rather than a reassuring 0.
-    """
-    started = time.time()
-
-    def refresh() -> None:
-        seen = last_seen()
-        metrics.heartbeat_age.set(max(0.0, time.time() - (started if seen is None else seen)))
-
-    return refresh
+# The checks and the multiprocess helpers live in their own modules; they are named here too, so a
+# service imports its whole endpoint from one place.
+__all__ = [
+    "DEFAULT_CHECK_TIMEOUT_SECONDS",
+    "DEFAULT_REFRESH_TIMEOUT_SECONDS",
+    "MULTIPROC_ENV",
+    "Check",
+    "CheckResult",
+    "Server",
+    "alive_check",
+    "database_check",
+    "heartbeat_age_probe",
+    "mark_process_dead",
+    "multiprocess_dir",
+    "prepare_multiprocess_dir",
+    "queue_depth_probe",
+    "reap_dead_processes",
+    "redis_check",
+    "run_checks",
+    "scrape_registry",
+    "serve",
+]
 
 
 # --------------------------------------------------------------------------- the HTTP server

@@ -103,10 +103,16 @@ class IngestSettings(BaseSettings):
     model_config = _prefixed()
 
     watch_mode: Literal["auto", "events", "poll"] = Field(
-        "auto", description="events: inotify via watchdog; poll: size+mtime scans (docker volumes, NFS)."
+        "auto",
+        description=(
+            "events: inotify via watchdog; poll: size+mtime scans (docker volumes, NFS); "
+            "auto: events when inotify is available."
+        ),
     )
     settle_seconds: float = Field(
-        DEFAULT_SETTLE_SECONDS, ge=0, description="Polling: unchanged this long = complete."
+        DEFAULT_SETTLE_SECONDS,
+        ge=0,
+        description="Polling and start-up: a file unchanged this long is complete.",
     )
     poll_interval: float = Field(0.2, gt=0, description="Seconds between inbox scans in poll mode.")
     close_settle_seconds: float = Field(
@@ -173,7 +179,7 @@ class MetricsSettings(BaseSettings):
     model_config = _prefixed()
 
     metrics_port: int | None = Field(
-        None, description="Defaults: ingest 9101, enrich 9102, store 9103, run 9100."
+        None, description="Defaults: ingest 9101, enrich 9102, store 9103, run 9100 (0: any free port)."
     )
     metrics_host: str = Field("127.0.0.1", description="Bind address; 0.0.0.0 in containers.")
 

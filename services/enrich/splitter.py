@@ -1,6 +1,7 @@
+# Over 400 lines on purpose: one pass over the page (_Splitter) and the assembly of its parts share the private _Open draft; the page grammar stays in one file.
 """A wire page → its articles, as an editor reads it; every non-blank piece of text lands in one part.
 
-The page layout (see the README, "Reading a page", for examples):
+The page layout (see docs/explanation/parsing.md for examples):
 
     Headline (2)                                   ← headline, optional version marker
     N i e u w bericht, vervangt: ...               ← preamble lines (optional)

@@ -1,3 +1,4 @@
+# Over 400 lines on purpose: one class, the ingest loop, whose steps share its state (leases, the queue-depth cache, the heartbeat clock).
 """The ingest loop: watch the inbox, claim complete files, publish them, re-publish expired leases.
 
 One thread runs ``IngestService.run``; the ``ingest.done`` consumer (``services.ingest.done``) runs

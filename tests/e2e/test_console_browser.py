@@ -1,7 +1,7 @@
 """The operator console in a real browser, as an operator uses it: files dropped through ``dropwire run``
 show up, search finds Dutch inflections, entities are marked where the store says, a failed file is sent
 round again from the Failures page, hostile text stays text, and a console bound off loopback wants its
-token. On SQLite and on the real PostgreSQL; the SQLite run saves the README's screenshots."""
+token. On SQLite and on the real PostgreSQL; the SQLite run saves the docs' screenshots (docs/screenshots/)."""
 
 from __future__ import annotations
 

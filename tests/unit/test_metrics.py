@@ -113,7 +113,7 @@ def test_two_services_can_each_declare_the_metrics() -> None:
 
 
 def test_exported_names_and_table_cover_every_metric() -> None:
-    """The README table lists each metric once; exported_names holds the stored series names."""
+    """The Markdown table lists each metric once; exported_names holds the stored series names."""
     table = markdown_table()
     for info in describe(create_metrics()):
         assert table.count(f"| `{info.name}` |") == 1

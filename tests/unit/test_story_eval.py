@@ -1,4 +1,4 @@
-"""The story evaluation the README reports: pairwise precision and recall >= 0.99 on the generated
+"""The story evaluation docs/explanation/stories.md reports: pairwise precision and recall >= 0.99 on the generated
 labelled corpus and on the hand-labelled real-layout pages (seeds included when the team folder is there)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dropwire.corpus import generate_stories
+from dropwire.storycorpus import generate_stories
 from dropwire.storyeval import corpus_pages, evaluate, labelled_pages, pairwise
 from tests.conftest import FIXTURES
 

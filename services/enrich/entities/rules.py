@@ -15,7 +15,6 @@ Phrase matching uses spaCy's ``PhraseMatcher`` on the exact text (a hash lookup 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,193 +22,25 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-# Lower-case words that may sit inside a name ("Jan van der Berg", "Osama bin Laden").
-NAME_PARTICLES = frozenset(
-    [
-        "van",
-        "de",
-        "der",
-        "den",
-        "ten",
-        "ter",
-        "te",
-        "het",
-        "von",
-        "zu",
-        "da",
-        "di",
-        "del",
-        "della",
-        "des",
-        "das",
-        "dos",
-        "du",
-        "le",
-        "la",
-        "bin",
-        "ibn",
-        "al",
-        "el",
-        "abu",
-        "ben",
-    ]
-)
-LIST_LABELS = ("MISC", "ORG", "LOC")  # order of precedence when a phrase is in two lists
-OVERRIDE_LABELS = frozenset({"MISC", "ORG", "LOC"})  # listed names whose type beats the model's guess
-
-# Compound role nouns end in these ("oud-minister", "partijleider", "topdiplomaat").
-TITLE_SUFFIXES = tuple(
-    [
-        "minister",
-        "premier",
-        "president",
-        "commissaris",
-        "leider",
-        "voorzitter",
-        "woordvoerder",
-        "woordvoerster",
-        "activist",
-        "activiste",
-        "aanklager",
-        "directeur",
-        "kanselier",
-        "trainer",
-        "coach",
-        "zanger",
-        "zangeres",
-        "schrijver",
-        "kandidaat",
-        "burgemeester",
-        "gouverneur",
-        "senator",
-        "ambassadeur",
-        "topman",
-        "topvrouw",
-        "baas",
-        "chef",
-        "analist",
-        "econoom",
-        "journalist",
-        "advocaat",
-        "hoogleraar",
-        "oprichter",
-        "diplomaat",
-        "generaal",
-        "commandant",
-        "assistent",
-        "aanvoerder",
-        "onderzoeker",
-        "deskundige",
-        "eigenaar",
-        "ondernemer",
-    ]
-)
-
-# Nouns that, right before a capitalised name, make it an organisation ("het softwarebedrijf Tectrade").
-ORG_CONTEXT_SUFFIXES = tuple(
-    [
-        "bedrijf",
-        "firma",
-        "groep",
-        "concern",
-        "maatschappij",
-        "krant",
-        "dagblad",
-        "weekblad",
-        "zender",
-        "omroep",
-        "partij",
-        "club",
-        "ploeg",
-        "vereniging",
-        "organisatie",
-        "fabrikant",
-        "producent",
-        "bank",
-        "verzekeraar",
-        "keten",
-        "holding",
-        "uitgeverij",
-        "beweging",
-        "militie",
-        "vakbond",
-        "agentschap",
-        "persbureau",
-        "streamingdienst",
-        "platform",
-        "winkelketen",
-        "supermarkt",
-        "brouwerij",
-        "luchtvaartmaatschappij",
-        "chipfabrikant",
-        "techbedrijf",
-        "energiebedrijf",
-        "fonds",
-        "stichting",
-    ]
-)
-
-SENTENCE_OPENERS = frozenset(
-    ['"', "'", "``", "''", ",,", ":", ";", "(", "-", "–", "—", ".", "!", "?", "•"]
-)  # a capital after these is no cue
-ARTICLES = frozenset({"de", "het"})
-PLACE_PREPOSITIONS = frozenset({"in", "naar", "uit", "te", "nabij", "vanuit"})  # "in X": X is no person
-LEFTOVER_ACRONYM = "ORG"  # unclaimed all-caps words inside a sentence: mostly organisations
-
-# A capitalised or all-caps name, a hyphen, then a lower-case noun: "Sabena-aandelen", "EU-burgers".
-NAME_COMPOUND = re.compile(r"^[A-Z][\w&]*-[a-zà-ÿ]{3,}$")
-
-PREFIXED_NAME = re.compile(r"^(al|el|ad|as|ash|at|az|ar|an|bin|ibn|abu|ben|ould)-[A-Z]")  # "al-Sharaa"
-
-# Nouns that, right before a capitalised name, make it the title of a work: MISC ("de film X",
-# "de misdaadkomedie X"); compounds count too, so these are matched as word endings.
-WORK_CONTEXT_SUFFIXES = (
-    "film",
-    "boek",
-    "roman",
-    "serie",
-    "album",
-    "documentaire",
-    "musical",
-    "opera",
-    "toneelstuk",
-    "komedie",
-    "drama",
-    "thriller",
-    "western",
-    "sitcom",
-    "single",
-    "bestseller",
-)
-
-# Nouns that, right before a capitalised name, make it a place ("het dorp X", "de havenstad X").
-PLACE_CONTEXT_SUFFIXES = (
-    "dorp",
-    "stad",
-    "stadje",
-    "plaats",
-    "plaatsje",
-    "gemeente",
-    "regio",
-    "provincie",
-    "eiland",
-    "haven",
-    "deelstaat",
-    "kamp",
-)
-PLACE_CONTEXT_OF = frozenset({"haven", "stad", "dorp"})  # "de haven van X": X is the place too
-
-# First words of a state's name: "Volksrepubliek Donetsk", "Koninkrijk Saoedi-Arabië" are places.
-STATE_HEADS = ("republiek", "koninkrijk", "emiraat", "sultanaat", "vorstendom", "groothertogdom")
-
-# Prefixes of compound titles: "oud-prins", "ex-president", "vice-premier" are titles like the rest.
-TITLE_PREFIXES = ("oud-", "ex-", "vice-", "interim-", "adjunct-", "co-")
-
-# A name starting with the English article is a title or an outlet; it is an outlet (ORG) after a
-# nationality adjective ("het Britse The Independent") or before a reporting verb ("The Sun meldt").
-ENGLISH_ARTICLE = "The"
-REPORTING_VERBS = frozenset(
-    {"schrijft", "schreef", "meldt", "meldde", "bericht", "berichtte", "citeert", "citeerde", "onthulde"}
+from services.enrich.entities.cues import (
+    ARTICLES,
+    ENGLISH_ARTICLE,
+    LEFTOVER_ACRONYM,
+    LIST_LABELS,
+    NAME_COMPOUND,
+    NAME_PARTICLES,
+    ORG_CONTEXT_SUFFIXES,
+    OVERRIDE_LABELS,
+    PLACE_CONTEXT_OF,
+    PLACE_CONTEXT_SUFFIXES,
+    PLACE_PREPOSITIONS,
+    PREFIXED_NAME,
+    REPORTING_VERBS,
+    SENTENCE_OPENERS,
+    STATE_HEADS,
+    TITLE_PREFIXES,
+    TITLE_SUFFIXES,
+    WORK_CONTEXT_SUFFIXES,
 )
 
 Span = tuple[int, int, str]  # token start, token end (exclusive), label

@@ -1,0 +1,207 @@
+"""The store's read half: the operators' queries behind ``dropwire status|articles|entities|stories``."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from services.store.models import ArticleRow, Document, EntityRow, Failure, Heartbeat, Mention, Story
+from services.store.times import aware, to_utc
+from services.store.views import (
+    ArticleView,
+    Counts,
+    EntityCount,
+    FailureView,
+    HeartbeatView,
+    StoryView,
+    WarnedDocument,
+    article_view,
+)
+
+STAGE = "store"
+# Default page of `dropwire articles`: a screenful.
+DEFAULT_ARTICLE_LIMIT = 20
+# Default page of `dropwire stories`.
+DEFAULT_STORY_LIMIT = 20
+
+
+class Reads:
+    """The read half of ``Repository``: each query opens its own connection on ``engine``."""
+
+    engine: Engine
+
+    def counts(self) -> Counts:
+        """Rows per table, for ``dropwire status``."""
+        tables = (Document, ArticleRow, EntityRow, Mention, Failure)
+        query = sa.select(*(sa.select(sa.func.count()).select_from(t).scalar_subquery() for t in tables))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).one()
+        return Counts(*(int(n) for n in row))
+
+    def warned_documents(self, limit: int = 5) -> tuple[int, list[WarnedDocument]]:
+        """How many stored documents have parse warnings, and the latest ``limit`` of them."""
+        warned = Document.parse_warnings.is_not(None)
+        count = sa.select(sa.func.count()).select_from(Document).where(warned)
+        latest = (
+            sa.select(Document.sha256, Document.name, Document.stored_at, Document.parse_warnings)
+            .where(warned)
+            .order_by(Document.stored_at.desc(), Document.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            total = int(conn.execute(count).scalar_one())
+            rows = [
+                WarnedDocument(
+                    sha256=r.sha256,
+                    name=r.name,
+                    stored_at=aware(r.stored_at),  # type: ignore[arg-type]
+                    warnings=json.loads(r.parse_warnings),
+                )
+                for r in conn.execute(latest)
+            ]
+        return total, rows
+
+    def recent_failures(self, limit: int = 10) -> list[FailureView]:
+        """The latest failures, newest first."""
+        query = (
+            sa.select(Failure.__table__).order_by(Failure.failed_at.desc(), Failure.id.desc()).limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [
+                FailureView(
+                    sha256=r.sha256,
+                    claim=r.claim,
+                    name=r.name,
+                    stage=r.stage,
+                    reason=r.reason,
+                    detail=r.detail,
+                    failed_at=aware(r.failed_at),  # type: ignore[arg-type]
+                )
+                for r in conn.execute(query)
+            ]
+
+    def articles(
+        self,
+        entity: str | None = None,
+        place: str | None = None,
+        since: datetime | None = None,
+        limit: int = DEFAULT_ARTICLE_LIMIT,
+    ) -> list[ArticleView]:
+        """Articles, newest first; filtered by an entity's canonical name, a place (canonical or as
+        written) and a publication time (articles without one count from their document's receipt).
+        Names and places match case-insensitively."""
+        when = sa.func.coalesce(ArticleRow.published_at, Document.received_at)
+        query = (
+            sa.select(ArticleRow.__table__, Document.sha256, Document.name.label("document_name"))
+            .join(Document, Document.id == ArticleRow.document_id)
+            .order_by(when.desc(), ArticleRow.id.desc())
+            .limit(limit)
+        )
+        if entity is not None:
+            query = query.where(
+                sa.exists()
+                .where(Mention.article_id == ArticleRow.id)
+                .where(Mention.entity_id == EntityRow.id)
+                .where(sa.func.lower(EntityRow.name) == entity.lower())
+            )
+        if place is not None:
+            wanted = place.lower()
+            query = query.where(
+                sa.or_(
+                    sa.func.lower(ArticleRow.place) == wanted, sa.func.lower(ArticleRow.place_raw) == wanted
+                )
+            )
+        if since is not None:
+            query = query.where(when >= to_utc(since))
+        with self.engine.connect() as conn:
+            return [article_view(r) for r in conn.execute(query)]
+
+    def top_entities(self, n: int = 10, label: str | None = None, by: str = "stories") -> list[EntityCount]:
+        """The ``n`` entities in the most stories (``by="stories"``: a brief seen on 13 pages counts once)
+        or with the most mentions (``by="mentions"``), ties by name; optionally of one label."""
+        mentions = sa.func.count(Mention.id).label("mentions")
+        story = sa.func.coalesce(ArticleRow.story_id, -ArticleRow.id)  # unassigned: its own story
+        stories = sa.func.count(sa.distinct(story)).label("stories")
+        first = stories if by == "stories" else mentions
+        query = (
+            sa.select(
+                EntityRow.label,
+                EntityRow.name,
+                mentions,
+                sa.func.count(sa.distinct(Mention.article_id)).label("articles"),
+                stories,
+            )
+            .join(Mention, Mention.entity_id == EntityRow.id)
+            .join(ArticleRow, ArticleRow.id == Mention.article_id)
+            .group_by(EntityRow.id, EntityRow.label, EntityRow.name)
+            .order_by(first.desc(), mentions.desc(), EntityRow.name, EntityRow.label)
+            .limit(n)
+        )
+        if label is not None:
+            query = query.where(EntityRow.label == label.upper())
+        with self.engine.connect() as conn:
+            return [
+                EntityCount(r.label, r.name, int(r.mentions), int(r.articles), int(r.stories))
+                for r in conn.execute(query)
+            ]
+
+    def stories_list(
+        self, entity: str | None = None, since: datetime | None = None, limit: int = DEFAULT_STORY_LIMIT
+    ) -> list[StoryView]:
+        """Stories, newest (first seen) first; filtered by an entity's canonical name (any of the
+        story's articles mentions it, case-insensitively) and by being seen at or after ``since``."""
+        query = (
+            sa.select(Story.__table__)
+            .where(Story.merged_into.is_(None))
+            .order_by(Story.first_seen.desc(), Story.id.desc())
+            .limit(limit)
+        )
+        if entity is not None:
+            query = query.where(
+                sa.exists()
+                .where(ArticleRow.story_id == Story.id)
+                .where(Mention.article_id == ArticleRow.id)
+                .where(Mention.entity_id == EntityRow.id)
+                .where(sa.func.lower(EntityRow.name) == entity.lower())
+            )
+        if since is not None:
+            query = query.where(Story.last_seen >= to_utc(since))
+        with self.engine.connect() as conn:
+            return [
+                StoryView(
+                    id=r.id,
+                    headline=r.headline,
+                    place=r.place,
+                    first_seen=aware(r.first_seen),  # type: ignore[arg-type]
+                    last_seen=aware(r.last_seen),  # type: ignore[arg-type]
+                    sightings=r.sightings,
+                    versions=r.versions,
+                    fullest_article_id=r.fullest_article_id,
+                    newest_article_id=r.newest_article_id,
+                )
+                for r in conn.execute(query)
+            ]
+
+    def story_articles(self, story_id: int) -> list[ArticleView]:
+        """The articles of one story, in the order they were stored."""
+        query = (
+            sa.select(ArticleRow.__table__, Document.sha256, Document.name.label("document_name"))
+            .join(Document, Document.id == ArticleRow.document_id)
+            .where(ArticleRow.story_id == story_id)
+            .order_by(ArticleRow.id)
+        )
+        with self.engine.connect() as conn:
+            return [article_view(r) for r in conn.execute(query)]
+
+    # ------------------------------------------------------------------ back-fill
+
+    def last_heartbeat(self) -> HeartbeatView | None:
+        """When the store last saw the pipeline's heartbeat document, if ever."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(Heartbeat.__table__).where(Heartbeat.stage == STAGE)).first()
+        if row is None:
+            return None
+        return HeartbeatView(row.sha256, aware(row.seen_at), aware(row.mtime))  # type: ignore[arg-type]
