@@ -1,25 +1,25 @@
+# Over 400 lines on purpose: one class, the story index, whose look-up, plan and write steps share one batch plan.
 """Story assignment inside the store's transaction: look candidates up in the index, match, write.
 
-``StoryIndex.plan`` takes the articles of a batch (in a fixed order) and decides each one's story:
-one look-up of all their index keys in ``story_keys``, one read of the articles behind the keys found
-(the only texts compared: never the whole table), then ``services.store.stories.matches`` per
-article against those and against the batch's earlier articles. Articles that match nothing start a
-new story.
+``StoryIndex.plan`` takes the articles of a batch (in a fixed order) and decides each one's story: one
+look-up of all their index keys in ``story_keys``, one read of the articles behind the keys found (the
+only texts compared: never the whole table), then ``services.store.stories.matches`` per article against
+those and against the batch's earlier articles. Articles that match nothing start a new story.
 
 Writing is three steps around the caller's article insert: ``create_stories`` (the new stories, so
-articles can reference them), then, once the articles have ids, ``finish``: the touched stories'
-figures (sightings, first/last seen, fullest and newest article, versions) as relative updates, and
-the new index keys.
+articles can reference them), then, once the articles have ids, ``finish``: the touched stories' figures
+(sightings, first/last seen, fullest and newest article, versions) as relative updates, and the new index
+keys.
 
 Two workers at once (PostgreSQL): a batch with documents takes a transaction-level advisory lock
-(``lock``) before it writes anything, so story assignment is serialised between workers (the
-signatures, the CPU-heavy part, are computed before the transaction). As a second line of defence,
-``story_keys.key`` is the primary key and keys are inserted with ``ON CONFLICT DO NOTHING``. A key another transaction inserted but has not committed makes this insert
-wait for it; once it commits, the key comes back as not inserted. A key that was not there at
-look-up time but is now means another worker started (or extended) a story for the same item while
-this batch was being matched: ``StoryRace`` is raised, the caller rolls the whole batch back and runs
-it again, and the second run finds the other worker's story. Keys and story updates go in sorted
-order, so two batches always take their row locks in the same order.
+(``lock``) before it writes anything, so story assignment is serialised between workers (the signatures,
+the CPU-heavy part, are computed before the transaction). As a second line of defence, ``story_keys.key``
+is the primary key and keys are inserted with ``ON CONFLICT DO NOTHING``. A key another transaction
+inserted but has not committed makes this insert wait for it; once it commits, the key comes back as not
+inserted. A key that was not there at look-up time but is now means another worker started (or extended) a
+story for the same item while this batch was being matched: ``StoryRace`` is raised, the caller rolls the
+whole batch back and runs it again, and the second run finds the other worker's story. Keys and story
+updates go in sorted order, so two batches always take their row locks in the same order.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from services.store.models import ArticleRow, Story, StoryKey
+from services.store.pgfast import copy_keys
 from services.store.stories import Profile, Relation, matches, profile, slots
 from shared.errors import TransientError
 from shared.logging import get_logger
@@ -391,35 +392,12 @@ class StoryIndex:
             {"key": key, "story_id": plan.story_of(index), "article_id": article_ids[index]}
             for key, index in sorted(plan.keys)
         ]
-        if self.postgres:
-            inserted = _copy_keys(conn, values)
-        else:
-            stmt = (
-                sqlite.insert(StoryKey).on_conflict_do_nothing(index_elements=["key"]).returning(StoryKey.key)
-            )
-            inserted = len(conn.execute(stmt, values).all())
+        inserted = copy_keys(conn, values) if self.postgres else _insert_keys_sqlite(conn, values)
         lost = len(values) - inserted
         if lost:
             raise StoryRace("another transaction indexed the same keys", keys=lost)
 
 
-def _copy_keys(conn: Connection, values: list[dict[str, Any]]) -> int:
-    """PostgreSQL: COPY the new keys into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING
-    from it; how many went in. A batch has thousands of keys: per-row parameters cost more than the
-    index itself (profiled)."""
-    raw: Any = conn.connection.dbapi_connection  # psycopg 3: COPY lives on its cursor
-    with raw.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS story_keys_new"
-            " (key bigint, story_id bigint, article_id bigint) ON COMMIT DELETE ROWS"
-        )
-        with cursor.copy("COPY story_keys_new (key, story_id, article_id) FROM STDIN") as copy:
-            for row in values:
-                copy.write_row((row["key"], row["story_id"], row["article_id"]))
-        cursor.execute(
-            "INSERT INTO story_keys (key, story_id, article_id)"
-            " SELECT key, story_id, article_id FROM story_keys_new ON CONFLICT (key) DO NOTHING"
-        )
-        inserted = int(cursor.rowcount)
-        cursor.execute("DELETE FROM story_keys_new")
-    return inserted
+def _insert_keys_sqlite(conn: Connection, values: list[dict[str, Any]]) -> int:
+    stmt = sqlite.insert(StoryKey).on_conflict_do_nothing(index_elements=["key"]).returning(StoryKey.key)
+    return len(conn.execute(stmt, values).all())
