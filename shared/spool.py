@@ -152,6 +152,12 @@ def is_claim_name(name: str) -> bool:
     )
 
 
+def as_claim(name: str) -> str:
+    """``name`` if it is a claim this version makes, else a new claim for the file it names (a claim
+    an older version left under a name that cannot travel)."""
+    return name if is_claim_name(name) else new_claim_name(unescape_name(original_name(name)))
+
+
 def original_name(claim: str) -> str:
     """The name a file was dropped under, escaped (as ``escape_name`` gives it), from its claim name."""
     prefix, sep, rest = claim.partition(CLAIM_SEPARATOR)

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from structlog.contextvars import bound_contextvars
 
@@ -38,11 +39,10 @@ from shared.settings import IngestSettings
 from shared.spool import (
     Spool,
     UnsafeName,
+    as_claim,
     escape_name,
-    is_claim_name,
     new_claim_name,
     original_name,
-    unescape_name,
 )
 
 log = get_logger(__name__)
@@ -192,17 +192,8 @@ class IngestService:
         self.pending.pop(name, None)
         self.unpublished.discard(name)
         try:
-            if folder == "inbox":
-                claim_name = new_claim_name(name)
-            else:
-                claim_name = (
-                    name if is_claim_name(name) else new_claim_name(unescape_name(original_name(name)))
-                )
-            self.spool.write_error(claim_name, stage="ingest", reason=reason, detail=str(error), doc_id=None)
-            try:
-                os.rename(self.spool.folder(folder) / name, self.spool.path("failed", claim_name))
-            except FileNotFoundError:
-                self.spool.path("failed", claim_name + ".error.json").unlink(missing_ok=True)
+            claim_name = new_claim_name(name) if folder == "inbox" else as_claim(name)
+            if not self._to_failed(self.spool.folder(folder) / name, claim_name, error):
                 return
         except Exception as move_exc:  # the file stays put; this process leaves it alone from now on
             self.skipped.add((folder, name))
@@ -296,8 +287,8 @@ class IngestService:
         A claim left by an older version under a name that cannot travel (raw bytes, a backslash)
         is first renamed, within ``processing/``, to a claim this version makes.
         """
-        if not is_claim_name(claim_name):
-            fresh = new_claim_name(unescape_name(original_name(claim_name)))
+        fresh = as_claim(claim_name)
+        if fresh != claim_name:
             os.rename(self.spool.path("processing", claim_name), self.spool.processing / fresh)
             log.warning("claim.renamed", claim=escape_name(claim_name), to=fresh)
             claim_name = fresh
@@ -311,12 +302,8 @@ class IngestService:
         exc = RetriesExhausted(
             f"published {MAX_PUBLISHES} times without an outcome coming back", claim=claim_name
         )
-        self.spool.write_error(claim_name, stage="ingest", reason=exc.reason, detail=str(exc), doc_id=None)
-        try:
-            os.rename(self.spool.path("processing", claim_name), self.spool.path("failed", claim_name))
-        except FileNotFoundError:  # filed away meanwhile: its outcome came back after all
-            self.spool.path("failed", claim_name + ".error.json").unlink(missing_ok=True)
-            return
+        if not self._to_failed(self.spool.path("processing", claim_name), claim_name, exc):
+            return  # filed away meanwhile: its outcome came back after all
         self.publishes.pop(claim_name, None)
         self.fail(claim_name, exc, None, noted=True)
 
@@ -347,19 +334,8 @@ class IngestService:
             return
         except PermanentError as exc:
             self.unpublished.discard(claim_name)
-            source = self.spool.path("processing", claim_name)
-            target = self.spool.path("failed", claim_name)
-            # The note first, then the move: a crash in between leaves the file in processing/ (its lease
-            # brings it round again), never a file in failed/ without its reason.
-            note = self.spool.write_error(
-                claim_name, stage="ingest", reason=exc.reason, detail=str(exc), doc_id=None
-            )
-            try:
-                os.rename(source, target)
-            except FileNotFoundError:
-                note.unlink(missing_ok=True)
-                return
-            self.fail(claim_name, exc, None, noted=True)
+            if self._to_failed(self.spool.path("processing", claim_name), claim_name, exc):
+                self.fail(claim_name, exc, None, noted=True)
             return
         with bound_contextvars(doc_id=message.doc_id, claim=claim_name):
             self.dropped_at[claim_name] = message.mtime
@@ -382,6 +358,22 @@ class IngestService:
             self.metrics.tasks_completed.labels(stage="ingest", outcome="ok").inc()
             self.metrics.last_success.labels(stage="ingest").set(time.time())
             log.info("file.claimed", name=message.name, size=message.size, encoding=message.encoding)
+
+    def _to_failed(self, source: Path, claim_name: str, exc: PermanentError) -> bool:
+        """Move ``source`` to ``failed/<claim_name>`` with its note; False (no note left) if it was gone.
+
+        The note first, then the move: a crash in between leaves the file where it was (a lease brings it
+        round again), never a file in failed/ without its reason.
+        """
+        note = self.spool.write_error(
+            claim_name, stage="ingest", reason=exc.reason, detail=str(exc), doc_id=None
+        )
+        try:
+            os.rename(source, self.spool.path("failed", claim_name))
+        except FileNotFoundError:
+            note.unlink(missing_ok=True)
+            return False
+        return True
 
     def fail(self, claim_name: str, exc: PermanentError, doc_id: str | None, *, noted: bool = False) -> None:
         """A file already in ``failed/``: write its note (unless ``noted``), count it, and tell the store's

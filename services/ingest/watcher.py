@@ -181,8 +181,7 @@ class InboxWatcher:
             if not complete:
                 time.sleep(timeout)
             entries = self._scan()
-            for name in set(self._first_seen) - {e.name for e in entries}:
-                del self._first_seen[name]
+            self._forget_gone(entries)
             complete.extend(self._settled(entries))
         else:
             complete.extend(self._closed_and_settled())
@@ -197,10 +196,14 @@ class InboxWatcher:
                 self._next_rescan = time.monotonic() + RESCAN_SECONDS
                 cutoff = time.time() - RESCAN_SECONDS
                 entries = self._scan()
-                for name in set(self._first_seen) - {e.name for e in entries}:
-                    del self._first_seen[name]
+                self._forget_gone(entries)
                 complete.extend(e.name for e in entries if (_mtime(e) or cutoff) < cutoff)
         return Notice(complete=list(dict.fromkeys(complete)))
+
+    def _forget_gone(self, entries: list[os.DirEntry[str]]) -> None:
+        """First sightings of names no longer in the inbox (deleted, or taken by another replica)."""
+        for name in set(self._first_seen) - {e.name for e in entries}:
+            del self._first_seen[name]
 
     def _closed_and_settled(self) -> list[str]:
         """Closed-after-write files left alone for ``close_settle_seconds`` since: complete."""
