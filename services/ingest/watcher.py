@@ -225,7 +225,8 @@ class InboxWatcher:
         return done
 
     def _note(self, kind: str, name: str, complete: list[str]) -> None:
-        self._first_seen.setdefault(name, datetime.now(UTC))
+        if name not in self._first_seen:
+            self._first_seen[name] = datetime.now(UTC)
         if kind == "closed" and self.close_settle_seconds > 0:
             self._startup.discard(name)
             self.tracker.forget(name)
