@@ -68,6 +68,20 @@ def inflections(words: set[str]) -> set[str]:
     return out
 
 
+def compound_demonyms(misc: set[str]) -> set[str]:
+    """Plural inhabitant names of compound places from the listed ones: "Zuid-Afrikaans" and "Afrikanen"
+    give "Zuid-Afrikanen" (also "Noord-Koreanen", "Oost-Europeanen"). A plural is a listed word ending in
+    -en/-ers/-s that shares its first five letters with the adjective after the hyphen."""
+    plurals = [w for w in misc if " " not in w and "-" not in w and w.endswith(("en", "ers")) and len(w) > 5]
+    out: set[str] = set()
+    for word in misc:
+        head, _, tail = word.partition("-")
+        if not tail or " " in word or not head[:1].isupper() or not tail[:1].isupper() or tail.endswith("e"):
+            continue
+        out.update(f"{head}-{p}" for p in plurals if p[:5] == tail[:5] and p != tail)
+    return out - misc
+
+
 def _common_words(data: Path) -> set[str]:
     """Lower-case words of the open text: a city called like a common word ("Best") is skipped."""
     words: set[str] = set()
@@ -96,6 +110,7 @@ def build(data: Path) -> Lexicon:
     lexicon.phrases["LOC"].update(p.strip() for p in MODERN_LOCS if p.strip())
     lexicon.phrases["MISC"].update(p.strip() for p in MODERN_MISC if p.strip())
     lexicon.phrases["MISC"].update(inflections(lexicon.phrases["MISC"]))
+    lexicon.phrases["MISC"].update(compound_demonyms(lexicon.phrases["MISC"]))
     for label in ("LOC", "ORG"):  # a name listed twice keeps the more specific list
         lexicon.phrases[label] -= lexicon.phrases["MISC"] if label == "LOC" else set()
     lexicon.phrases["LOC"] -= lexicon.phrases["ORG"]

@@ -56,7 +56,9 @@ class EntityExtractor:
     def annotate(self, articles: Sequence[Article]) -> tuple[Article, ...]:
         """Copies of ``articles`` (one document) with ``entities`` filled and canonical names joined."""
         docs = [self.nlp.make_doc(a.body) for a in articles]
-        units = propagate(self._spans(docs), self._strong)
+        ruled, strong = self._spans(docs), list(self._strong)
+        places = dateline_units(articles)  # the dateline reader's places vote LOC for the whole document
+        units = propagate([*ruled, *places], [*strong, *({(0, len(w))} for w, _ in places)])[: len(docs)]
         found: list[list[tuple[int, int, str, str]]] = []
         for doc, article, spans in zip(docs, articles, units, strict=True):
             mentions = []
@@ -94,6 +96,20 @@ class EntityExtractor:
 
     def _place(self, name: str) -> Place | None:
         return self._gazetteer.lookup(name) if self._gazetteer is not None else None
+
+
+def dateline_units(articles: Sequence[Article]) -> list[tuple[list[str], list[Span]]]:
+    """One pseudo-sentence per dateline place of the document, written as in running text ("GRONINGEN"
+    → "Groningen", "RIO DE JANEIRO" → "Rio de Janeiro"), tagged LOC: the place keeps that type in the body."""
+    out = []
+    for place in sorted({a.dateline.place for a in articles if a.dateline is not None}):
+        words = [w.lower() if w in DATELINE_PARTICLES else w[:1] + w[1:].lower() for w in place.split()]
+        if words and all(w[:1].isalpha() for w in words):
+            out.append((words, [(0, len(words), "LOC")]))
+    return out
+
+
+DATELINE_PARTICLES = frozenset({"DE", "DER", "DEN", "VAN", "AAN", "OP", "LA", "LE", "LES", "DEL", "DI", "DO", "DA"})
 
 
 def _load_gazetteer() -> Gazetteer | None:

@@ -96,7 +96,23 @@ def company_spans(
                 end += 1
             if " ".join(words[i + 1 : end]) not in listed and claim(spans, taken, i + 1, end, "ORG"):
                 strong.add((i + 1, end))
+    for (start, end), label in list(spans.items()):  # "KPN" is no person: an acronym is an organisation
+        if label == "PER" and end - start == 1 and is_acronym(words[start]):
+            spans[(start, end)] = "ORG"
+    if len(words) > 1 and not taken[0] and is_acronym(words[0]) and words[1].islower():  # "ANWB meldt ..."
+        claim(spans, taken, 0, 1, "ORG")
     return strong
+
+
+def is_acronym(word: str) -> bool:
+    """An all-caps word of 2 to 6 letters ("KPN", "AT&T", "ING"), not a Roman numeral."""
+    letters = word.replace("&", "")
+    return (
+        2 <= len(letters) <= 6
+        and letters.isalpha()
+        and letters.isupper()
+        and not set(letters) <= set("IVXLCDM")
+    )
 
 
 def _in_caps_run(words: list[str], i: int, capitalised: Callable[[str], bool]) -> bool:
