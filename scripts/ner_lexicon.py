@@ -110,7 +110,6 @@ def build(data: Path) -> Lexicon:
     lexicon.phrases["LOC"].update(p.strip() for p in MODERN_LOCS if p.strip())
     lexicon.phrases["MISC"].update(p.strip() for p in MODERN_MISC if p.strip())
     lexicon.phrases["MISC"].update(inflections(lexicon.phrases["MISC"]))
-    lexicon.phrases["MISC"].update(compound_demonyms(lexicon.phrases["MISC"]))
     for label in ("LOC", "ORG"):  # a name listed twice keeps the more specific list
         lexicon.phrases[label] -= lexicon.phrases["MISC"] if label == "LOC" else set()
     lexicon.phrases["LOC"] -= lexicon.phrases["ORG"]
@@ -141,7 +140,13 @@ def first_names(data: Path, lexicon: Lexicon, common: set[str]) -> set[str]:
 def write(lexicon: Lexicon, folder: Path) -> None:
     """Write one sorted text file per list into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    for label, phrases in lexicon.phrases.items():
+    # Written for the run-time rules only: the silver training labels (built from ``lexicon``) stay as
+    # they were, so the model learns from the same data (the dev split chose that: see the model card).
+    written = {
+        **lexicon.phrases,
+        "MISC": lexicon.phrases["MISC"] | compound_demonyms(lexicon.phrases["MISC"]),
+    }
+    for label, phrases in written.items():
         (folder / f"{label.lower()}.txt").write_text("\n".join(sorted(phrases)) + "\n", encoding="utf-8")
     (folder / "titles.txt").write_text("\n".join(sorted(lexicon.titles)) + "\n", encoding="utf-8")
     (folder / "first_names.txt").write_text("\n".join(sorted(lexicon.first_names)) + "\n", encoding="utf-8")

@@ -109,7 +109,9 @@ def dateline_units(articles: Sequence[Article]) -> list[tuple[list[str], list[Sp
     return out
 
 
-DATELINE_PARTICLES = frozenset({"DE", "DER", "DEN", "VAN", "AAN", "OP", "LA", "LE", "LES", "DEL", "DI", "DO", "DA"})
+DATELINE_PARTICLES = frozenset(
+    {"DE", "DER", "DEN", "VAN", "AAN", "OP", "LA", "LE", "LES", "DEL", "DI", "DO", "DA"}
+)
 
 
 def _load_gazetteer() -> Gazetteer | None:
