@@ -175,3 +175,40 @@ def test_the_frozen_open_news_set_is_intact() -> None:
     names = [s for d in documents for sentence in d.sentences for s in spans(sentence.gold)]
     assert len(documents) == 6
     assert Counter(label for *_, label in names) == {"LOC": 24, "MISC": 21, "ORG": 14, "PER": 12}
+
+
+def test_stored_top_entities_hold_no_company_as_a_person(extractor: EntityExtractor, sqlite_url: str) -> None:
+    """The worker's enrichment and the store, as ``make run`` does: ``dropwire entities`` (top entities
+    by stories and by mentions) lists no company of the business page as PER."""
+    import hashlib
+
+    from services.enrich.enrichment import enrich
+    from services.store.db import make_engine, upgrade
+    from services.store.repository import Repository
+    from shared.messages import DocumentEnriched, DocumentReceived
+
+    text = BUSINESS_PAGE.read_text(encoding="utf-8")
+    data = text.encode()
+    received = DocumentReceived(
+        doc_id=hashlib.sha256(data).hexdigest(),
+        claim="b__business.txt",
+        name="business.txt",
+        received_at=RECEIVED_AT,
+        mtime=RECEIVED_AT,
+        size=len(data),
+        encoding="utf-8",
+        text=text,
+    )
+    enriched = enrich(received, extractor)
+    assert isinstance(enriched, DocumentEnriched)
+    upgrade(sqlite_url)
+    engine = make_engine(sqlite_url)
+    try:
+        repo = Repository(engine)
+        repo.store([enriched])
+        for by in ("stories", "mentions"):
+            top = repo.top_entities(TOP, by=by)  # what ``dropwire entities --by ...`` lists
+            assert any(row.label == "ORG" for row in top)
+            assert [(r.name, r.label) for r in top if r.label == "PER" and r.name in COMPANIES] == [], top
+    finally:
+        engine.dispose()
