@@ -236,7 +236,14 @@ def test_failures_are_recorded_once_and_listed_newest_first(repo: Repository) ->
 def test_write_stores_documents_and_failures_in_one_transaction(repo: Repository) -> None:
     """write() stores documents and failure records together and reports the rows per table."""
     result = repo.write([make_doc("a")], failures=[failed("x.txt")])
-    assert result.rows == {"documents": 1, "articles": 2, "entities": 6, "mentions": 8, "failures": 1}
+    assert result.rows == {
+        "documents": 1,
+        "articles": 2,
+        "entities": 6,
+        "mentions": 8,
+        "failures": 1,
+        "journey_events": 1,
+    }
     assert [d.outcome for d in result.done] == ["stored"]
 
 
