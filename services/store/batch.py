@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,14 +17,13 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from services.store import pgfast
+from services.store import journeydb, pgfast
 from services.store.models import (
     ArticleRow,
     Document,
     EntityRow,
     Failure,
     Heartbeat,
-    JourneyRow,
     Mention,
 )
 from services.store.stories import profile
@@ -33,7 +31,7 @@ from services.store.storydb import Pending, StoryIndex, StoryRace
 from services.store.times import to_utc
 from shared.errors import DependencyUnavailable, PermanentError
 from shared.logging import get_logger
-from shared.messages import Article, DocumentDone, DocumentEnriched, JourneyEvent
+from shared.messages import Article, DocumentDone, DocumentEnriched
 
 log = get_logger(__name__)
 _T = TypeVar("_T")
@@ -46,8 +44,6 @@ REJECTED_REASON = "internal"
 # A batch that lost a story race runs again; each run sees the other worker's committed stories, so a
 # second run normally succeeds. Past this many, the race is reported as transient (the caller backs off).
 STORY_RACE_ATTEMPTS = 5
-# Journey events past their retention are deleted this often (one indexed DELETE, after a batch).
-PRUNE_SECONDS = 3600.0
 
 
 class RejectedByDatabase(PermanentError):
@@ -148,25 +144,9 @@ class BatchWriter:
         started = time.perf_counter()
         result = racing(lambda: self._write_once(docs, failures, pending, started))
         if self.provenance and time.monotonic() >= self._next_prune:
-            self._next_prune = time.monotonic() + PRUNE_SECONDS
-            self._prune_quietly()
+            self._next_prune = time.monotonic() + journeydb.PRUNE_SECONDS
+            journeydb.prune_quietly(self.engine, self._clock() - timedelta(days=self.retention_days))
         return result
-
-    def prune_journey(self, before: datetime) -> int:
-        """Delete the journey events older than ``before`` (the retention); how many went."""
-        with self.engine.begin() as conn:
-            result = conn.execute(sa.delete(JourneyRow).where(JourneyRow.at < to_utc(before)))
-        return int(result.rowcount or 0)
-
-    def _prune_quietly(self) -> None:
-        cutoff = self._clock() - timedelta(days=self.retention_days)
-        try:
-            gone = self.prune_journey(cutoff)
-        except sa.exc.DBAPIError as exc:  # the next batch meets the same trouble and reports it
-            log.warning("store.journey_prune_failed", error=type(exc.orig).__name__)
-            return
-        if gone:
-            log.info("store.journey_pruned", events=gone, before=cutoff.isoformat())
 
     def _write_once(
         self,
@@ -182,7 +162,7 @@ class BatchWriter:
                 done, rows = self._store_documents(conn, docs, now, stories, pending)
                 rows["failures"] = self._insert_failures(conn, failures)
                 if self.provenance:
-                    rows["journey_events"] = self._insert_journey(conn, docs, done, failures, now, started)
+                    rows["journey_events"] = journeydb.insert(conn, docs, done, failures, now, started)
         except sa.exc.DBAPIError as exc:
             raise classify_error(exc, exc.orig, exc.connection_invalidated) from exc
         except self._dbapi_error as exc:  # raised by the COPY fast path, below SQLAlchemy
@@ -414,58 +394,3 @@ class BatchWriter:
             .returning(Failure.id)
         )
         return len(conn.execute(stmt, values).all())
-
-    def _insert_journey(
-        self,
-        conn: Connection,
-        docs: Sequence[DocumentEnriched],
-        done: Sequence[DocumentDone],
-        failures: Sequence[DocumentDone],
-        now: datetime,
-        started: float,
-    ) -> int:
-        """The batch's journey events (enrich's, carried in the messages, and the store's own ``stored``)
-        in the batch's transaction: COPY on PostgreSQL, one executemany on SQLite."""
-        batch = {
-            "batch": uuid.uuid4().hex[:8],
-            "docs": len(docs),
-            "ms": round((time.perf_counter() - started) * 1000, 2),
-        }
-        at = to_utc(now)
-        values: list[dict[str, Any]] = []
-        for doc, out in zip(docs, done, strict=True):
-            if doc.heartbeat:
-                continue
-            values.extend(_journey_values(doc.doc_id, doc.claim, doc.journey))
-            facts = {**batch, "outcome": "new" if out.outcome == "stored" else "repeat"}
-            values.append(
-                {
-                    "sha256": doc.doc_id,
-                    "claim": doc.claim,
-                    "kind": "stored",
-                    "at": at,
-                    "facts": json.dumps(facts),
-                }
-            )
-        for failure in failures:
-            values.extend(_journey_values(failure.doc_id, failure.claim, failure.journey))
-        if not values:
-            return 0
-        if conn.dialect.name == "postgresql":
-            pgfast.copy_journey(conn, values)
-        else:
-            conn.execute(sa.insert(JourneyRow), values)
-        return len(values)
-
-
-def _journey_values(sha: str | None, claim: str, events: Iterable[JourneyEvent]) -> list[dict[str, Any]]:
-    return [
-        {
-            "sha256": sha,
-            "claim": claim,
-            "kind": e.kind,
-            "at": to_utc(e.at),
-            "facts": json.dumps(e.facts, ensure_ascii=False) if e.facts else None,
-        }
-        for e in events
-    ]
