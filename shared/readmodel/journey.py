@@ -37,7 +37,7 @@ journey_events = sa.table(
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 # Position (1-based) of the original name inside a claim ``<8 hex>__<name>``.
 _NAME_AT = 11
-_ORDER = {kind: i for i, kind in enumerate(JOURNEY_KINDS)}
+_ORDER: dict[str, int] = {kind: i for i, kind in enumerate(JOURNEY_KINDS)}
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def _rows(engine: Engine | None, shas: set[str], claims: set[str], names: set[st
     if engine is None:
         return []
     t = journey_events.c
-    where = [t.sha256.in_(sorted(shas)), t.claim.in_(sorted(claims))]
+    where: list[sa.ColumnElement[bool]] = [t.sha256.in_(sorted(shas)), t.claim.in_(sorted(claims))]
     where += [sa.func.substr(t.claim, _NAME_AT) == n for n in sorted(names)]
     try:
         with engine.connect() as conn:
