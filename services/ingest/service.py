@@ -99,8 +99,8 @@ class IngestService:
     def __post_init__(self) -> None:
         self.spool.ensure()
         self.journal = Journal.for_spool(self.spool.root, self.provenance)
-        # Journey steps taken but not yet written to the journal (claimed, lease ran out): they go with
-        # the next publish or failure of that claim, in one line.
+        # Journey steps taken but not yet written to the journal (a lease ran out, a refusal): they go
+        # with the next publish or failure of that claim, in one line.
         self.steps: dict[str, list[JourneyEvent]] = {}
         self._next_prune = 0.0
         self.watcher = InboxWatcher(
@@ -292,8 +292,10 @@ class IngestService:
         self.metrics.files_claimed.inc()
         self.metrics.ingested_bytes.inc(entry.size)
         if self.journal is not None:
+            # Journalled at once, in the step that claimed it: an ingest killed before the publish
+            # leaves a claim whose lease brings it round, and its journey still starts here.
             dropped = datetime.fromtimestamp(entry.mtime_ns / 1e9, UTC)
-            self.steps[claim_name] = [step("dropped", dropped), step("claimed", **here())]
+            self.journal.record(claim_name, [step("dropped", dropped), step("claimed", **here())])
         # Latency runs from when this ingest first saw the file, not from its mtime: a file moved in
         # with a years-old mtime must not record years of drop-to-stored latency.
         self.dropped_at[claim_name] = self.watcher.first_seen(name) or datetime.now(UTC)

@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from shared.journal import Journal
+from shared.journal import Journal, JournalLine
 from shared.messages import JOURNEY_KINDS, Fact
 from shared.readmodel.schema import aware, documents
 from shared.spool import FOLDERS, escape_name, original_name
@@ -37,6 +37,8 @@ journey_events = sa.table(
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 # Position (1-based) of the original name inside a claim ``<8 hex>__<name>``.
 _NAME_AT = 11
+# Claims asked about in one query at most (far below any bound-parameter limit).
+CHUNK = 500
 _ORDER: dict[str, int] = {kind: i for i, kind in enumerate(JOURNEY_KINDS)}
 
 
@@ -90,6 +92,33 @@ def trace(query: str, *, engine: Engine | None, spool_root: Path | None) -> list
     if shas - {r["sha256"] for r in rows}:
         rows = _rows(engine, shas, claims, set())
         claims |= {r["claim"] for r in rows}
+    out = _assemble(claims, journal, rows, spool_root)
+    if spool_root is not None:
+        out.extend(_waiting(spool_root, names))
+    return sorted(
+        out, key=lambda j: (j.steps[0].at if j.steps else datetime.max.replace(tzinfo=UTC), j.claim)
+    )
+
+
+def journeys_of(
+    claims: Iterable[str], *, engine: Engine | None, spool_root: Path | None
+) -> list[ClaimJourney]:
+    """The journeys of the given claims (the chaos run checks every file's this way)."""
+    wanted = set(claims)
+    journal = [ln for ln in Journal(spool_root).lines() if ln.claim in wanted] if spool_root else []
+    ordered = sorted(wanted)
+    rows = [
+        r
+        for i in range(0, len(ordered), CHUNK)
+        for r in _rows(engine, set(), set(ordered[i : i + CHUNK]), set())
+    ]
+    return _assemble(wanted, journal, rows, spool_root)
+
+
+def _assemble(
+    claims: set[str], journal: list[JournalLine], rows: list[dict[str, Any]], spool_root: Path | None
+) -> list[ClaimJourney]:
+    """One journey per claim from the journal's lines and the database's rows (a step seen twice, once)."""
     events: dict[str, dict[tuple[str, datetime], dict[str, Fact]]] = {c: {} for c in claims}
     doc_ids: dict[str, str | None] = dict.fromkeys(claims)
     for ln in journal:
@@ -102,15 +131,10 @@ def trace(query: str, *, engine: Engine | None, spool_root: Path | None) -> list
         at = aware(r["at"])
         assert at is not None
         events[r["claim"]].setdefault((r["kind"], at), json.loads(r["facts"]) if r["facts"] else {})
-    out = [
+    return [
         ClaimJourney(c, original_name(c), doc_ids[c], _folder(spool_root, c), _steps(events[c].items()))
-        for c in claims
+        for c in sorted(claims)
     ]
-    if spool_root is not None:
-        out.extend(_waiting(spool_root, names))
-    return sorted(
-        out, key=lambda j: (j.steps[0].at if j.steps else datetime.max.replace(tzinfo=UTC), j.claim)
-    )
 
 
 def _rows(engine: Engine | None, shas: set[str], claims: set[str], names: set[str]) -> list[dict[str, Any]]:
