@@ -128,6 +128,8 @@ class Importer:
         ledger = self.ledger
         hashed: list[tuple[Path, str]] = []
         for path in files:
+            if self.stop.is_set():
+                break
             try:
                 hashed.append((path, sha256_of(path)))
             except OSError as exc:

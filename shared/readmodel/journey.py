@@ -146,7 +146,7 @@ def _rows(engine: Engine | None, shas: set[str], claims: set[str], names: set[st
     try:
         with engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(sa.select(journey_events).where(sa.or_(*where)))]
-    except sa.exc.OperationalError:
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
         return []  # no journey table (a database before migration 0005): the spool's journal alone
 
 
