@@ -21,8 +21,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from shared.logging import get_logger
 from shared.messages import Fact, JourneyEvent, JourneyKind
 from shared.settings import ProvenanceSettings
+
+log = get_logger(__name__)
 
 JOURNAL_DIR = ".journal"
 SUFFIX = ".jsonl"
@@ -70,6 +73,14 @@ class Journal:
         data = (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
         path = self.dir / (events[-1].at.astimezone(UTC).date().isoformat() + SUFFIX)
         try:
+            self._append(path, data)
+        except OSError as exc:
+            # Provenance is a record of the work, never a reason to stop it (a full disk, a read-only
+            # spool): the file moves on, its journey misses this step, the log says why.
+            log.warning("journal.not_written", claim=claim, error=repr(exc))
+
+    def _append(self, path: Path, data: bytes) -> None:
+        try:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         except FileNotFoundError:
             self.dir.mkdir(parents=True, exist_ok=True)
@@ -83,7 +94,7 @@ class Journal:
         """Every line, oldest day first; a torn or foreign line is skipped."""
         try:
             days = sorted(p for p in self.dir.iterdir() if p.name.endswith(SUFFIX))
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return
         for day in days:
             with day.open(encoding="utf-8", errors="replace") as fh:
@@ -98,7 +109,7 @@ class Journal:
         gone = 0
         try:
             days = list(self.dir.iterdir())
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return 0
         for day in days:
             try:

@@ -77,3 +77,10 @@ def test_trace_from_the_journal_alone_times_each_step(tmp_path: Path) -> None:
         ("failed", 0.5),
     ]
     assert journey.total_seconds == 2.5 and journey.folder is None
+
+
+def test_a_journal_that_cannot_be_written_does_not_stop_the_work(tmp_path: Path) -> None:
+    """A journal step that cannot be written (here: its folder is a file) is logged and skipped."""
+    (tmp_path / ".journal").write_text("not a folder")
+    Journal(tmp_path).record("0badc0de__wire.txt", [step("dropped", AT)])
+    assert list(Journal(tmp_path).lines()) == []
