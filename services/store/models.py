@@ -191,8 +191,9 @@ class Heartbeat(Base):
 
 
 class JourneyRow(Base):
-    """One step of a file's journey the store saw or was told of (``dropwire trace``): enrich's steps
-    carried in its message and the store's own, written in the batch's transaction. Pruned by age."""
+    """The steps of one claim's journey that one store batch wrote (``dropwire trace``): enrich's steps,
+    carried in its message, and the store's own, as one JSON array in one row per document, written in
+    the batch's transaction. Pruned by age."""
 
     __tablename__ = "journey_events"
     __table_args__ = (Index(None, "sha256"), Index(None, "claim"), Index(None, "at"))
@@ -200,6 +201,6 @@ class JourneyRow(Base):
     id: Mapped[int] = mapped_column(Key, primary_key=True)
     sha256: Mapped[str | None] = mapped_column(CHAR(64))
     claim: Mapped[str] = mapped_column(Text)  # which claim of those bytes (the same bytes dropped twice)
-    kind: Mapped[str] = mapped_column(String(16))  # shared.messages.JourneyKind
-    at: Mapped[datetime] = mapped_column(UtcDateTime)
-    facts: Mapped[str | None] = mapped_column(Text)  # JSON object: host, pid, ms, versions, counts…
+    kind: Mapped[str] = mapped_column(String(16))  # the last step of the row (stored, failed)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)  # its time: what the retention prunes by
+    steps: Mapped[str] = mapped_column(Text)  # JSON array of {kind, at, facts} (shared.messages.JourneyEvent)

@@ -96,8 +96,8 @@ def copy_keys(conn: Connection, values: list[dict[str, Any]]) -> int:
 
 
 def copy_journey(conn: Connection, values: list[dict[str, Any]]) -> None:
-    """PostgreSQL: a batch's journey events by COPY (a few rows per document, no ids needed back)."""
-    columns = ("sha256", "claim", "kind", "at", "facts")
+    """PostgreSQL: a batch's journey rows by COPY (one per document, no ids needed back)."""
+    columns = ("sha256", "claim", "kind", "at", "steps")
     raw: Any = conn.connection.dbapi_connection  # psycopg 3: COPY lives on its cursor
     with (
         raw.cursor() as cursor,

@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from shared.journal import Journal, JournalLine
-from shared.messages import JOURNEY_KINDS, Fact
-from shared.readmodel.schema import aware, documents
+from shared.messages import JOURNEY_KINDS, Fact, JourneyEvent
+from shared.readmodel.schema import documents
 from shared.spool import FOLDERS, escape_name, original_name
 
 journey_events = sa.table(
@@ -32,7 +32,7 @@ journey_events = sa.table(
     sa.column("claim", sa.String),
     sa.column("kind", sa.String),
     sa.column("at", sa.DateTime(timezone=True)),
-    sa.column("facts", sa.String),
+    sa.column("steps", sa.String),
 )
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 # Position (1-based) of the original name inside a claim ``<8 hex>__<name>``.
@@ -128,9 +128,8 @@ def _assemble(
                 events[ln.claim].setdefault((e.kind, e.at), dict(e.facts))
     for r in rows:
         doc_ids[r["claim"]] = doc_ids[r["claim"]] or r["sha256"]
-        at = aware(r["at"])
-        assert at is not None
-        events[r["claim"]].setdefault((r["kind"], at), json.loads(r["facts"]) if r["facts"] else {})
+        for e in _decoded(r["steps"]):
+            events[r["claim"]].setdefault((e.kind, e.at), dict(e.facts))
     return [
         ClaimJourney(c, original_name(c), doc_ids[c], _folder(spool_root, c), _steps(events[c].items()))
         for c in sorted(claims)
@@ -148,6 +147,14 @@ def _rows(engine: Engine | None, shas: set[str], claims: set[str], names: set[st
             return [dict(r._mapping) for r in conn.execute(sa.select(journey_events).where(sa.or_(*where)))]
     except (sa.exc.OperationalError, sa.exc.ProgrammingError):
         return []  # no journey table (a database before migration 0005): the spool's journal alone
+
+
+def _decoded(steps: str) -> list[JourneyEvent]:
+    """A row's steps; a row that does not parse (written by hand, cut short) gives none."""
+    try:
+        return [JourneyEvent.model_validate(e) for e in json.loads(steps)]
+    except (ValueError, TypeError):
+        return []
 
 
 def _steps(items: Iterable[tuple[tuple[str, datetime], dict[str, Fact]]]) -> list[Step]:

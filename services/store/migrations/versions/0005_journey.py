@@ -1,7 +1,8 @@
 """Provenance: ``journey_events``, the steps of each file's journey the store writes in its batches.
 
-A new table (no foreign key: a failed file has no document row), indexed by content hash, claim and
-time (the retention prune deletes by time).
+A new table (no foreign key: a failed file has no document row), one row per document and batch with
+its steps as a JSON array (one row, not one per step: the rows cost the batch more than the bytes),
+indexed by content hash, claim and time (the retention prune deletes by time).
 
 Revision ID: 0005
 Revises: 0004
@@ -30,7 +31,7 @@ def upgrade() -> None:
         sa.Column("claim", sa.Text(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("facts", sa.Text(), nullable=True),
+        sa.Column("steps", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_journey_events")),
     )
     op.create_index(op.f("ix_journey_events_sha256"), "journey_events", ["sha256"], unique=False)
