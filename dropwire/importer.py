@@ -1,9 +1,11 @@
 """Bulk import of an existing folder through the inbox (``dropwire import``), at the pipeline's pace.
 
 Files go into the inbox one by one (written as ``NAME.part``, renamed when complete, modification time
-kept: relative times count back from it), never more than ``window`` waiting there at once — the same
-threshold ingest holds the enrich queue to (``DROPWIRE_MAX_QUEUE_DEPTH``), so an import of any size
-keeps at most that much in the inbox and that much queued: never a flood.
+kept: relative times count back from it), never more than ``window`` in flight at once — in the inbox
+or claimed in ``processing/`` (queued, being enriched or stored). The window defaults to the threshold
+ingest holds the enrich queue to (``DROPWIRE_MAX_QUEUE_DEPTH``), so an import of any size keeps the
+pipeline as busy as its own backpressure allows and no busier: never a flood, and the import's rate is
+the rate at which the pipeline files documents away.
 
 Resuming: every file handed to the inbox is recorded (by its sha256) in a ledger beside the spool,
 ``<spool>/.import/<key of the source folder>.jsonl``, one line per file after its rename. A second run
@@ -107,17 +109,21 @@ class Ledger:
         self.done.add(sha)
 
 
-def inbox_depth(spool: Spool) -> int:
-    """Files waiting in the inbox (what ingest has not claimed yet)."""
-    with os.scandir(spool.inbox) as entries:
-        return sum(1 for e in entries if not e.name.startswith("."))
+def in_flight(spool: Spool) -> int:
+    """Files dropped and not yet filed away: waiting in the inbox or claimed (queued, being enriched or
+    stored) in processing/. The same count for ``dropwire run`` and the services, no broker needed."""
+    total = 0
+    for folder in (spool.inbox, spool.processing):
+        with os.scandir(folder) as entries:
+            total += sum(1 for e in entries if not e.name.startswith("."))
+    return total
 
 
 @dataclass
 class Importer:
     spool: Spool
     source: Path
-    window: int  # the most files waiting in the inbox at once
+    window: int  # the most files in flight (inbox + processing/) at once
     engine: Engine | None = None
     move: bool = False
     stop: threading.Event = field(default_factory=threading.Event)
@@ -151,11 +157,11 @@ class Importer:
         self.ledger = Ledger(self.spool.root, self.source)
         todo = self.plan(files, summary)
         self.progress(summary)
-        depth = inbox_depth(self.spool)
+        depth = in_flight(self.spool)
         for path, sha in todo:
             while depth >= self.window and not self.stop.is_set():
                 self.stop.wait(WAIT_SECONDS)
-                depth = inbox_depth(self.spool)
+                depth = in_flight(self.spool)
             if self.stop.is_set():
                 summary.interrupted = True
                 break

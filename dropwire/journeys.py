@@ -64,7 +64,9 @@ def import_(
     pattern: str = typer.Option("*", "--pattern", help="Only names matching this glob, e.g. '*.txt'."),
     move: bool = typer.Option(False, "--move", help="Move the files instead of copying them."),
     window: int = typer.Option(
-        0, "--window", help="Most files waiting in the inbox at once (0: DROPWIRE_MAX_QUEUE_DEPTH)."
+        0,
+        "--window",
+        help="Most files in flight (inbox + processing/) at once (0: DROPWIRE_MAX_QUEUE_DEPTH).",
     ),
 ) -> None:
     """Feed a folder of wire files through the inbox at the pipeline's pace; Ctrl-C stops, a rerun resumes."""

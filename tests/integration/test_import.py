@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dropwire.cli import app
-from dropwire.importer import Importer, Summary, find_files, inbox_depth
+from dropwire.importer import Importer, Summary, find_files, in_flight
 from services.store.db import make_engine, upgrade
 from services.store.repository import Repository
 from shared.spool import Spool
@@ -94,7 +94,7 @@ def test_an_interrupted_import_resumes_without_importing_anything_twice(
         assert not two.interrupted
         assert (one.imported + two.imported, two.skipped, two.failed) == (1000, one.imported, {})
         wait = time.monotonic() + 10
-        while inbox_depth(spool) and time.monotonic() < wait:
+        while in_flight(spool) and time.monotonic() < wait:
             time.sleep(0.05)
     assert len(drain.taken) == 1000 and set(drain.taken.values()) == {1}
     assert drain.deepest <= WINDOW
