@@ -46,6 +46,7 @@ class Summary:
     failed: dict[str, str] = field(default_factory=dict)  # source path → reason
     interrupted: bool = False
     total: int = 0
+    warning: str | None = None  # e.g. the database could not be asked what it has stored
 
 
 def find_files(source: Path, *, recursive: bool, pattern: str) -> list[Path]:
@@ -140,7 +141,14 @@ class Importer:
                 hashed.append((path, sha256_of(path)))
             except OSError as exc:
                 summary.failed[os.fsdecode(path)] = f"unreadable: {exc.strerror or exc}"
-        stored = stored_hashes(self.engine, (sha for _, sha in hashed))
+        try:
+            stored = stored_hashes(self.engine, (sha for _, sha in hashed))
+        except sa.exc.SQLAlchemyError as exc:
+            # Importing bytes already stored is harmless (the store keeps one copy): say so, go on.
+            summary.warning = (
+                f"database not asked what it has stored ({type(exc).__name__}); repeats may go in"
+            )
+            stored = set()
         seen = set(ledger.done) | stored
         todo = []
         for path, sha in hashed:

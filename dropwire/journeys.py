@@ -139,6 +139,8 @@ def _report(summary: Any) -> None:
         f"{state}: {summary.imported} imported, {summary.skipped} skipped (already stored or imported), "
         f"{len(summary.failed)} failed, of {summary.total}"
     )
+    if summary.warning:
+        typer.echo(f"  warning: {summary.warning}")
     for path, reason in sorted(summary.failed.items()):
         typer.echo(f"  failed: {path}: {reason}")
 
