@@ -62,6 +62,10 @@ class Message(Record):
     schema_version: Literal[1] = SCHEMA_VERSION
 
     def to_json(self) -> str:
+        # An empty journey is left out, so a consumer older than provenance (it refuses unknown fields)
+        # still reads what a newer producer sends with provenance off or nothing to tell.
+        if "journey" in type(self).model_fields and not getattr(self, "journey", ()):
+            return self.model_dump_json(exclude={"journey"})
         return self.model_dump_json()
 
 
@@ -190,6 +194,10 @@ class DocumentsDone(Message):
     """store → ingest: the outcomes of one store batch in one message (one delivery for the batch)."""
 
     items: tuple[DocumentDone, ...] = Field(min_length=1)
+
+    def to_json(self) -> str:
+        # Ingest files documents away without their journeys: they are left out of the batch.
+        return self.model_dump_json(exclude={"items": {"__all__": {"journey"}}})
 
 
 M = TypeVar("M", bound=Message)

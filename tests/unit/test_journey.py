@@ -36,7 +36,7 @@ def enriched() -> DocumentEnriched:
 
 def test_a_message_without_a_journey_still_decodes() -> None:
     """A DocumentEnriched sent before provenance (no ``journey`` key) decodes with an empty journey."""
-    data = json.loads(enriched().to_json())
+    data = json.loads(enriched().model_dump_json())
     del data["journey"]
     assert decode(DocumentEnriched, json.dumps(data)).journey == ()
 
@@ -84,3 +84,15 @@ def test_a_journal_that_cannot_be_written_does_not_stop_the_work(tmp_path: Path)
     (tmp_path / ".journal").write_text("not a folder")
     Journal(tmp_path).record("0badc0de__wire.txt", [step("dropped", AT)])
     assert list(Journal(tmp_path).lines()) == []
+
+
+def test_an_empty_journey_is_left_out_of_the_wire_form() -> None:
+    """Without steps no ``journey`` key travels, so consumers older than provenance still read it;
+    the store's batch of outcomes for ingest never carries journeys."""
+    from shared.messages import DocumentsDone
+
+    assert "journey" not in json.loads(enriched().to_json())
+    assert "journey" in json.loads(with_enrich_steps(enriched(), AT, 0.1).to_json())
+    done = DocumentDone(claim="c", name="n", outcome="failed", stage="enrich", finished_at=AT)
+    batch = DocumentsDone(items=(with_enrich_steps(done, AT, 0.1),))  # type: ignore[arg-type]
+    assert "journey" not in json.loads(batch.to_json())["items"][0]
