@@ -54,7 +54,7 @@ from dropwire.bench_pipeline import (
 )
 from dropwire.bench_procs import RssSampler, console, percentile
 from dropwire.bench_report import kept_sections, machine_facts, render_markdown
-from dropwire.corpus import generate
+from dropwire.corpus import CorpusFile, generate
 from dropwire.stack import fresh_postgres
 
 # Sizes: --quick must finish in well under a minute on 2 cores; the full run in about a quarter hour.
@@ -159,6 +159,12 @@ def run(options: BenchOptions) -> dict[str, Any]:
     results["latency_inplace_p50_ms"] = percentile(in_place, 50)
     results["latency_inplace_p99_ms"] = percentile(in_place, 99)
 
+    console.print("[bold]pipeline, provenance off[/]: the same backlog without journey events")
+    results["pipeline_docs_per_s_no_provenance"] = measure_without_provenance(options, corpus, processes)
+    results["provenance_ratio"] = (
+        results["pipeline_docs_per_s"] / results["pipeline_docs_per_s_no_provenance"]
+    )
+
     if sizes["memory_files"]:
         results.update(measure_memory(options, int(sizes["memory_files"]), processes))
 
@@ -167,6 +173,23 @@ def run(options: BenchOptions) -> dict[str, Any]:
         results.update(measure_embedded(corpus, Path(tmp)))
     results["embedded_ratio"] = results["embedded_docs_per_s"] / results["ceiling_docs_per_s"]
     return results
+
+
+def measure_without_provenance(options: BenchOptions, corpus: list[CorpusFile], processes: int) -> float:
+    """The backlog phase once more, on a fresh stack with ``DROPWIRE_PROVENANCE=false``: documents/s."""
+    from dropwire.stack import Stack
+
+    with (
+        tempfile.TemporaryDirectory(prefix="dropwire-bench-") as tmp,
+        fresh_postgres(options.pg_admin_url) as url,
+    ):
+        env = {"DROPWIRE_LOG_LEVEL": "WARNING", "DROPWIRE_PROVENANCE": "false"}
+        with Stack(
+            Path(tmp), redis_url=options.redis_url, database_url=url, env=env, start_services=False
+        ) as stack:
+            stack.start()
+            warm_up(stack, processes, options.seed + 100)
+            return float(measure_backlog(stack, corpus)["pipeline_docs_per_s"])
 
 
 def measure_memory(options: BenchOptions, count: int, processes: int) -> dict[str, float]:

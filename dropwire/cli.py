@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "services.ingest.cli",  # ingest, failed
     "services.console.cli",  # console
     "dropwire.commands",  # run, status, config, version
+    "dropwire.journeys",  # trace, import
     "dropwire.bench",  # bench
 )
 

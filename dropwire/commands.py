@@ -20,6 +20,7 @@ from shared.settings import (
     LogSettings,
     MetricsSettings,
     NerSettings,
+    ProvenanceSettings,
     SpoolSettings,
     masked,
 )
@@ -36,6 +37,7 @@ def config() -> None:
         "logging": LogSettings(),
         "ner": NerSettings(),
         "console": ConsoleSettings(),
+        "provenance": ProvenanceSettings(),
     }
     typer.echo(json.dumps({k: masked(v) for k, v in groups.items()}, indent=2, default=str))
 

@@ -32,6 +32,22 @@ Outcome = Literal["stored", "duplicate", "failed"]
 WarningKind = Literal["unplaced", "headline_furniture", "no_dateline", "truncated"]
 WARNING_KINDS: tuple[WarningKind, ...] = get_args(WarningKind)
 Stage = Literal["ingest", "enrich", "store"]
+# The steps of a file's journey (``dropwire trace``): a closed list, shown in this order when two share a time.
+JourneyKind = Literal[
+    "dropped",  # the file's modification time: when its drop completed
+    "claimed",  # renamed into processing/ by one ingest (facts: host, pid)
+    "queued",  # published to enrich (facts: publish, the how-many-th)
+    "republished",  # published again after its lease ran out (facts: publish)
+    "enrich_started",
+    "enriched",  # facts: host, pid, ms, parser, model, articles, entities
+    "stored",  # facts: batch, ms, outcome (new | repeat)
+    "failed",  # facts: stage, reason
+    "archived",
+    "deleted",
+    "retried",  # sent round again from failed/ (facts: to, the inbox name)
+]
+JOURNEY_KINDS: tuple[JourneyKind, ...] = get_args(JourneyKind)
+Fact = str | int | float | bool | None
 
 
 class Record(BaseModel):
@@ -46,6 +62,10 @@ class Message(Record):
     schema_version: Literal[1] = SCHEMA_VERSION
 
     def to_json(self) -> str:
+        # An empty journey is left out, so a consumer older than provenance (it refuses unknown fields)
+        # still reads what a newer producer sends with provenance off or nothing to tell.
+        if "journey" in type(self).model_fields and not getattr(self, "journey", ()):
+            return self.model_dump_json(exclude={"journey"})
         return self.model_dump_json()
 
 
@@ -111,6 +131,14 @@ class ParseWarning(Record):
 MAX_WARNING_CHARS = 200
 
 
+class JourneyEvent(Record):
+    """One step of a file's journey, as the stage that took it saw it (provenance)."""
+
+    kind: JourneyKind
+    at: datetime
+    facts: dict[str, Fact] = Field(default_factory=dict)
+
+
 class DocumentReceived(Message):
     """ingest → enrich: one claimed file, decoded."""
 
@@ -143,6 +171,7 @@ class DocumentEnriched(Message):
     # Added in place (schema 1): defaults keep messages from before them readable.
     warnings: tuple[ParseWarning, ...] = ()
     truncated: bool = False  # the copy stops inside its last article
+    journey: tuple[JourneyEvent, ...] = ()  # what enrich did with it, written by the store in its batch
 
 
 class DocumentDone(Message):
@@ -158,12 +187,17 @@ class DocumentDone(Message):
     mtime: datetime | None = None  # carried back for the drop-to-stored latency
     finished_at: datetime
     heartbeat: bool = False
+    journey: tuple[JourneyEvent, ...] = ()  # the steps before the failure, written with the failure row
 
 
 class DocumentsDone(Message):
     """store → ingest: the outcomes of one store batch in one message (one delivery for the batch)."""
 
     items: tuple[DocumentDone, ...] = Field(min_length=1)
+
+    def to_json(self) -> str:
+        # Ingest files documents away without their journeys: they are left out of the batch.
+        return self.model_dump_json(exclude={"items": {"__all__": {"journey"}}})
 
 
 M = TypeVar("M", bound=Message)

@@ -270,7 +270,7 @@ def create_metrics(
         m.entities.labels(label=label)
     for warning in WARNING_KINDS:
         m.parse_warnings.labels(kind=warning)
-    for table in ("documents", "articles", "entities", "mentions", "failures"):
+    for table in ("documents", "articles", "entities", "mentions", "failures", "journey_events"):
         m.store_rows.labels(table=table)
     for kind in STORY_KINDS:
         m.story_articles.labels(kind=kind)

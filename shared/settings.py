@@ -36,6 +36,9 @@ DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
 # A heartbeat every 30 s keeps the heartbeat-age gauge well under the 5-minute alert while costing
 # one tiny document per half minute; 0 switches it off.
 DEFAULT_HEARTBEAT_SECONDS = 30.0
+# A month of journeys answers "what happened to the file I dropped last week?"; older ones are history
+# the documents table already keeps (stored_at, received_at), and the events table stays small.
+DEFAULT_PROVENANCE_RETENTION_DAYS = 30.0
 
 
 def _prefixed(prefix: str = "DROPWIRE_") -> SettingsConfigDict:
@@ -133,6 +136,19 @@ class IngestSettings(BaseSettings):
         DEFAULT_HEARTBEAT_SECONDS,
         ge=0,
         description="Send a heartbeat document through the pipeline this often; 0 disables it.",
+    )
+
+
+class ProvenanceSettings(BaseSettings):
+    """The journey of each file (``dropwire trace``): recorded by every stage, pruned after a while."""
+
+    model_config = _prefixed()
+
+    provenance: bool = Field(True, description="Record each file's journey (dropwire trace).")
+    provenance_retention_days: float = Field(
+        DEFAULT_PROVENANCE_RETENTION_DAYS,
+        gt=0,
+        description="Journey events older than this are pruned (database and spool journal).",
     )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.errors import PermanentError
+from shared.journal import Journal, step
 
 CLAIM_SEPARATOR = "__"
 ERROR_SUFFIX = ".error.json"
@@ -309,6 +310,9 @@ class Spool:
             target = self.path("inbox", stem + suffix)
         os.rename(source, target)
         self.path("failed", claim + ERROR_SUFFIX).unlink(missing_ok=True)
+        journal = Journal.for_spool(self.root)
+        if journal is not None:
+            journal.record(claim, [step("retried", to=escape_name(target.name))])
         return target
 
 

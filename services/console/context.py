@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from services.console.security import Guard
 from shared.metrics import QUEUES
 from shared.readmodel import Counts, FailureRecord, HeartbeatAge, RatePoint, ReadModel
+from shared.readmodel.journey import ClaimJourney, trace
 from shared.spool import Spool
 
 # Minutes of history in the Overview's documents-per-minute chart.
@@ -52,6 +53,10 @@ class Console:
     guard: Guard
     broker: Any = None  # a Celery app on a Redis broker, or None (in-process broker of `dropwire run`)
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def journeys(self, sha256: str) -> list[ClaimJourney]:
+        """The document's journey, one per claim (the same function as ``dropwire trace``)."""
+        return trace(sha256, engine=self.read.engine, spool_root=self.spool.root)
 
     def queue_depths(self) -> list[QueueDepth]:
         if self.broker is None:

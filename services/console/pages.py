@@ -67,7 +67,8 @@ def document(request: Request, sha256: str) -> HTMLResponse:
     if doc is None:
         raise HTTPException(404, "no stored document with that sha256")
     bodies = {a.id: pieces(a.body, [(m.start, m.end, m) for m in a.mentions]) for a in doc.articles}
-    return render(request, "document.html", doc=doc, bodies=bodies)
+    journeys = console(request).journeys(sha256)
+    return render(request, "document.html", doc=doc, bodies=bodies, journeys=journeys)
 
 
 @router.get("/search", response_class=HTMLResponse)

@@ -14,12 +14,14 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from celery import Celery, Task
 from structlog.contextvars import bound_contextvars
 
 from services.enrich.enrichment import Extractor, enrich, failed
+from services.enrich.journey import with_enrich_steps
 from shared.celery_app import (
     MAX_DELIVERIES,
     TASK_ENRICH,
@@ -34,6 +36,7 @@ from shared.errors import BadMessage, RetriesExhausted, TransientError
 from shared.logging import get_logger
 from shared.messages import DocumentDone, DocumentEnriched, DocumentReceived, decode
 from shared.metrics import Metrics
+from shared.settings import ProvenanceSettings
 
 log = get_logger(__name__)
 
@@ -65,10 +68,13 @@ class ExtractorSlot:
 class EnrichHandler:
     """Decode → enrich → publish ``DocumentEnriched`` to the store, or a failed ``DocumentDone``."""
 
-    def __init__(self, extractor: ExtractorSlot, send: Send, metrics: Metrics) -> None:
+    def __init__(
+        self, extractor: ExtractorSlot, send: Send, metrics: Metrics, *, provenance: bool | None = None
+    ) -> None:
         self.extractor = extractor
         self.send = send
         self.metrics = metrics
+        self.provenance = ProvenanceSettings().provenance if provenance is None else provenance
 
     def decode(self, payload: str) -> DocumentReceived | None:
         try:
@@ -92,11 +98,14 @@ class EnrichHandler:
         m.tasks_started.labels(stage="enrich").inc()
         m.tasks_in_progress.labels(stage="enrich").inc()
         started = time.perf_counter()
+        started_at = datetime.now(UTC) if self.provenance else None
         try:
             result = enrich(received, self.extractor.load())
         finally:
             m.tasks_in_progress.labels(stage="enrich").dec()
             m.task_duration.labels(stage="enrich").observe(time.perf_counter() - started)
+        if started_at is not None and not received.heartbeat:
+            result = with_enrich_steps(result, started_at, time.perf_counter() - started)
         if isinstance(result, DocumentDone):
             self.dead_letter(result)
             return

@@ -23,8 +23,9 @@ from structlog.contextvars import bound_contextvars
 
 from shared.celery_app import TASK_DONE, TASK_DONE_BATCH
 from shared.errors import BadMessage
+from shared.journal import Journal, step
 from shared.logging import get_logger
-from shared.messages import DocumentDone, DocumentsDone, decode
+from shared.messages import DocumentDone, DocumentsDone, JourneyEvent, decode
 from shared.metrics import Metrics
 from shared.spool import Spool, UnsafeName
 
@@ -38,6 +39,7 @@ class DoneHandler:
         self.spool = spool
         self.metrics = metrics
         self.delete_archived = delete_archived
+        self.journal = Journal.for_spool(spool.root)
         self.last_heartbeat: float | None = None  # Unix time a heartbeat document last came all the way back
 
     def handlers(self) -> dict[str, Callable[[str], None]]:
@@ -109,10 +111,12 @@ class DoneHandler:
             self.spool.write_error(
                 done.claim, stage=stage, reason=reason, detail=done.detail, doc_id=done.doc_id, at=now
             )
+            self._journal(done, step("failed", now, stage=stage, reason=reason))
             os.rename(source, self.spool.path("failed", done.claim))
             self.metrics.files_failed.labels(stage=stage, reason=reason).inc()
             log.warning("file.failed", stage=stage, reason=reason, detail=done.detail)
             return
+        self._journal(done, step("deleted" if self.delete_archived else "archived", now))
         if self.delete_archived:
             source.unlink(missing_ok=True)
         else:
@@ -125,3 +129,9 @@ class DoneHandler:
             latency = None
         self.metrics.last_success.labels(stage="ingest").set(now.timestamp())
         log.info("file.archived", outcome=done.outcome, deleted=self.delete_archived, latency_seconds=latency)
+
+    def _journal(self, done: DocumentDone, event: JourneyEvent) -> None:
+        """The filing-away step, journalled just before the move (a crash between the two leaves the
+        file in processing/: its lease brings it round and the step is journalled again)."""
+        if self.journal is not None:
+            self.journal.record(done.claim, [event], done.doc_id)

@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,10 +32,11 @@ from shared.errors import (
     PermanentError,
     RetriesExhausted,
 )
+from shared.journal import Journal, here, step
 from shared.logging import get_logger
-from shared.messages import DocumentDone, DocumentReceived
+from shared.messages import DocumentDone, DocumentReceived, JourneyEvent
 from shared.metrics import Metrics
-from shared.settings import IngestSettings
+from shared.settings import IngestSettings, ProvenanceSettings
 from shared.spool import (
     Spool,
     UnsafeName,
@@ -58,6 +59,8 @@ DEPTH_CHECK_SECONDS = 0.5
 # failed/ with reason retries_exhausted: a file the pipeline cannot finish is never re-published forever.
 # Generous: under a long backlog an honest file may outlive a lease or two.
 MAX_PUBLISHES = 6
+# Old journal days are pruned this often: a directory listing and a few unlinks, once an hour is plenty.
+JOURNAL_PRUNE_SECONDS = 3600.0
 # The name heartbeat documents carry; no file of that name exists, ingest's done handler moves nothing.
 HEARTBEAT_NAME = "dropwire-heartbeat"
 # The heartbeat's page: one short article with a dateline, cheap to parse and to annotate.
@@ -91,9 +94,15 @@ class IngestService:
     settings: IngestSettings
     publisher: Publisher
     metrics: Metrics
+    provenance: ProvenanceSettings = field(default_factory=ProvenanceSettings)
 
     def __post_init__(self) -> None:
         self.spool.ensure()
+        self.journal = Journal.for_spool(self.spool.root, self.provenance)
+        # Journey steps taken but not yet written to the journal (a lease ran out, a refusal): they go
+        # with the next publish or failure of that claim, in one line.
+        self.steps: dict[str, list[JourneyEvent]] = {}
+        self._next_prune = 0.0
         self.watcher = InboxWatcher(
             self.spool.inbox,
             mode=self.settings.watch_mode,
@@ -242,6 +251,11 @@ class IngestService:
             del self.dropped_at[claim_name]
         for claim_name in set(self.publishes) - in_processing:
             del self.publishes[claim_name]
+        for claim_name in set(self.steps) - in_processing:
+            del self.steps[claim_name]
+        if self.journal is not None and time.monotonic() >= self._next_prune:
+            self._next_prune = time.monotonic() + JOURNAL_PRUNE_SECONDS
+            self.journal.prune(self.provenance.provenance_retention_days)
         for folder, count in self.spool.counts().items():
             self.metrics.files_waiting.labels(folder=folder).set(count)
 
@@ -266,6 +280,8 @@ class IngestService:
         self.metrics.files_detected.inc()
         if entry.kind != "file":
             refused = claims.refuse(self.spool, name)
+            if refused is not None and self.journal is not None:
+                self.steps[refused] = [step("claimed", **here())]
             if refused is not None:
                 self.fail(refused, NotARegularFile(f"inbox entry is a {entry.kind}", kind=entry.kind), None)
             return refused
@@ -275,6 +291,11 @@ class IngestService:
             return None
         self.metrics.files_claimed.inc()
         self.metrics.ingested_bytes.inc(entry.size)
+        if self.journal is not None:
+            # Journalled at once, in the step that claimed it: an ingest killed before the publish
+            # leaves a claim whose lease brings it round, and its journey still starts here.
+            dropped = datetime.fromtimestamp(entry.mtime_ns / 1e9, UTC)
+            self.journal.record(claim_name, [step("dropped", dropped), step("claimed", **here())])
         # Latency runs from when this ingest first saw the file, not from its mtime: a file moved in
         # with a years-old mtime must not record years of drop-to-stored latency.
         self.dropped_at[claim_name] = self.watcher.first_seen(name) or datetime.now(UTC)
@@ -295,6 +316,9 @@ class IngestService:
         if self.publishes.get(claim_name, 0) >= MAX_PUBLISHES:
             self._give_up(claim_name)
             return None
+        if self.journal is not None:
+            lease = step("republished", publish=self.publishes.get(claim_name, 0) + 1, **here())
+            self.steps.setdefault(claim_name, []).append(lease)
         self.publish(claim_name)
         return claim_name
 
@@ -355,6 +379,9 @@ class IngestService:
                 return
             self.unpublished.discard(claim_name)
             self._queued_since += 1
+            if self.journal is not None:
+                queued = step("queued", publish=self.publishes[claim_name])
+                self.journal.record(claim_name, [*self.steps.pop(claim_name, ()), queued], message.doc_id)
             self.metrics.tasks_completed.labels(stage="ingest", outcome="ok").inc()
             self.metrics.last_success.labels(stage="ingest").set(time.time())
             log.info("file.claimed", name=message.name, size=message.size, encoding=message.encoding)
@@ -383,6 +410,9 @@ class IngestService:
             self.spool.write_error(
                 claim_name, stage="ingest", reason=exc.reason, detail=str(exc), doc_id=doc_id, at=now
             )
+        if self.journal is not None:
+            failed = step("failed", now, stage="ingest", reason=exc.reason, detail=str(exc)[:200])
+            self.journal.record(claim_name, [*self.steps.pop(claim_name, ()), failed], doc_id)
         self.metrics.files_failed.labels(stage="ingest", reason=exc.reason).inc()
         self.metrics.task_failures.labels(stage="ingest", reason=exc.reason).inc()
         self.metrics.tasks_completed.labels(stage="ingest", outcome="failed").inc()

@@ -8,16 +8,24 @@ story index and the dialect's ``insert``.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from services.store import pgfast
-from services.store.models import ArticleRow, Document, EntityRow, Failure, Heartbeat, Mention
+from services.store import journeydb, pgfast
+from services.store.models import (
+    ArticleRow,
+    Document,
+    EntityRow,
+    Failure,
+    Heartbeat,
+    Mention,
+)
 from services.store.stories import profile
 from services.store.storydb import Pending, StoryIndex, StoryRace
 from services.store.times import to_utc
@@ -114,6 +122,9 @@ class BatchWriter:
 
     engine: Engine
     stories: bool
+    provenance: bool
+    retention_days: float
+    _next_prune: float
     _clock: Callable[[], datetime]
     _index: StoryIndex
     _insert: Callable[[Any], Any]
@@ -130,13 +141,19 @@ class BatchWriter:
         }
         for p in pending.values():
             p.profile.lookup_keys()
-        return racing(lambda: self._write_once(docs, failures, pending))
+        started = time.perf_counter()
+        result = racing(lambda: self._write_once(docs, failures, pending, started))
+        if self.provenance and time.monotonic() >= self._next_prune:
+            self._next_prune = time.monotonic() + journeydb.PRUNE_SECONDS
+            journeydb.prune_quietly(self.engine, self._clock() - timedelta(days=self.retention_days))
+        return result
 
     def _write_once(
         self,
         docs: Sequence[DocumentEnriched],
         failures: Sequence[DocumentDone],
         pending: dict[tuple[str, int], Pending],
+        started: float,
     ) -> BatchResult:
         stories: dict[str, int] = {}
         try:
@@ -144,6 +161,8 @@ class BatchWriter:
                 now = self._clock()
                 done, rows = self._store_documents(conn, docs, now, stories, pending)
                 rows["failures"] = self._insert_failures(conn, failures)
+                if self.provenance:
+                    rows["journey_events"] = journeydb.insert(conn, docs, done, failures, now, started)
         except sa.exc.DBAPIError as exc:
             raise classify_error(exc, exc.orig, exc.connection_invalidated) from exc
         except self._dbapi_error as exc:  # raised by the COPY fast path, below SQLAlchemy

@@ -188,3 +188,19 @@ class Heartbeat(Base):
     sha256: Mapped[str] = mapped_column(CHAR(64))
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
     mtime: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class JourneyRow(Base):
+    """The steps of one claim's journey that one store batch wrote (``dropwire trace``): enrich's steps,
+    carried in its message, and the store's own, as one JSON array in one row per document, written in
+    the batch's transaction. Pruned by age."""
+
+    __tablename__ = "journey_events"
+    __table_args__ = (Index(None, "sha256"), Index(None, "claim"), Index(None, "at"))
+
+    id: Mapped[int] = mapped_column(Key, primary_key=True)
+    sha256: Mapped[str | None] = mapped_column(CHAR(64))
+    claim: Mapped[str] = mapped_column(Text)  # which claim of those bytes (the same bytes dropped twice)
+    kind: Mapped[str] = mapped_column(String(16))  # the last step of the row (stored, failed)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)  # its time: what the retention prunes by
+    steps: Mapped[str] = mapped_column(Text)  # JSON array of {kind, at, facts} (shared.messages.JourneyEvent)

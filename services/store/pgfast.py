@@ -93,3 +93,15 @@ def copy_keys(conn: Connection, values: list[dict[str, Any]]) -> int:
         inserted = int(cursor.rowcount)
         cursor.execute("DELETE FROM story_keys_new")
     return inserted
+
+
+def copy_journey(conn: Connection, values: list[dict[str, Any]]) -> None:
+    """PostgreSQL: a batch's journey rows by COPY (one per document, no ids needed back)."""
+    columns = ("sha256", "claim", "kind", "at", "steps")
+    raw: Any = conn.connection.dbapi_connection  # psycopg 3: COPY lives on its cursor
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY journey_events ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in values:
+            copy.write_row(tuple(row[c] for c in columns))

@@ -66,6 +66,7 @@ from services.store.views import (
     WarnedDocument,
 )
 from shared.messages import DocumentDone, DocumentEnriched
+from shared.settings import ProvenanceSettings
 
 __all__ = [
     "DEFAULT_ARTICLE_LIMIT",
@@ -94,9 +95,19 @@ class Repository(BatchWriter, Reads, StoryRebuild):
     """Reads and writes the store's tables through one engine (one per process; never across fork)."""
 
     def __init__(
-        self, engine: Engine, clock: Callable[[], datetime] = utcnow, *, stories: bool = True
+        self,
+        engine: Engine,
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        stories: bool = True,
+        provenance: bool | None = None,
     ) -> None:
         self.engine = engine
+        # Write each document's journey events in its batch (default: DROPWIRE_PROVENANCE).
+        settings = ProvenanceSettings()
+        self.provenance = settings.provenance if provenance is None else provenance
+        self.retention_days = settings.provenance_retention_days
+        self._next_prune = 0.0
         self._clock = clock
         self.stories = stories  # assign stories as articles are stored (off: only for the benchmark)
         self._index = StoryIndex(engine.dialect.name)

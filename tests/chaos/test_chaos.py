@@ -34,6 +34,8 @@ from services.store.repository import Repository
 from shared.decoding import decode_bytes
 from shared.errors import PermanentError
 from shared.messages import DocumentEnriched, DocumentReceived
+from shared.readmodel import open_engine
+from shared.readmodel.journey import journeys_of
 from shared.spool import inbox_name
 from tests.redis_server import RedisServer
 
@@ -312,6 +314,28 @@ def reference_grouping(docs: list[DocumentEnriched], tmp_path: Path, order: list
     return story_grouping(url)
 
 
+# The steps every journey must show (``dropwire trace``), by where the file ended.
+ARCHIVED_STEPS = {"dropped", "claimed", "queued", "enrich_started", "enriched", "stored", "archived"}
+FAILED_STEPS = {"dropped", "claimed", "failed"}
+
+
+def incomplete_journeys(
+    url: str, spool: Path, archived: list[str], failed: list[str]
+) -> dict[str, list[str]]:
+    """The claims whose journey misses a step, with the steps it has."""
+    engine = open_engine(url)
+    try:
+        journeys = journeys_of([*archived, *failed], engine=engine, spool_root=spool)
+    finally:
+        engine.dispose()
+    wanted = dict.fromkeys(archived, ARCHIVED_STEPS) | dict.fromkeys(failed, FAILED_STEPS)
+    return {
+        j.claim: [s.kind for s in j.steps]
+        for j in journeys
+        if not wanted[j.claim] <= {s.kind for s in j.steps}
+    }
+
+
 def database_counts(url: str) -> dict[str, Any]:
     engine = sa.create_engine(url)
     try:
@@ -403,6 +427,7 @@ def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
         reasons = Counter(stack.error_note(c)["reason"] for c, ok in notes.items() if ok)
         leftover = stack.counts()
         logs = stack.describe(8)
+        incomplete = incomplete_journeys(pg_url, stack.spool, stack.folder("archive"), failed_claims)
     db = database_counts(pg_url)
     stored = stored_mentions(pg_url)
     stories = story_grouping(pg_url)
@@ -439,7 +464,7 @@ def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
         f"(good={len(good)} distinct={len(good_hashes)} bad={len(bad)} documents={db['documents']} "
         f"articles={db['articles']}/{expected_articles} mentions={db['mentions']}/{expected_mentions} "
         f"differing_documents={len(differing)} stories={len(stories)}/{len(stories_expected)} "
-        f"split_or_joined_stories={split_stories} seed={chaos_seed} faults={dict(Counter(chaos.done))} seconds={time.monotonic() - started:.0f})"
+        f"split_or_joined_stories={split_stories} incomplete_journeys={len(incomplete)} seed={chaos_seed} faults={dict(Counter(chaos.done))} seconds={time.monotonic() - started:.0f})"
     )
     with capsys.disabled():  # on the terminal whatever the capture mode, like the summary line
         print(f"\nchaos: {line}")
@@ -451,6 +476,7 @@ def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
     assert misfiled == [], f"misfiled: {misfiled[:20]}\n{detail}"
     assert unexpected == [], f"unexpected names: {unexpected[:20]}\n{detail}"
     assert duplicated == 0, detail
+    assert incomplete == {}, f"journeys with a missing step: {dict(list(incomplete.items())[:5])}"
     assert all(notes.values()), f"failed/ entries without a note: {[c for c, ok in notes.items() if not ok]}"
     assert set(reasons) <= {"empty", "binary", "undecodable"}, reasons
     assert db["sha256"] == good_hashes

@@ -125,3 +125,11 @@ def test_without_a_token_only_loopback_hosts_get_an_answer(sqlite_url: str, tmp_
             assert local.get("/api/documents", headers={"Host": "attacker.example"}).status_code == 403
     finally:
         engine.dispose()
+
+
+def test_the_document_page_shows_the_journey(client: TestClient) -> None:
+    """The document page shows the same journey as ``dropwire trace``: here the store's step."""
+    sha = make_doc("a").doc_id
+    page = client.get(f"/documents/{sha}", headers=AUTH)
+    assert page.status_code == 200
+    assert 'id="journey"' in page.text and 'data-kind="stored"' in page.text

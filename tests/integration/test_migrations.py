@@ -36,6 +36,7 @@ TABLES = {
     "heartbeats",
     "stories",
     "story_keys",
+    "journey_events",
     "alembic_version",
 }
 # Migration 0004's search index has no model: the generated column and its GIN index on PostgreSQL,
@@ -153,4 +154,5 @@ def test_migrations_ship_inside_the_package() -> None:
         "0002_parse_warnings.py",
         "0003_stories.py",
         "0004_search.py",
+        "0005_journey.py",
     ]

@@ -236,7 +236,14 @@ def test_failures_are_recorded_once_and_listed_newest_first(repo: Repository) ->
 def test_write_stores_documents_and_failures_in_one_transaction(repo: Repository) -> None:
     """write() stores documents and failure records together and reports the rows per table."""
     result = repo.write([make_doc("a")], failures=[failed("x.txt")])
-    assert result.rows == {"documents": 1, "articles": 2, "entities": 6, "mentions": 8, "failures": 1}
+    assert result.rows == {
+        "documents": 1,
+        "articles": 2,
+        "entities": 6,
+        "mentions": 8,
+        "failures": 1,
+        "journey_events": 1,
+    }
     assert [d.outcome for d in result.done] == ["stored"]
 
 
@@ -395,3 +402,29 @@ def test_since_accepts_iso_times_and_spans() -> None:
     assert parse_since("2026-11-21T09:30+01:00") == datetime(2026, 11, 21, 8, 30, tzinfo=UTC)
     assert parse_since("2h", now=RECEIVED) == RECEIVED - timedelta(hours=2)
     assert parse_since("7d", now=RECEIVED) == RECEIVED - timedelta(days=7)
+
+
+def test_the_batch_writes_each_documents_journey_with_its_stored_step(repo: Repository) -> None:
+    """Enrich's steps carried in the record and the store's ``stored`` step land in the batch's
+    transaction, one row per document, and read back as one journey per claim (new, then repeat)."""
+    from services.enrich.journey import with_enrich_steps
+    from shared.readmodel.journey import trace
+
+    first = with_enrich_steps(make_doc("a"), RECEIVED, 0.2)
+    again = with_enrich_steps(
+        make_doc("a").model_copy(update={"claim": "0badc0de__again.txt"}), RECEIVED, 0.1
+    )
+    result = repo.write([first, again])
+    assert result.rows["journey_events"] == 2
+    journeys = trace(first.doc_id, engine=repo.engine, spool_root=None)
+    assert {j.claim: [s.kind for s in j.steps] for j in journeys} == {
+        claim: ["enrich_started", "enriched", "stored"] for claim in (first.claim, again.claim)
+    }
+    outcomes = sorted(s.facts["outcome"] for j in journeys for s in j.steps if s.kind == "stored")
+    assert outcomes == ["new", "repeat"]
+
+
+def test_provenance_off_writes_no_journey(repo: Repository) -> None:
+    """With provenance off the batch writes no journey row at all."""
+    repo.provenance = False
+    assert "journey_events" not in repo.write([make_doc("a")]).rows
