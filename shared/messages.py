@@ -166,6 +166,12 @@ class DocumentsDone(Message):
     items: tuple[DocumentDone, ...] = Field(min_length=1)
 
 
+class DocumentsEnriched(Message):
+    """enrich → store: the documents of one enrich batch in one message (one delivery for the batch)."""
+
+    items: tuple[DocumentEnriched, ...] = Field(min_length=1)
+
+
 M = TypeVar("M", bound=Message)
 
 

@@ -52,8 +52,24 @@ class EntityExtractor:
 
     def annotate(self, articles: Sequence[Article]) -> tuple[Article, ...]:
         """Copies of ``articles`` (one document) with ``entities`` filled and canonical names joined."""
-        docs = [self.nlp.make_doc(a.body) for a in articles]
-        units = propagate(self._spans(docs))
+        return self.annotate_many([articles])[0]
+
+    def annotate_many(self, documents: Sequence[Sequence[Article]]) -> list[tuple[Article, ...]]:
+        """``annotate`` for several documents at once: one ``nlp.pipe`` over all their articles (the
+        model's batches fill across documents), names made consistent within each document only.
+        Each document's result is the same as ``annotate`` gives it alone."""
+        docs = [[self.nlp.make_doc(a.body) for a in articles] for articles in documents]
+        spans = iter(self._spans([doc for group in docs for doc in group]))
+        return [
+            self._finish(group, articles, [next(spans) for _ in group])
+            for group, articles in zip(docs, documents, strict=True)
+        ]
+
+    def _finish(
+        self, docs: list[Doc], articles: Sequence[Article], spans: list[tuple[list[str], list[Span]]]
+    ) -> tuple[Article, ...]:
+        """One document's articles with its spans made consistent, located and named."""
+        units = propagate(spans)
         found: list[list[tuple[int, int, str, str]]] = []
         for doc, article, spans in zip(docs, articles, units, strict=True):
             mentions = []
