@@ -12,13 +12,16 @@ from typing import Any
 
 # Targets from the benchmark issue, checked in the table.
 TARGETS = {
-    "ratio": 0.80,
+    "ratio": 0.85,
+    "embedded_ratio": 0.75,
     "latency_p50_ms": 100.0,
     "latency_p99_ms": 500.0,
+    "latency_80pct_p99_ms": 500.0,
     "ner_words_per_s_per_core": 20_000.0,
     "store_rows_per_s_postgres": 20_000.0,
     "store_stories_ratio": 0.80,
     "enrich_rss_mb": 400.0,
+    "enrich_rss_growth_pct": 1.0,
     "ner_f1_conll2002_testa": 0.70,
     "ner_f1_modern_test": 0.85,
 }
@@ -77,11 +80,18 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
         "",
     ),
     ("ratio", "Pipeline / ceiling", "x", ">="),
+    (
+        "ratio_min",
+        "Pipeline / ceiling, lowest of the interleaved rounds (the row above: their median)",
+        "x",
+        "",
+    ),
+    ("ratio_max", "Pipeline / ceiling, highest round", "x", ""),
     ("latency_p50_ms", "Drop-to-stored latency at 20 % load, p50", "ms", "<="),
     ("latency_p95_ms", "Drop-to-stored latency at 20 % load, p95", "ms", ""),
     ("latency_p99_ms", "Drop-to-stored latency at 20 % load, p99", "ms", "<="),
     ("latency_80pct_p50_ms", "Drop-to-stored latency at 80 % load, p50", "ms", ""),
-    ("latency_80pct_p99_ms", "Drop-to-stored latency at 80 % load, p99", "ms", ""),
+    ("latency_80pct_p99_ms", "Drop-to-stored latency at 80 % load, p99", "ms", "<="),
     ("latency_inplace_p50_ms", "Same at 20 % load, files written in place (close settle), p50", "ms", ""),
     ("latency_inplace_p99_ms", "Same at 20 % load, files written in place (close settle), p99", "ms", ""),
     ("ner_words_per_s_per_core", "NER alone, one core", "words/s", ">="),
@@ -104,9 +114,11 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("store_rss_mb", "Peak memory (PSS), store", "MB", ""),
     ("enrich_rss_first_tenth_mb", "Enrich memory over a long backlog: first tenth of the samples", "MB", ""),
     ("enrich_rss_last_tenth_mb", "Enrich memory over a long backlog: last tenth of the samples", "MB", ""),
-    ("enrich_rss_growth_pct", "Enrich memory growth over the long backlog", "%", ""),
+    ("enrich_rss_growth_pct", "Enrich memory growth over the long backlog", "%", "<="),
     ("embedded_docs_per_s", "Embedded dropwire run (SQLite, in-process queue)", "docs/s", ""),
-    ("embedded_ratio", "Embedded / ceiling", "x", ""),
+    ("embedded_ratio", "Embedded / ceiling, median of the interleaved rounds", "x", ">="),
+    ("embedded_ratio_min", "Embedded / ceiling, lowest round", "x", ""),
+    ("embedded_ratio_max", "Embedded / ceiling, highest round", "x", ""),
 )
 
 
@@ -183,7 +195,7 @@ def where_time_goes(results: dict[str, Any]) -> list[str]:
         "## Where the time goes (from this run's figures)",
         "",
         f"- The ceiling spends {ceiling:.1f} ms of CPU per document; in the pipeline "
-        f"enrich spends {results['enrich_cpu_ms_per_doc']:.1f} ms (its Celery parent process and message "
+        f"enrich spends {results['enrich_cpu_ms_per_doc']:.1f} ms (its consumer process and message "
         f"encoding on top), ingest {results['ingest_cpu_ms_per_doc']:.1f} ms, store "
         f"{results['store_cpu_ms_per_doc']:.1f} ms, Redis {results['redis_cpu_ms_per_doc']:.1f} ms and "
         f"PostgreSQL {results['postgres_cpu_ms_per_doc']:.1f} ms: {spent:.1f} ms in all, on the same "

@@ -42,10 +42,9 @@ from typing import Any
 
 from celery import Celery
 from kombu.message import Message
-from structlog.contextvars import bound_contextvars
 
 from services.enrich.enrichment import failed
-from services.enrich.pool import BatchResult, Outcome, start_pool, work
+from services.enrich.pool import BatchResult, Outcome, record, start_pool, work
 from shared.celery_app import (
     MAX_DELIVERIES,
     QUEUE_ENRICH,
@@ -276,7 +275,7 @@ class EnrichConsumer:
             if delivery.task_id is not None:
                 self._requeued[delivery.task_id] += 1
             delivery.message.requeue()
-        if _broken(self._pool) and not self._inflight:
+        if _broken(self._pool) and not self._inflight and not self.stopping.is_set():
             self._replace_pool()
 
     def _finish(self, batch: _Batch, result: BatchResult) -> None:
@@ -354,51 +353,8 @@ class EnrichConsumer:
                 if self.stopping.wait(delay):
                     return False
 
-    # ------------------------------------------------------------------ metrics and log lines
-
     def _record(self, outcome: Outcome) -> None:
-        m = self.metrics
-        with bound_contextvars(doc_id=outcome.doc_id, claim=outcome.claim):
-            if outcome.kind == "dropped":
-                # Nothing to report to: without a claim no file can be named. The lease re-publishes it.
-                log.error("enrich.bad_message", error=outcome.detail)
-                m.dead_letters.labels(stage=STAGE, reason=outcome.reason or "bad_message").inc()
-                return
-            if outcome.kind == "failed":
-                reason = outcome.reason or "internal"
-                m.task_failures.labels(stage=STAGE, reason=reason).inc()
-                m.dead_letters.labels(stage=STAGE, reason=reason).inc()
-                m.tasks_completed.labels(stage=STAGE, outcome="failed").inc()
-                log.warning("enrich.failed", reason=reason, detail=outcome.detail)
-                return
-            if not outcome.heartbeat:
-                # A heartbeat's article is synthetic: it proves the pipeline moves but is not news.
-                for role in outcome.roles:
-                    m.articles.labels(role=role).inc()
-                for label in outcome.labels:
-                    m.entities.labels(label=label).inc()
-                m.parsed_documents.inc()
-                if outcome.warnings:
-                    m.warned_documents.inc()
-                for kind in outcome.warnings:
-                    m.parse_warnings.labels(kind=kind).inc()
-            m.tasks_completed.labels(stage=STAGE, outcome="ok").inc()
-            m.last_success.labels(stage=STAGE).set(time.time())
-            log.info(
-                "enrich.done",
-                articles=len(outcome.roles),
-                entities=len(outcome.labels),
-                warnings=len(outcome.warnings),
-            )
-            if outcome.warnings:
-                log.warning(
-                    "enrich.parse_warnings",
-                    kinds=sorted(set(outcome.warnings)),
-                    count=len(outcome.warnings),
-                    first_kind=outcome.warnings[0],
-                    first_text=outcome.first_warning,
-                    truncated=outcome.truncated,
-                )
+        record(self.metrics, outcome)
 
 
 def _broken(pool: Executor | None) -> bool:

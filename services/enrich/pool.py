@@ -13,6 +13,7 @@ the model's weights copy-on-write, and a process that replaces a dead or recycle
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -20,10 +21,17 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Any
 
+from structlog.contextvars import bound_contextvars
+
 from services.enrich.enrichment import Extractor, enrich_batch
 from shared.celery_app import TASK_STORE, TASK_STORE_BATCH
 from shared.errors import BadMessage
+from shared.logging import get_logger
 from shared.messages import DocumentDone, DocumentEnriched, DocumentReceived, DocumentsEnriched, decode
+from shared.metrics import Metrics
+
+log = get_logger(__name__)
+STAGE = "enrich"
 
 _extractor: Callable[[], Extractor] | None = None  # set in the parent before the pool forks
 
@@ -119,6 +127,57 @@ def _failed(done: DocumentDone) -> Outcome:
     )
 
 
+def record(metrics: Metrics, outcome: Outcome) -> None:
+    """The metrics and log lines of one document's outcome (in the parent, which keeps the metrics)."""
+    m = metrics
+    with bound_contextvars(doc_id=outcome.doc_id, claim=outcome.claim):
+        if outcome.kind == "dropped":
+            # Nothing to report to: without a claim no file can be named. The lease re-publishes it.
+            log.error("enrich.bad_message", error=outcome.detail)
+            m.dead_letters.labels(stage=STAGE, reason=outcome.reason or "bad_message").inc()
+            return
+        if outcome.kind == "failed":
+            reason = outcome.reason or "internal"
+            m.task_failures.labels(stage=STAGE, reason=reason).inc()
+            m.dead_letters.labels(stage=STAGE, reason=reason).inc()
+            m.tasks_completed.labels(stage=STAGE, outcome="failed").inc()
+            log.warning("enrich.failed", reason=reason, detail=outcome.detail)
+            return
+        if not outcome.heartbeat:
+            # A heartbeat's article is synthetic: it proves the pipeline moves but is not news.
+            for role in outcome.roles:
+                m.articles.labels(role=role).inc()
+            for label in outcome.labels:
+                m.entities.labels(label=label).inc()
+            m.parsed_documents.inc()
+            if outcome.warnings:
+                m.warned_documents.inc()
+            for kind in outcome.warnings:
+                m.parse_warnings.labels(kind=kind).inc()
+        m.tasks_completed.labels(stage=STAGE, outcome="ok").inc()
+        m.last_success.labels(stage=STAGE).set(time.time())
+        log.info(
+            "enrich.done",
+            articles=len(outcome.roles),
+            entities=len(outcome.labels),
+            warnings=len(outcome.warnings),
+        )
+        if outcome.warnings:
+            log.warning(
+                "enrich.parse_warnings",
+                kinds=sorted(set(outcome.warnings)),
+                count=len(outcome.warnings),
+                first_kind=outcome.warnings[0],
+                first_text=outcome.first_warning,
+                truncated=outcome.truncated,
+            )
+
+
+def _child_start() -> None:
+    # Ctrl-C reaches the whole process group: the parent decides when its workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _ready() -> bool:
     return True
 
@@ -139,7 +198,7 @@ def start_pool(workers: int) -> Executor:
     """``workers`` forked processes, started now (each answers once); 0: ``InThread``."""
     if workers == 0:
         return InThread()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"), initializer=_child_start)
     for future in [pool.submit(_ready) for _ in range(workers)]:
         future.result()
     return pool
