@@ -8,8 +8,9 @@ thread in the parent consumes the queue with kombu (the same Celery protocol-2 m
 
 1. messages collect in a buffer (prefetch: a batch per worker process, plus one). A batch is the
    messages waiting when a worker process is free, cut at ``batch_size`` or at the first lull
-   (``LULL_SECONDS`` without a message): a lone document goes at once, so at light load nothing
-   waits for a batch to fill, and under a backlog the batches fill while the processes are busy;
+   (``LULL_SECONDS`` without a message), and shared among the processes free at that moment: a lone
+   document goes at once, so at light load nothing waits for a batch to fill, and under a backlog
+   the batches fill while the processes are busy;
 2. a worker process decodes the batch, enriches it with one NER pass over all its articles
    (``enrichment.enrich_batch``) and returns the one store message (``DocumentsEnriched`` for
    several documents) and a failed ``DocumentDone`` for each that cannot be enriched (``pool.work``);
@@ -242,8 +243,11 @@ class EnrichConsumer:
                 return True
             batch = [delivery]  # alone: it may be what killed a worker process
         else:
+            # What waits is shared among the free processes (nine waiting, two free: five and four).
+            free = self.slots - len(self._inflight)
+            limit = min(self.batch_size, -(-len(self._buffer) // free))
             size = 0
-            while size < min(self.batch_size, len(self._buffer)) and not self._buffer[size].redelivered:
+            while size < limit and not self._buffer[size].redelivered:
                 size += 1
             batch, self._buffer = self._buffer[:size], self._buffer[size:]
         try:
@@ -292,7 +296,12 @@ class EnrichConsumer:
         for outcome in result.outcomes:
             self.metrics.task_duration.labels(stage=STAGE).observe(share)
             self._record(outcome)
-        log.info("enrich.batch", documents=len(batch.deliveries), seconds=round(result.seconds, 4))
+        log.info(
+            "enrich.batch",
+            documents=len(batch.deliveries),
+            seconds=round(result.seconds, 4),
+            worker=result.pid,
+        )
 
     def _exhausted(self, delivery: _Delivery) -> bool:
         """Whether ``delivery`` was redelivered too often; then it is dead-lettered and acknowledged."""

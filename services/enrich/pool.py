@@ -13,6 +13,7 @@ the model's weights copy-on-write, and a process that replaces a dead or recycle
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from collections.abc import Callable, Sequence
@@ -67,6 +68,7 @@ class BatchResult:
     store: tuple[str, str] | None  # (task name, payload) of the one store message, if any
     failures: list[str] = field(default_factory=list)  # payloads for TASK_STORE_FAILURE
     seconds: float = 0.0  # time spent enriching the batch
+    pid: int = 0  # the worker process that enriched it
 
 
 def work(payloads: Sequence[str]) -> BatchResult:
@@ -95,7 +97,9 @@ def work(payloads: Sequence[str]) -> BatchResult:
         else:
             enriched.append(result)
             outcomes.append(_enriched(result))
-    return BatchResult(outcomes, store_message(enriched), failures, time.perf_counter() - started)
+    return BatchResult(
+        outcomes, store_message(enriched), failures, time.perf_counter() - started, os.getpid()
+    )
 
 
 def store_message(enriched: Sequence[DocumentEnriched]) -> tuple[str, str] | None:
