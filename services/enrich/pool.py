@@ -178,8 +178,11 @@ def record(metrics: Metrics, outcome: Outcome) -> None:
 
 
 def _child_start() -> None:
-    # Ctrl-C reaches the whole process group: the parent decides when its workers stop.
+    # Ctrl-C reaches the whole process group: the parent decides when its workers stop. SIGTERM to the
+    # group ends a worker at once (its batch goes back to the queue); the parent's handler, inherited
+    # through the fork, would keep it working unseen.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _ready() -> bool:
