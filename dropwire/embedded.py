@@ -83,7 +83,7 @@ class EmbeddedConfig:
     batch_seconds: float = 0.2
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     enrich_batch_size: int = 16
-    enrich_recycle_documents: int = 5000
+    enrich_recycle_documents: int = 1000
     metrics_host: str = "127.0.0.1"
     metrics_port: int = DEFAULT_METRICS_PORT
 

@@ -214,7 +214,7 @@ class EnrichSettings(BaseSettings):
         16, gt=0, description="Documents per enrich batch at most (one NER pass, one store message)."
     )
     enrich_recycle_documents: int = Field(
-        5000,
+        1000,
         ge=0,
         description="Documents a worker process enriches before it is replaced by a fresh fork "
         "(keeps memory flat over long backlogs); 0: never.",

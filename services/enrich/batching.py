@@ -231,9 +231,7 @@ class EnrichConsumer:
                 self._replace_pool()
             return False
         if self._recycle_due():
-            if not self._inflight:
-                self._recycle()
-            return False
+            self._recycle()
         full = len(self._buffer) >= self.batch_size
         if not (full or self._buffer[0].redelivered or time.monotonic() - self._last_arrival >= LULL_SECONDS):
             return False
@@ -337,8 +335,12 @@ class EnrichConsumer:
         )
 
     def _recycle(self) -> None:
+        """Fresh forks take the next batches; the old processes finish theirs, then exit."""
         log.info("enrich.recycling_workers", documents=self._through)
-        self._replace_pool()
+        old, self._pool = self._pool, self.pool_factory(self.workers)
+        self._through = 0
+        if old is not None:
+            old.shutdown(wait=False)
 
     def _replace_pool(self) -> None:
         old, self._pool = self._pool, None

@@ -185,3 +185,40 @@ def test_a_document_that_kills_every_worker_is_dead_lettered_alone(
     assert sorted(claims) == sorted(d.claim for d in docs if d.claim != "c0006__p.txt")
     assert [(f.claim, f.reason) for f in failures] == [("c0006__p.txt", "retries_exhausted")]
     assert MAX_DELIVERIES >= 1
+
+
+def test_worker_processes_are_recycled_and_nothing_is_lost_on_the_way(redis_url: str, tmp_path: Path) -> None:
+    """recycle_documents=4: the pool is replaced by fresh forks every few batches; each document is
+    enriched and published exactly once across the changes."""
+    client = redis.Redis.from_url(redis_url)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+
+    class Recording(Slow):
+        def annotate(self, articles: tuple[Article, ...]) -> tuple[Article, ...]:
+            (pids / str(os.getpid())).touch()
+            return articles
+
+    pool.install(lambda: Recording(tmp_path / "hanging"))
+    stopping = threading.Event()
+    made = EnrichConsumer(
+        create_app("test-enrich", redis_url),
+        workers=1,
+        batch_size=2,
+        recycle_documents=4,
+        metrics=create_metrics(),
+        stopping=stopping,
+    )
+    docs = [received(n) for n in range(24)]
+    publish(redis_url, docs)
+    thread = threading.Thread(target=made.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: len(stored(client)[0]) == 24)
+        time.sleep(0.3)
+        claims, failures, _ = stored(client)
+        assert sorted(claims) == sorted(d.claim for d in docs) and not failures
+        assert len(list(pids.iterdir())) >= 3  # 24 documents, a fresh process every 4
+    finally:
+        stopping.set()
+        thread.join(30)
