@@ -208,14 +208,12 @@ def where_time_goes(results: dict[str, Any]) -> list[str]:
         f"- The services, Redis and PostgreSQL kept {float(results['pipeline_cpu_utilisation']):.0%} of "
         "the cores busy during the backlog; for the rest of the time they were waiting on each other, or "
         "other work on the machine had the CPU.",
-        "- What a profile of the backlog shows (`py-spy record --gil -p <pid>` on each service): outside "
-        "the NER model, the CPU goes to moving messages. Each document is two Celery messages of its "
-        "own (received, enriched) and a share of its store batch's done message; each message costs its "
-        "sender Celery's task-message construction and a publish, and its receiver kombu's delivery "
-        "bookkeeping (the unacknowledged-message index in Redis, then the acknowledgement), in enrich "
-        "also the hand-over between the Celery parent and its worker processes. In ingest, watchdog's "
-        "event threads come next. No one step is large: closing that gap needs fewer hops per document "
-        "(e.g. enrich consuming in batches, or ingest and enrich in one process), not a faster step.",
+        "- What a profile of the backlog showed before enrich consumed in batches (`py-spy record --gil "
+        "-p <pid>` on each service): outside the NER model, the CPU went to moving messages, two Celery "
+        "messages per document (received, enriched) and the hand-over between the Celery parent and its "
+        "children, no one step large. Enrich now takes a batch per hand-over and sends the store one "
+        'message per batch; the per-hop figures before and after are under "Measured apart from '
+        "`dropwire bench`\" below. In ingest, watchdog's event threads and one message per file remain.",
         "- Store and PostgreSQL (a profile of the store alone: `pyinstrument` around `Repository.write`): "
         "story assignment is most of the store's time, above all inserting and looking up the story "
         "index keys (see the stories on/off row), and PostgreSQL also computes and indexes each "

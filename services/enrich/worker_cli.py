@@ -140,6 +140,9 @@ def run_batches(concurrency: int) -> None:
     broker_url = BrokerSettings().url()
     model = NerSettings().ner_model
     settings = EnrichSettings()
+    if os.environ.get(MULTIPROC_ENV):
+        # Set for the Celery pool (docker-compose sets it): wiped, so no earlier run's values are summed in.
+        prepare_multiprocess_dir(os.environ[MULTIPROC_ENV])
     metrics = create_metrics(parser_version=PARSER_VERSION, model_version=model_version(model))
     slot = ExtractorSlot(lambda: _load_extractor(model))
     slot.load()  # before the pool forks: the processes share the model
