@@ -176,7 +176,9 @@ class EnrichConsumer:
                     self.consuming.clear()
                     # Unacknowledged, on a connection that is gone: the broker hands them out again.
                     self._buffer.clear()
-                    self._inflight.clear()
+                    held = sum(len(b.deliveries) for b in self._inflight.values())
+                    self.metrics.tasks_in_progress.labels(stage=STAGE).dec(held)
+                    self._inflight.clear()  # their results are dropped: nothing to acknowledge them on
                     log.warning("enrich.broker_unavailable", queue=self.queue, error=str(exc))
                     self.stopping.wait(RECONNECT_SECONDS)
         finally:
