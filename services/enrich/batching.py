@@ -293,9 +293,9 @@ class EnrichConsumer:
             if delivery.task_id is not None:
                 self._requeued.pop(delivery.task_id, None)
         share = result.seconds / max(1, len(batch.deliveries))
-        for outcome in result.outcomes:
+        for delivery, outcome in zip(batch.deliveries, result.outcomes, strict=True):
             self.metrics.task_duration.labels(stage=STAGE).observe(share)
-            self._record(outcome)
+            record(self.metrics, outcome, delivery.task_id)
         log.info(
             "enrich.batch",
             documents=len(batch.deliveries),
@@ -313,7 +313,7 @@ class EnrichConsumer:
         try:
             received = decode(DocumentReceived, delivery.payload)
         except BadMessage as exc:
-            self._record(Outcome("dropped", reason=exc.reason, detail=str(exc)))
+            record(self.metrics, Outcome("dropped", reason=exc.reason, detail=str(exc)), delivery.task_id)
             delivery.message.ack()
             return True
         done = failed(
@@ -322,8 +322,10 @@ class EnrichConsumer:
         if not self._publish(TASK_STORE_FAILURE, done.to_json()):
             return True  # stopping: left unacknowledged
         delivery.message.ack()
-        self._record(
-            Outcome("failed", doc_id=done.doc_id, claim=done.claim, reason=done.reason, detail=done.detail)
+        record(
+            self.metrics,
+            Outcome("failed", doc_id=done.doc_id, claim=done.claim, reason=done.reason, detail=done.detail),
+            delivery.task_id,
         )
         return True
 
@@ -365,9 +367,6 @@ class EnrichConsumer:
                 attempt += 1
                 if self.stopping.wait(delay):
                     return False
-
-    def _record(self, outcome: Outcome) -> None:
-        record(self.metrics, outcome)
 
 
 def _broken(pool: Executor | None) -> bool:
