@@ -126,7 +126,7 @@ class Embedded:
         self.app = app
         slot = ExtractorSlot(self._extractor_loader or _default_loader(cfg.ner_model))  # type: ignore[arg-type]
         slot.load()
-        pool.install(slot.load)  # type: ignore[arg-type]
+        pool.install(slot.load)
         enrich = EnrichConsumer(
             app,
             workers=cfg.workers,

@@ -42,7 +42,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from celery import Celery
-from kombu.message import Message
 
 from services.enrich.enrichment import failed
 from services.enrich.pool import BatchResult, Outcome, record, start_pool, work
@@ -80,7 +79,7 @@ Send = Callable[[str, str], None]
 
 @dataclass
 class _Delivery:
-    message: Message
+    message: Any  # kombu's Message: typed in some releases, not in others
     payload: str
     task_id: str | None
     redelivered: bool
@@ -203,7 +202,7 @@ class EnrichConsumer:
             wait(list(self._inflight), timeout=1.0, return_when=FIRST_COMPLETED)
             self._finish_done()
 
-    def _on_message(self, body: Any, message: Message) -> None:
+    def _on_message(self, body: Any, message: Any) -> None:
         headers = message.headers or {}
         task, payload = headers.get("task"), _first_arg(body)
         if task != TASK_ENRICH or payload is None:
@@ -216,7 +215,7 @@ class EnrichConsumer:
         self._buffer.append(_Delivery(message, payload, task_id, redelivered))
         self._last_arrival = time.monotonic()
 
-    def _on_decode_error(self, message: Message, exc: Exception) -> None:
+    def _on_decode_error(self, message: Any, exc: Exception) -> None:
         """A body that is not JSON (or a refused serializer): logged, counted and dropped."""
         log.error("enrich.message_dropped", reason="bad_message", error=str(exc)[:200])
         self.metrics.dead_letters.labels(stage=STAGE, reason="bad_message").inc()
@@ -374,7 +373,7 @@ def _broken(pool: Executor | None) -> bool:
     return bool(getattr(pool, "_broken", False))
 
 
-def message_redelivered(message: Message) -> bool:
+def message_redelivered(message: Any) -> bool:
     return bool((message.delivery_info or {}).get("redelivered"))
 
 

@@ -66,10 +66,10 @@ class EntityExtractor:
         ]
 
     def _finish(
-        self, docs: list[Doc], articles: Sequence[Article], spans: list[tuple[list[str], list[Span]]]
+        self, docs: list[Doc], articles: Sequence[Article], found_spans: list[tuple[list[str], list[Span]]]
     ) -> tuple[Article, ...]:
         """One document's articles with its spans made consistent, located and named."""
-        units = propagate(spans)
+        units = propagate(found_spans)
         found: list[list[tuple[int, int, str, str]]] = []
         for doc, article, spans in zip(docs, articles, units, strict=True):
             mentions = []
