@@ -7,8 +7,9 @@ own schedule rather than strictly after our commit. So this module consumes the 
 through the Celery app's own connection and queue declarations (the messages are the very Celery
 protocol-2 task messages producers ``send_task`` by name), and owns the acknowledgement:
 
-1. collect up to ``batch_size`` messages: after the first, take whatever else is already waiting,
-   and stop at the first lull (``LULL_SECONDS`` without a message) or after ``batch_seconds``. A
+1. collect up to ``batch_size`` messages (written in transactions of at most ``batch_size``
+   documents: an enrich batch's message holds several): after the first, take whatever else is
+   already waiting, and stop at the first lull (``LULL_SECONDS`` without a message) or after ``batch_seconds``. A
    lone document is written at once (low latency at light load). While the upstream queue
    (``enrich``) holds at least a batch of documents, the pipeline is working off a backlog whose
    documents wait in that queue longer than a batch window: then the batch is not cut at a lull but
@@ -219,7 +220,7 @@ class BatchConsumer:
             items += found
             kept += [received] * len(found)
         try:
-            outcomes = self._retrying("write", lambda: self.handler.handle(items))
+            outcomes = self._write(items)
         except Exception:
             # A bug, not the data's or the database's fault: isolate the message that triggers it.
             log.exception("store.batch_crashed", messages=len(batch))
@@ -247,6 +248,19 @@ class BatchConsumer:
         log.info(
             "store.batch", messages=len(batch), stored=stored, outcomes=len(outcomes), dropped=len(dropped)
         )
+
+    def _write(self, items: list[Item]) -> Any:
+        """``handler.handle`` in transactions of at most ``batch_size`` documents (a batch of enrich
+        batch messages may hold more); ``_STOPPED`` when a stop interrupted a retry."""
+        outcomes: list[DocumentDone] = []
+        for start in range(0, len(items), self.batch_size) if items else [0]:
+            part = self._retrying(
+                "write", functools.partial(self.handler.handle, items[start : start + self.batch_size])
+            )
+            if part is _STOPPED:
+                return _STOPPED
+            outcomes += part
+        return outcomes
 
     def _decode(self, received: _Received) -> list[Item]:
         """The items of one message (an enrich batch's: several); a failed DocumentDone for each that
