@@ -1,11 +1,12 @@
-"""``dropwire run``: the whole pipeline in one process, with the same handlers the services use.
+"""``dropwire run``: the whole pipeline in one command, with the same handlers the services use.
 
 Nothing to install or start: the queue is kombu's in-process ``memory://`` transport, the database a
 SQLite file under ``./var/``, the spool ``./spool/`` (created if missing), metrics on localhost.
 Setting ``DROPWIRE_BROKER_URL`` (Redis) and ``DROPWIRE_DATABASE_URL`` (PostgreSQL) runs the very same
 process against those instead.
 
-Four threads do the work, each the thin shell of a service's pure core:
+Four threads of one process do the work (enrich's batches in forked worker processes beside it),
+each the thin shell of a service's pure core:
 
 * ingest: ``IngestService.run`` (watcher, claims, leases), publishing by task name;
 * enrich: the enrich service's own ``EnrichConsumer`` on ``enrich``: batches handed to ``workers``
