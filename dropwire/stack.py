@@ -341,3 +341,40 @@ def fresh_postgres(admin_url: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# Redis db 0 is left to humans; tests and surveys take 1..15, one each, flushed before and after.
+# Several processes may run at once (developers in parallel): a db is leased with SET NX in db 0.
+REDIS_LEASED_DBS = range(1, 16)
+REDIS_LEASE_SECONDS = 1800
+
+
+@contextmanager
+def leased_redis_db(redis_server: str, wait_seconds: float = 120.0) -> Iterator[str]:
+    """A Redis URL (``redis_server`` + ``/N``) with a database of the caller's own, empty before and
+    after; ``TimeoutError`` when none of 1..15 frees up within ``wait_seconds``."""
+    import redis
+
+    lessor = redis.Redis.from_url(f"{redis_server}/0")
+    owner = uuid.uuid4().hex
+    deadline = time.monotonic() + wait_seconds
+    db = None
+    while db is None:
+        for candidate in REDIS_LEASED_DBS:
+            if lessor.set(f"dropwire:test-db-lease:{candidate}", owner, nx=True, ex=REDIS_LEASE_SECONDS):
+                db = candidate
+                break
+        else:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no free Redis database (1..15) within {wait_seconds:.0f} s")
+            time.sleep(0.5)
+    client = redis.Redis.from_url(f"{redis_server}/{db}")
+    client.flushdb()
+    try:
+        yield f"{redis_server}/{db}"
+    finally:
+        client.flushdb()
+        client.close()
+        if lessor.get(f"dropwire:test-db-lease:{db}") == owner.encode():
+            lessor.delete(f"dropwire:test-db-lease:{db}")
+        lessor.close()

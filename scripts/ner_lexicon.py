@@ -68,6 +68,20 @@ def inflections(words: set[str]) -> set[str]:
     return out
 
 
+def compound_demonyms(misc: set[str]) -> set[str]:
+    """Plural inhabitant names of compound places from the listed ones: "Zuid-Afrikaans" and "Afrikanen"
+    give "Zuid-Afrikanen" (also "Noord-Koreanen", "Oost-Europeanen"). A plural is a listed word ending in
+    -en/-ers/-s that shares its first five letters with the adjective after the hyphen."""
+    plurals = [w for w in misc if " " not in w and "-" not in w and w.endswith(("en", "ers")) and len(w) > 5]
+    out: set[str] = set()
+    for word in misc:
+        head, _, tail = word.partition("-")
+        if not tail or " " in word or not head[:1].isupper() or not tail[:1].isupper() or tail.endswith("e"):
+            continue
+        out.update(f"{head}-{p}" for p in plurals if p[:5] == tail[:5] and p != tail)
+    return out - misc
+
+
 def _common_words(data: Path) -> set[str]:
     """Lower-case words of the open text: a city called like a common word ("Best") is skipped."""
     words: set[str] = set()
@@ -126,7 +140,13 @@ def first_names(data: Path, lexicon: Lexicon, common: set[str]) -> set[str]:
 def write(lexicon: Lexicon, folder: Path) -> None:
     """Write one sorted text file per list into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    for label, phrases in lexicon.phrases.items():
+    # Written for the run-time rules only: the silver training labels (built from ``lexicon``) stay as
+    # they were, so the model learns from the same data (the dev split chose that: see the model card).
+    written = {
+        **lexicon.phrases,
+        "MISC": lexicon.phrases["MISC"] | compound_demonyms(lexicon.phrases["MISC"]),
+    }
+    for label, phrases in written.items():
         (folder / f"{label.lower()}.txt").write_text("\n".join(sorted(phrases)) + "\n", encoding="utf-8")
     (folder / "titles.txt").write_text("\n".join(sorted(lexicon.titles)) + "\n", encoding="utf-8")
     (folder / "first_names.txt").write_text("\n".join(sorted(lexicon.first_names)) + "\n", encoding="utf-8")

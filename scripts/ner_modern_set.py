@@ -30,7 +30,7 @@ def sentence_lines(tokenizer: spacy.tokenizer.Tokenizer, sentence: str) -> list[
     return lines
 
 
-def convert(source: Path) -> dict[str, list[str]]:
+def convert(source: Path, single: bool = False) -> dict[str, list[str]]:
     tokenizer = spacy.blank("nl").tokenizer
     documents: list[list[str]] = []
     for raw in source.read_text(encoding="utf-8").splitlines():
@@ -41,7 +41,7 @@ def convert(source: Path) -> dict[str, list[str]]:
             documents[-1].append(line)
     out: dict[str, list[str]] = {"dev": [], "test": []}
     for number, sentences in enumerate(documents, start=1):
-        split = out["dev" if number % 2 else "test"]
+        split = out["test" if single or not number % 2 else "dev"]
         split.append("-DOCSTART- O")
         for sentence in sentences:
             split.extend(sentence_lines(tokenizer, sentence))
@@ -50,9 +50,15 @@ def convert(source: Path) -> dict[str, list[str]]:
 
 
 def main() -> None:
-    source = Path(sys.argv[1]) if len(sys.argv) > 1 else SOURCE
-    for split, lines in convert(source).items():
-        (source.parent / f"{split}.conll").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    """``ner_modern_set.py [SOURCE]`` writes dev/test splits; ``--single SOURCE`` writes one test.conll."""
+    args = sys.argv[1:]
+    single = "--single" in args
+    args = [a for a in args if a != "--single"]
+    source = Path(args[0]) if args else SOURCE
+    splits = convert(source, single=single)
+    for split, lines in splits.items():
+        if lines:
+            (source.parent / f"{split}.conll").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -7,12 +7,12 @@ machine without it, but FAILS under CI (``CI=true``): a green run must never hid
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from dropwire.stack import leased_redis_db
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEAM_FOLDER = REPO_ROOT.parent / "shared"
@@ -62,49 +62,15 @@ def redis_server() -> str:
     return f"redis://{REDIS_HOST}:{REDIS_PORT}"
 
 
-# Redis db 0 is left to humans; tests take 1..15, one per test, flushed before and after. Several
-# pytest processes may run at once (developers in parallel): a db is leased with SET NX in db 0.
-_REDIS_TEST_DBS = range(1, 16)
-_REDIS_LEASE_SECONDS = 1800
-
-
-@contextmanager
-def leased_redis_db(redis_server: str) -> Iterator[str]:
-    """A Redis URL with a database number of the caller's own, empty before and after."""
-    import time
-
-    import redis
-
-    lessor = redis.Redis.from_url(f"{redis_server}/0")
-    owner = uuid.uuid4().hex
-    deadline = time.monotonic() + 120
-    db = None
-    while db is None:
-        for candidate in _REDIS_TEST_DBS:
-            if lessor.set(f"dropwire:test-db-lease:{candidate}", owner, nx=True, ex=_REDIS_LEASE_SECONDS):
-                db = candidate
-                break
-        else:
-            if time.monotonic() > deadline:
-                pytest.fail("no free Redis test database (1..15) within 120 s")
-            time.sleep(0.5)
-    client = redis.Redis.from_url(f"{redis_server}/{db}")
-    client.flushdb()
-    try:
-        yield f"{redis_server}/{db}"
-    finally:
-        client.flushdb()
-        client.close()
-        if lessor.get(f"dropwire:test-db-lease:{db}") == owner.encode():
-            lessor.delete(f"dropwire:test-db-lease:{db}")
-        lessor.close()
-
-
 @pytest.fixture
 def redis_url(redis_server: str) -> Iterator[str]:
-    """A Redis URL with a database number of this test's own, empty before and after."""
-    with leased_redis_db(redis_server) as url:
-        yield url
+    """A Redis URL with a database number of this test's own, empty before and after (leased: several
+    pytest processes may run at once)."""
+    try:
+        with leased_redis_db(redis_server) as url:
+            yield url
+    except TimeoutError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")

@@ -45,6 +45,9 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--eval", help="Score against the gold tags in the last column (conlleval rules)."),
         ] = None,
+        confusion: Annotated[
+            bool, typer.Option("--confusion", help="With --eval: also print the label confusion table.")
+        ] = False,
         model: Annotated[
             str | None, typer.Option("--model", help="Pipeline folder or spaCy package (default: shipped).")
         ] = None,
@@ -61,3 +64,6 @@ def register(app: typer.Typer) -> None:
             sys.stdout.write("\n".join(out) + ("\n" if out else ""))
         else:
             typer.echo(score.table())
+            if confusion:
+                typer.echo("")
+                typer.echo(score.confusion_table())

@@ -22,7 +22,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from dropwire.stack import Stack, fresh_postgres, wait_until
+from dropwire.stack import Stack, fresh_postgres, leased_redis_db, wait_until
 from shared.celery_app import (
     QUEUE_DONE,
     QUEUE_ENRICH,
@@ -34,7 +34,6 @@ from shared.celery_app import (
     send,
 )
 from shared.messages import DocumentDone
-from tests.conftest import leased_redis_db
 from tests.integration.badinput import (
     samples,
     unique_page,

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from dropwire.stack import Stack, fresh_postgres, wait_until
+from dropwire.stack import Stack, fresh_postgres, leased_redis_db, wait_until
 from shared.decoding import decode_bytes
 from shared.errors import PermanentError
-from tests.conftest import leased_redis_db
 from tests.e2e.test_run_embedded import RunProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -22,7 +22,7 @@ import pytest
 import redis
 from structlog.testing import capture_logs
 
-from dropwire.stack import Stack, wait_until
+from dropwire.stack import Stack, leased_redis_db, wait_until
 from services.ingest import claim as claims
 from services.ingest.publisher import CeleryPublisher
 from services.ingest.service import IngestService
@@ -31,7 +31,6 @@ from shared.messages import DocumentDone, DocumentReceived, decode
 from shared.metrics import create_metrics
 from shared.settings import DEFAULT_MAX_FILE_BYTES, IngestSettings
 from shared.spool import NAME_MAX_BYTES, Spool, escape_name, inbox_name
-from tests.conftest import leased_redis_db
 from tests.integration.badinput import (
     folder_of,
     note,

@@ -86,10 +86,11 @@ def test_never_raises_on_arbitrary_text(line: str) -> None:
 
 
 def test_matching_is_linear_on_long_lines() -> None:
-    """A very long line of capitals and dashes is rejected quickly (no backtracking blow-up)."""
+    """A very long line of capitals and dashes is rejected without a backtracking blow-up (which would
+    take minutes on 200,000 characters): a complexity guard, not a speed figure."""
     import time
 
     line = ("A - " * 50_000) + "(ANP) - tekst"
     start = time.perf_counter()
     assert match_dateline(line) is None
-    assert time.perf_counter() - start < 0.05
+    assert time.perf_counter() - start < 2

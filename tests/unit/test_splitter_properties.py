@@ -248,19 +248,3 @@ def test_encoding_and_line_endings_do_not_change_the_split(
     raw = bom + (text.replace("\n", eol) + (eol if final else "")).encode(codec)
     decoded = decode_bytes(raw)
     assert split_page(decoded.text).articles == split_page(text).articles
-
-
-def test_splitting_is_fast() -> None:
-    """A seed-sized page (3.5 kB, 8 articles) splits in well under a millisecond on average."""
-    import time
-
-    lines = ["Kop van het bericht", "DEN HAAG (ANP) - " + "Een zin met woorden. " * 20, "Meer uit Binnenland"]
-    for minutes in range(7):
-        lines.append(f"{minutes + 1} minuten geledenUTRECHT (ANP/AFP) - " + "Nog een zin met woorden. " * 15)
-    lines.append("1 uur geleden")
-    text = "\n".join(lines)
-    start = time.perf_counter()
-    for _ in range(200):
-        split_page(text)
-    per_page = (time.perf_counter() - start) / 200
-    assert per_page < 0.002

@@ -16,7 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from services.enrich.entities.canonical import canonical_names, propagate
-from services.enrich.entities.conll import Document, to_iob
+from services.enrich.entities.conll import Document, to_iob, with_dateline
 from services.enrich.entities.engine import LEXICON_DIR, load_pipeline, map_label, pipeline_version
 from services.enrich.entities.rules import Lexicon, Rules, Span
 from shared.messages import Article, Entity, Place
@@ -39,8 +39,10 @@ class EntityExtractor:
         self._gazetteer = _load_gazetteer()
 
     def _spans(self, docs: Iterable[Doc]) -> list[tuple[list[str], list[Span]]]:
-        """Model + rules spans for each doc, in order (no cross-doc consistency yet)."""
+        """Model + rules spans for each doc, in order (no cross-doc consistency yet); the positions the
+        rules made on a strong cue are left in ``self._strong``, one set per doc."""
         out = []
+        self._strong: list[set[tuple[int, int]]] = []
         for doc in self.nlp.pipe(docs, batch_size=BATCH_SIZE):
             model_spans = []
             for ent in doc.ents:
@@ -48,6 +50,7 @@ class EntityExtractor:
                 if label is not None:
                     model_spans.append((ent.start, ent.end, label))
             out.append(([t.text for t in doc], self.rules.apply(doc, model_spans)))
+            self._strong.append(self.rules.strong)
         return out
 
     def annotate(self, articles: Sequence[Article]) -> tuple[Article, ...]:
@@ -59,17 +62,23 @@ class EntityExtractor:
         model's batches fill across documents), names made consistent within each document only.
         Each document's result is the same as ``annotate`` gives it alone."""
         docs = [[self.nlp.make_doc(a.body) for a in articles] for articles in documents]
-        spans = iter(self._spans([doc for group in docs for doc in group]))
+        ruled = iter(self._spans([doc for group in docs for doc in group]))
+        strong = iter(list(self._strong))
         return [
-            self._finish(group, articles, [next(spans) for _ in group])
+            self._finish(group, articles, [next(ruled) for _ in group], [next(strong) for _ in group])
             for group, articles in zip(docs, documents, strict=True)
         ]
 
     def _finish(
-        self, docs: list[Doc], articles: Sequence[Article], found_spans: list[tuple[list[str], list[Span]]]
+        self,
+        docs: list[Doc],
+        articles: Sequence[Article],
+        ruled: list[tuple[list[str], list[Span]]],
+        strong: list[set[tuple[int, int]]],
     ) -> tuple[Article, ...]:
         """One document's articles with its spans made consistent, located and named."""
-        units = propagate(found_spans)
+        places = dateline_units(articles)  # the dateline reader's places vote LOC for the whole document
+        units = propagate([*ruled, *places], [*strong, *({(0, len(w))} for w, _ in places)])[: len(docs)]
         found: list[list[tuple[int, int, str, str]]] = []
         for doc, article, spans in zip(docs, articles, units, strict=True):
             mentions = []
@@ -101,11 +110,28 @@ class EntityExtractor:
     def tag_conll(self, document: Document) -> list[list[str]]:
         """Predicted IOB2 tags for each sentence of one CoNLL document (consistency across the document)."""
         docs = [Doc(self.nlp.vocab, words=list(s.tokens)) for s in document.sentences]
-        units = propagate(self._spans(docs))
+        ruled = [(words, with_dateline(words, spans)) for words, spans in self._spans(docs)]
+        units = propagate(ruled, self._strong)
         return [to_iob(len(s.tokens), spans) for s, spans in zip(document.sentences, units, strict=True)]
 
     def _place(self, name: str) -> Place | None:
         return self._gazetteer.lookup(name) if self._gazetteer is not None else None
+
+
+def dateline_units(articles: Sequence[Article]) -> list[tuple[list[str], list[Span]]]:
+    """One pseudo-sentence per dateline place of the document, written as in running text ("GRONINGEN"
+    → "Groningen", "RIO DE JANEIRO" → "Rio de Janeiro"), tagged LOC: the place keeps that type in the body."""
+    out = []
+    for place in sorted({a.dateline.place for a in articles if a.dateline is not None}):
+        words = [w.lower() if w in DATELINE_PARTICLES else w[:1] + w[1:].lower() for w in place.split()]
+        if words and all(w[:1].isalpha() for w in words):
+            out.append((words, [(0, len(words), "LOC")]))
+    return out
+
+
+DATELINE_PARTICLES = frozenset(
+    {"DE", "DER", "DEN", "VAN", "AAN", "OP", "LA", "LE", "LES", "DEL", "DI", "DO", "DA"}
+)
 
 
 def _load_gazetteer() -> Gazetteer | None:

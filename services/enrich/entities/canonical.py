@@ -11,17 +11,22 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from services.enrich.entities.rules import NAME_PARTICLES, Span, is_capitalised
+from services.enrich.entities.cues import NAME_PARTICLES
+from services.enrich.entities.rules import Span, is_capitalised
 
 SURNAME_WEIGHT = 1  # the surname of a full person name in the document outvotes the model's guesses
+STRONG_WEIGHT = 10  # a span a context cue made ("supermarktketen X", "X N.V.") outvotes the model's guesses
 MIN_PROPAGATED_CHARS = 3  # shorter strings ("EU" aside, listed anyway) are too ambiguous to copy around
 
 
-def _votes(units: Sequence[tuple[list[str], list[Span]]]) -> dict[tuple[str, ...], Counter[str]]:
+def _votes(
+    units: Sequence[tuple[list[str], list[Span]]], strong: Sequence[set[tuple[int, int]]]
+) -> dict[tuple[str, ...], Counter[str]]:
     votes: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
-    for words, spans in units:
+    for number, (words, spans) in enumerate(units):
+        cued = strong[number] if number < len(strong) else set()
         for start, end, label in spans:
-            votes[tuple(words[start:end])][label] += 1
+            votes[tuple(words[start:end])][label] += STRONG_WEIGHT if (start, end) in cued else 1
             if label == "PER" and end - start > 1:  # the surname alone is the same person
                 surname = tuple(w for w in words[start + 1 : end] if w not in NAME_PARTICLES)[-1:]
                 if surname and len(surname[0]) >= MIN_PROPAGATED_CHARS:
@@ -29,9 +34,14 @@ def _votes(units: Sequence[tuple[list[str], list[Span]]]) -> dict[tuple[str, ...
     return votes
 
 
-def propagate(units: Sequence[tuple[list[str], list[Span]]]) -> list[list[Span]]:
-    """The spans of each unit (sentence or article) of one document, made consistent across it."""
-    votes = _votes(units)
+def propagate(
+    units: Sequence[tuple[list[str], list[Span]]], strong: Sequence[set[tuple[int, int]]] = ()
+) -> list[list[Span]]:
+    """The spans of each unit (sentence or article) of one document, made consistent across it.
+
+    ``strong[i]`` holds the positions of unit ``i``'s spans that a context cue made: they outvote the
+    model, so a name typed once with a cue keeps that type wherever it recurs in the document."""
+    votes = _votes(units, strong)
     best = {key: counts.most_common(1)[0][0] for key, counts in votes.items()}
     by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)
     for key in best:

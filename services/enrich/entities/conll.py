@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 DOCSTART = "-DOCSTART-"
 OUTSIDE = "O"
+BOUNDARY = "bound"  # confusion column: a predicted name overlaps the gold one with other boundaries
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,8 @@ class Score:
 
     labels: dict[str, Counts] = field(default_factory=dict)
     tokens: int = 0
+    # (gold label or "-", predicted label or "-") -> count; see ``confusion_table``
+    confusion: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def add(self, gold: Sequence[str], predicted: Sequence[str]) -> None:
         """Count one sentence's gold and predicted tag sequences."""
@@ -145,6 +148,38 @@ class Score:
             counts = self.labels.setdefault(span[2], Counts())
             counts.predicted += 1
             counts.correct += span in gold_spans
+        self._confuse(gold_spans, pred_spans)
+
+    def _confuse(self, gold: set[tuple[int, int, str]], pred: set[tuple[int, int, str]]) -> None:
+        """Pair gold and predicted entities with the same boundaries; the rest are boundary errors
+        (they overlap an entity of the other side), misses or spurious names."""
+        by_bounds = {(s, e): label for s, e, label in pred}
+        gold_bounds = {(s, e) for s, e, _ in gold}
+        for s, e, label in gold:
+            if (s, e) in by_bounds:
+                key = (label, by_bounds[(s, e)])
+            elif any(ps < e and pe > s for ps, pe, _ in pred):
+                key = (label, BOUNDARY)
+            else:
+                key = (label, OUTSIDE)
+            self.confusion[key] = self.confusion.get(key, 0) + 1
+        for s, e, label in pred:
+            if (s, e) not in gold_bounds and not any(gs < e and ge > s for gs, ge, _ in gold):
+                self.confusion[(OUTSIDE, label)] = self.confusion.get((OUTSIDE, label), 0) + 1
+
+    def confusion_table(self) -> str:
+        """Gold label (rows) against predicted label (columns) for entities with the same boundaries;
+        column ``bound``: a predicted name overlaps with other boundaries; ``O``: missed (column) or
+        spurious (row)."""
+        labels = sorted(self.labels)
+        cols = [*labels, BOUNDARY, OUTSIDE]
+        rows = [f"{'gold/pred':<10}" + "".join(f"{c:>7}" for c in cols)]
+        for gold in [*labels, OUTSIDE]:
+            cells = [self.confusion.get((gold, c), 0) for c in cols]
+            if gold == OUTSIDE:
+                cells[-2:] = [0, 0]
+            rows.append(f"{gold:<10}" + "".join(f"{n:>7}" for n in cells))
+        return "\n".join(rows)
 
     @property
     def overall(self) -> Counts:
@@ -164,3 +199,39 @@ class Score:
                 f"{c.predicted:>8}{c.gold:>8}{c.correct:>9}"
             )
         return "\n".join(rows)
+
+
+def dateline_spans(tokens: Sequence[str]) -> list[tuple[int, int, str]]:
+    """The place (LOC) and agencies (ORG) of a wire dateline opening a tokenised sentence, as the
+    project's dateline reader sees it ("GRONINGEN ( ANP ) - De ...", "RIO DE JANEIRO - ..."); [] if none."""
+    from services.enrich.datelines import match_dateline
+
+    if not tokens or not tokens[0][:1].isupper():
+        return []
+    line, starts = "", []
+    for i, token in enumerate(tokens[:16]):
+        glued = i == 0 or token in (")", "/") or tokens[i - 1] in ("(", "/")
+        line += ("" if glued else " ") + token
+        starts.append(len(line) - len(token))
+    line += " " + " ".join(tokens[16:])
+    found = match_dateline(line)
+    if found is None:
+        return []
+    place_end = found.start + len(found.place)
+    place = [i for i, at in enumerate(starts) if found.start <= at < place_end]
+    out = [(place[0], place[-1] + 1, "LOC")] if place else []
+    agencies = set(found.agencies)
+    for i, at in enumerate(starts):
+        if place_end <= at < found.end and set(tokens[i].split("/")) <= agencies:
+            out.append((i, i + 1, "ORG"))
+    return out
+
+
+def with_dateline(words: Sequence[str], spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """``spans`` with a dateline's place and agencies put in, replacing spans that overlap them."""
+    found = dateline_spans(words)
+    if not found:
+        return list(spans)
+    covered = {k for start, end, _ in found for k in range(start, end)}
+    kept = [s for s in spans if not covered.intersection(range(s[0], s[1]))]
+    return sorted([*kept, *found])

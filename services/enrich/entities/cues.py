@@ -196,3 +196,44 @@ ENGLISH_ARTICLE = "The"
 REPORTING_VERBS = frozenset(
     {"schrijft", "schreef", "meldt", "meldde", "bericht", "berichtte", "citeert", "citeerde", "onthulde"}
 )
+
+# Legal forms written after a company name ("Shell N.V.", "Unilever plc", "Apple Inc."): the name and
+# the form together are an organisation.
+LEGAL_SUFFIXES = frozenset(
+    {
+        "N.V.", "NV", "nv", "B.V.", "BV", "bv", "plc", "PLC", "Inc.", "Inc", "Ltd.", "Ltd", "LLC",
+        "GmbH", "AG", "S.A.", "SA", "SE", "Corp.", "Corp", "Co.", "S.p.A.", "SpA", "AB", "ASA", "Oyj",
+        "C.V.", "CV", "cv", "vzw", "VZW", "bvba", "BVBA", "NV/SA", "Holding", "Holdings",
+    }
+)  # fmt: skip
+
+# Company nouns after a name and a comma ("Shell, 's werelds grootste oliebedrijf, ..."), matched as word
+# endings like ORG_CONTEXT_SUFFIXES, plus these (too loose before a name: "de reus X").
+APPOSITION_ORG_SUFFIXES = ("reus", "gigant", "multinational", "onderneming", "coöperatie", "retailer")
+# Words allowed between the comma and that noun: articles, "'s werelds", and adjectives (-e, -ste).
+APPOSITION_FILLERS = frozenset({"de", "het", "een", "'s", "\u2019s", "werelds", "'s-werelds", "nog", "ook"})
+
+# "bij X" (an employer, a shop), "topman van X", "aandeelhouders van X": a name the model took for a
+# person there is an organisation (a person after "bij" is rarer than a company in wire text).
+EMPLOYER_PREPOSITIONS = frozenset({"bij"})
+COMPANY_OF_NOUNS = frozenset(
+    {
+        "topman", "topvrouw", "ceo", "cfo", "bestuursvoorzitter", "bestuursvoorzitster", "aandeelhouders",
+        "aandeelhouder", "aandelen", "aandeel", "werknemers", "medewerkers", "personeel", "klanten",
+        "overname", "beursgang", "jaarcijfers", "kwartaalcijfers", "omzet", "winst", "dochterbedrijf",
+        "moederbedrijf", "eigenaar", "bestuur", "directie", "hoofdkantoor", "fabriek", "fabrieken",
+        "winkels", "filialen", "vestiging", "vestigingen", "beurswaarde", "koers",
+    }
+)  # fmt: skip
+
+# Capitalised first words of a sentence that start no company name ("Ook Booking Holdings Inc. meldt").
+OPENING_WORDS = frozenset(
+    {"ook", "en", "maar", "bij", "volgens", "dan", "nu", "zo", "toen", "daarna", "daarom", "wel", "niet",
+     "de", "het", "een", "in", "op", "voor", "met", "door", "na", "zelfs", "vooral", "alleen"}
+)  # fmt: skip
+
+# "het moederbedrijf van X": X is a company even when it carries a person's name ("Albert Heijn").
+PARENT_NOUNS = frozenset(
+    {"moederbedrijf", "dochterbedrijf", "dochteronderneming", "moedermaatschappij", "houdstermaatschappij",
+     "moederconcern", "grootaandeelhouder", "zusterbedrijf"}
+)  # fmt: skip

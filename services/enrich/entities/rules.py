@@ -22,6 +22,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
+from services.enrich.entities.company import company_spans
 from services.enrich.entities.cues import (
     ARTICLES,
     ENGLISH_ARTICLE,
@@ -42,6 +43,7 @@ from services.enrich.entities.cues import (
     TITLE_SUFFIXES,
     WORK_CONTEXT_SUFFIXES,
 )
+from services.enrich.entities.persons import cut_after_name, person_end
 
 Span = tuple[int, int, str]  # token start, token end (exclusive), label
 
@@ -112,6 +114,7 @@ class Rules:
             self.matcher.add(label, [phrase_doc(nlp, p) for p in sorted(lexicon.phrases[label])])
         self.precedence = {label: i for i, label in enumerate(LIST_LABELS)}
         self._phrase_starts: set[int] = set()  # token starts of listed names in the doc being ruled
+        self.strong: set[tuple[int, int]] = set()  # spans of the last ``apply`` made on a strong cue
 
     def phrase_spans(self, doc: Doc) -> list[Span]:
         """Listed names in ``doc``: longest first, no overlaps, ties broken by list precedence."""
@@ -132,6 +135,7 @@ class Rules:
     def apply(self, doc: Doc, model_spans: list[Span]) -> list[Span]:
         """Combine the model's spans for ``doc`` with the rules; returns sorted, non-overlapping spans."""
         words = [t.text for t in doc]
+        self.strong = set()
         spans = {(s, e): label for s, e, label in model_spans}
         taken = [False] * len(words)
         for s, e in spans:
@@ -169,10 +173,11 @@ class Rules:
                 continue
             if not is_capitalised(words[first]):
                 continue
-            end = name_end(words, first)
+            end = person_end(words, first, name_end(words, first), self.lexicon.first_names)
             if (i, end) in spans:  # "Assistent Fred Grim" taken whole at a sentence start: drop the title
                 del spans[(i, end)]
                 taken[i] = False
+            cut_after_name(words, spans, taken, first, end)
             if any(taken[first:end]):
                 hit = spans.get((first, end))
                 if hit is not None and hit != "PER" and " ".join(words[first:end]) not in self._listed:
@@ -185,6 +190,15 @@ class Rules:
         self._org_context(words, spans, taken)
         self._place_context(words, spans, taken)
         self._outlets(words, spans, taken)
+        self.strong |= company_spans(
+            words,
+            spans,
+            taken,
+            capitalised=is_capitalised,
+            claim=claim,
+            first_names=self.lexicon.first_names,
+            listed=self._listed,
+        )
         self._leftover_names(words, spans, taken)
         self._name_compounds(words, spans, taken)
         self._article_names(words, spans)
@@ -211,7 +225,7 @@ class Rules:
         for i, word in enumerate(words):
             if word not in firsts:
                 continue
-            end = name_end(words, i)  # "Mohammed bin Salman": particles inside the name are fine
+            end = person_end(words, i, name_end(words, i), firsts)  # "Mohammed bin Salman" is fine
             if end - i < 2:
                 continue
             for k in range(i + 1, end):  # "Mark Rutte van de NAVO": the name stops before "van de"
@@ -222,6 +236,7 @@ class Rules:
                         break
             if " ".join(words[i:end]) in self._listed:
                 continue
+            cut_after_name(words, spans, taken, i, end)
             inside = [key for key in spans if key[0] < end and key[1] > i]
             if all(i <= s and e <= end for s, e in inside) and spans.get((i, end)) != "PER":
                 for key in inside:
@@ -235,8 +250,10 @@ class Rules:
         a noun for a work ("de film X", "het boek X") it is MISC."""
         for i in range(len(words) - 1):
             word = words[i]
-            if not word.islower() or not is_capitalised(words[i + 1]):
+            opening = (i == 0 or words[i - 1] in SENTENCE_OPENERS) and word[1:].islower()
+            if not (word.islower() or opening) or not is_capitalised(words[i + 1]):
                 continue
+            word = word.lower()  # "Supermarktketen Jumbo" opening a sentence is "supermarktketen Jumbo"
             if word.endswith(WORK_CONTEXT_SUFFIXES):
                 label = "MISC"
             elif word.endswith(ORG_CONTEXT_SUFFIXES):
@@ -251,7 +268,13 @@ class Rules:
                 old_label = spans.pop(key)  # "de film X van Paul Thomas Anderson": two names, not one
                 if rest < key[1]:
                     spans[(rest, key[1])] = old_label
-            claim(spans, taken, i + 1, end, label)
+            if opening:  # "Vakbond" or "Staalbedrijf Tata Steel" taken for a name: the noun is none
+                for key in [k for k in spans if k[0] == i and k[1] <= end]:
+                    del spans[key]
+                    for k in range(*key):
+                        taken[k] = False
+            if claim(spans, taken, i + 1, end, label):
+                self.strong.add((i + 1, end))
 
     def _place_context(self, words: list[str], spans: dict[tuple[int, int], str], taken: list[bool]) -> None:
         """A name right after a settlement noun ("het dorp X", "de haven van X") or one that starts with

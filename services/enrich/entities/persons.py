@@ -1,0 +1,34 @@
+"""Where a person's name ends: not in "van X" after a full name (issue 12: "Topvrouw Natalie Knight van
+Ahold Delhaize", "minister Sophie Hermans van Klimaat" ran on into the organisation or ministry)."""
+
+from __future__ import annotations
+
+from services.enrich.entities.cues import NAME_PARTICLES
+
+
+def person_end(words: list[str], start: int, end: int, first_names: frozenset[str]) -> int:
+    """``end`` cut before "van X" that follows a full name: "Natalie Knight van Ahold Delhaize",
+    "minister Sophie Hermans van Klimaat"; "Ton van Veen" and "Jan Peter van der Berg" stay whole."""
+    for k in range(start + 2, end):
+        after_full_name = words[k - 1] not in NAME_PARTICLES and words[k - 1] not in first_names
+        if (
+            words[k] in NAME_PARTICLES
+            and after_full_name
+            and all(w not in NAME_PARTICLES for w in words[start:k])
+        ):
+            return k
+    return end
+
+
+def cut_after_name(
+    words: list[str], spans: dict[tuple[int, int], str], taken: list[bool], start: int, end: int
+) -> None:
+    """A model span from ``start`` that runs on past the person name ``start:end`` into "van X" is cut
+    back to the name ("Sophie Hermans van Klimaat" → "Sophie Hermans")."""
+    if end >= len(words) or words[end] not in NAME_PARTICLES:
+        return
+    for key in [k for k in spans if k[0] == start and k[1] > end]:
+        del spans[key]
+        for k in range(end, key[1]):
+            taken[k] = False
+        spans[(start, end)] = "PER"
