@@ -5,11 +5,15 @@ else (watching, queueing, serialising, storing) is overhead. This module measure
 one corpus, so their ratio means something on a noisy machine:
 
 1. corpus: ``dropwire.corpus`` pages, deterministic by seed, 1-12 articles each, some duplicates;
-2. ceiling: the enrichment function alone, one process per core, no queue, no database;
+2. ceiling: the enrichment function alone, one process per core, no queue, no database, in batches
+   as the enrich worker makes them under a backlog (``enrich_batch``, ``DROPWIRE_ENRICH_BATCH_SIZE``);
 3. NER alone: words/s on one core;
 4. store alone: rows/s of batched upserts into PostgreSQL and SQLite;
 5. pipeline, backlog: the three services as separate processes on the real Redis and PostgreSQL,
-   the whole corpus dropped at once;
+   the whole corpus dropped at once. Rounds interleave with the ceiling (ceiling, pipeline, ceiling,
+   pipeline, ...; ``ROUNDS`` of each, each round a fresh corpus of the same size and both halves of a
+   round the same files): the ratio reported is the median of the rounds' ratios, with their spread,
+   so that a disturbance of the machine moves one round, not the result;
 6. pipeline, steady load: files dropped at 20 % and 80 % of the backlog rate, drop-to-stored latency;
 7. memory: peak RSS per service, and enrich's RSS across a long backlog (flat or growing);
 8. the embedded ``dropwire run`` (SQLite, in-process queue) on the same corpus.
@@ -38,8 +42,8 @@ import typer
 
 from dropwire.bench_broker import MESSAGES, measure_transport
 from dropwire.bench_enrich import (
+    Ceiling,
     distinct_copies,
-    measure_ceiling,
     measure_ner,
     measure_ner_quality,
     measure_store,
@@ -60,6 +64,8 @@ from dropwire.stack import fresh_postgres
 # Sizes: --quick must finish in well under a minute on 2 cores; the full run in about a quarter hour.
 QUICK = {"files": 40, "steady_seconds": 4.0, "memory_files": 0, "store_docs": 100}
 FULL = {"files": 600, "steady_seconds": 30.0, "memory_files": 10_000, "store_docs": 2_000}
+# Interleaved rounds of ceiling and pipeline backlog (see 5.).
+ROUNDS = 3
 
 
 # --------------------------------------------------------------------------- the whole run
@@ -77,8 +83,6 @@ class BenchOptions:
 
 
 def run(options: BenchOptions) -> dict[str, Any]:
-    from dropwire.stack import Stack
-
     sizes = QUICK if options.quick else FULL
     processes = os.cpu_count() or 1
     results: dict[str, Any] = {"quick": options.quick, "files": sizes["files"], "seed": options.seed}
@@ -87,9 +91,25 @@ def run(options: BenchOptions) -> dict[str, Any]:
     results["corpus_bytes"] = sum(len(f.data) for f in corpus)
     results["corpus_duplicates"] = sum(1 for f in corpus if f.duplicate_of)
 
-    console.print(f"[bold]ceiling[/]: enrichment alone, {processes} processes, {len(corpus)} files")
-    ceiling, docs = measure_ceiling(corpus, processes)
-    results.update(ceiling)
+    from shared.settings import EnrichSettings
+
+    batch_size = EnrichSettings().enrich_batch_size
+    with Ceiling(processes, batch_size) as ceiling:
+        return _run(options, sizes, results, corpus, ceiling)
+
+
+def _run(
+    options: BenchOptions,
+    sizes: dict[str, float],
+    results: dict[str, Any],
+    corpus: list[Any],
+    ceiling: Ceiling,
+) -> dict[str, Any]:
+    from dropwire.stack import Stack
+
+    processes = ceiling.processes
+    console.print(f"[bold]ceiling[/]: enrichment alone, {processes} processes, {len(corpus)} files (warm-up)")
+    _, docs = ceiling.measure(corpus)
     console.print("[bold]NER alone[/], one core")
     results.update(measure_ner(docs))
     results.update(measure_ner_quality(Path(__file__).resolve().parents[1]))
@@ -123,9 +143,7 @@ def run(options: BenchOptions) -> dict[str, Any]:
             pids = {name: proc.pid for name, proc in stack.procs.items()}
             warm_up(stack, processes, options.seed + 100)
             with RssSampler(pids) as sampler:
-                console.print(f"[bold]pipeline, backlog[/]: {len(corpus)} files dropped at once")
-                results.update(measure_backlog(stack, corpus))
-                results["ratio"] = results["pipeline_docs_per_s"] / results["ceiling_docs_per_s"]
+                results.update(interleaved_rounds(stack, ceiling, corpus, options.seed))
                 latencies: dict[str, list[float]] = {}
                 phases = ((0.2, False), (0.8, False), (0.2, True))
                 # Enough fresh files for every phase to last its steady_seconds (1.2 x the backlog rate).
@@ -168,10 +186,17 @@ def run(options: BenchOptions) -> dict[str, Any]:
     if sizes["memory_files"]:
         results.update(measure_memory(options, int(sizes["memory_files"]), processes))
 
-    console.print("[bold]embedded[/]: dropwire run (SQLite, in-process queue)")
-    with tempfile.TemporaryDirectory(prefix="dropwire-bench-") as tmp:
-        results.update(measure_embedded(corpus, Path(tmp)))
-    results["embedded_ratio"] = results["embedded_docs_per_s"] / results["ceiling_docs_per_s"]
+    ratios, rates = [], []
+    for number in range(ROUNDS):
+        console.print(f"[bold]embedded round {number + 1}/{ROUNDS}[/]: ceiling, then dropwire run")
+        figures, _ = ceiling.measure(corpus)
+        with tempfile.TemporaryDirectory(prefix="dropwire-bench-") as tmp:
+            rate = measure_embedded(corpus, Path(tmp))["embedded_docs_per_s"]
+        rates.append(rate)
+        ratios.append(rate / figures["ceiling_docs_per_s"])
+    results["embedded_docs_per_s"] = statistics.median(rates)
+    results["embedded_ratio"] = statistics.median(ratios)
+    results["embedded_ratio_min"], results["embedded_ratio_max"] = min(ratios), max(ratios)
     return results
 
 
@@ -190,6 +215,31 @@ def measure_without_provenance(options: BenchOptions, corpus: list[CorpusFile], 
             stack.start()
             warm_up(stack, processes, options.seed + 100)
             return float(measure_backlog(stack, corpus)["pipeline_docs_per_s"])
+
+
+def interleaved_rounds(stack: Any, ceiling: Ceiling, corpus: list[Any], seed: int) -> dict[str, Any]:
+    """Ceiling and pipeline backlog in turn, ``ROUNDS`` times; the round with the median ratio gives
+    the per-process figures, and the ratio's spread is reported with it (see 5.)."""
+    rounds: list[dict[str, float]] = []
+    for number in range(ROUNDS):
+        files = corpus if number == 0 else list(generate(len(corpus), seed=seed + 1000 * number))
+        console.print(
+            f"[bold]round {number + 1}/{ROUNDS}[/]: ceiling, then pipeline backlog ({len(files)} files)"
+        )
+        figures, _ = ceiling.measure(files)
+        figures.update(measure_backlog(stack, files))
+        figures["ratio"] = figures["pipeline_docs_per_s"] / figures["ceiling_docs_per_s"]
+        rounds.append(figures)
+    ratios = [r["ratio"] for r in rounds]
+    median = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
+    out: dict[str, Any] = dict(median)
+    out["ratio"] = statistics.median(ratios)
+    out["ratio_min"], out["ratio_max"] = min(ratios), max(ratios)
+    out["ratio_rounds"] = ratios
+    out["ceiling_docs_per_s"] = statistics.median(r["ceiling_docs_per_s"] for r in rounds)
+    out["pipeline_docs_per_s"] = statistics.median(r["pipeline_docs_per_s"] for r in rounds)
+    out["rounds"] = ROUNDS
+    return out
 
 
 def measure_memory(options: BenchOptions, count: int, processes: int) -> dict[str, float]:

@@ -12,14 +12,17 @@ from typing import Any
 
 # Targets from the benchmark issue, checked in the table.
 TARGETS = {
-    "ratio": 0.80,
+    "ratio": 0.85,
+    "embedded_ratio": 0.75,
     "provenance_ratio": 0.97,
     "latency_p50_ms": 100.0,
     "latency_p99_ms": 500.0,
+    "latency_80pct_p99_ms": 500.0,
     "ner_words_per_s_per_core": 20_000.0,
     "store_rows_per_s_postgres": 20_000.0,
     "store_stories_ratio": 0.80,
     "enrich_rss_mb": 400.0,
+    "enrich_rss_growth_pct": 1.0,
     "ner_f1_conll2002_testa": 0.70,
     "ner_f1_modern_test": 0.85,
 }
@@ -79,17 +82,24 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ),
     ("ratio", "Pipeline / ceiling", "x", ">="),
     (
+        "ratio_min",
+        "Pipeline / ceiling, lowest of the interleaved rounds (the row above: their median)",
+        "x",
+        "",
+    ),
+    ("ratio_max", "Pipeline / ceiling, highest round", "x", ""),
+    (
         "pipeline_docs_per_s_no_provenance",
         "Pipeline, backlog, provenance off (DROPWIRE_PROVENANCE=false)",
         "docs/s",
         "",
     ),
-    ("provenance_ratio", "Pipeline, backlog: provenance on / off", "x", ">="),
+    ("provenance_ratio", "Pipeline, backlog: provenance on (median of the rounds) / off", "x", ">="),
     ("latency_p50_ms", "Drop-to-stored latency at 20 % load, p50", "ms", "<="),
     ("latency_p95_ms", "Drop-to-stored latency at 20 % load, p95", "ms", ""),
     ("latency_p99_ms", "Drop-to-stored latency at 20 % load, p99", "ms", "<="),
     ("latency_80pct_p50_ms", "Drop-to-stored latency at 80 % load, p50", "ms", ""),
-    ("latency_80pct_p99_ms", "Drop-to-stored latency at 80 % load, p99", "ms", ""),
+    ("latency_80pct_p99_ms", "Drop-to-stored latency at 80 % load, p99", "ms", "<="),
     ("latency_inplace_p50_ms", "Same at 20 % load, files written in place (close settle), p50", "ms", ""),
     ("latency_inplace_p99_ms", "Same at 20 % load, files written in place (close settle), p99", "ms", ""),
     ("ner_words_per_s_per_core", "NER alone, one core", "words/s", ">="),
@@ -112,9 +122,11 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("store_rss_mb", "Peak memory (PSS), store", "MB", ""),
     ("enrich_rss_first_tenth_mb", "Enrich memory over a long backlog: first tenth of the samples", "MB", ""),
     ("enrich_rss_last_tenth_mb", "Enrich memory over a long backlog: last tenth of the samples", "MB", ""),
-    ("enrich_rss_growth_pct", "Enrich memory growth over the long backlog", "%", ""),
+    ("enrich_rss_growth_pct", "Enrich memory growth over the long backlog", "%", "<="),
     ("embedded_docs_per_s", "Embedded dropwire run (SQLite, in-process queue)", "docs/s", ""),
-    ("embedded_ratio", "Embedded / ceiling", "x", ""),
+    ("embedded_ratio", "Embedded / ceiling, median of the interleaved rounds", "x", ">="),
+    ("embedded_ratio_min", "Embedded / ceiling, lowest round", "x", ""),
+    ("embedded_ratio_max", "Embedded / ceiling, highest round", "x", ""),
 )
 
 
@@ -191,7 +203,7 @@ def where_time_goes(results: dict[str, Any]) -> list[str]:
         "## Where the time goes (from this run's figures)",
         "",
         f"- The ceiling spends {ceiling:.1f} ms of CPU per document; in the pipeline "
-        f"enrich spends {results['enrich_cpu_ms_per_doc']:.1f} ms (its Celery parent process and message "
+        f"enrich spends {results['enrich_cpu_ms_per_doc']:.1f} ms (its consumer process and message "
         f"encoding on top), ingest {results['ingest_cpu_ms_per_doc']:.1f} ms, store "
         f"{results['store_cpu_ms_per_doc']:.1f} ms, Redis {results['redis_cpu_ms_per_doc']:.1f} ms and "
         f"PostgreSQL {results['postgres_cpu_ms_per_doc']:.1f} ms: {spent:.1f} ms in all, on the same "
@@ -204,14 +216,12 @@ def where_time_goes(results: dict[str, Any]) -> list[str]:
         f"- The services, Redis and PostgreSQL kept {float(results['pipeline_cpu_utilisation']):.0%} of "
         "the cores busy during the backlog; for the rest of the time they were waiting on each other, or "
         "other work on the machine had the CPU.",
-        "- What a profile of the backlog shows (`py-spy record --gil -p <pid>` on each service): outside "
-        "the NER model, the CPU goes to moving messages. Each document is two Celery messages of its "
-        "own (received, enriched) and a share of its store batch's done message; each message costs its "
-        "sender Celery's task-message construction and a publish, and its receiver kombu's delivery "
-        "bookkeeping (the unacknowledged-message index in Redis, then the acknowledgement), in enrich "
-        "also the hand-over between the Celery parent and its worker processes. In ingest, watchdog's "
-        "event threads come next. No one step is large: closing that gap needs fewer hops per document "
-        "(e.g. enrich consuming in batches, or ingest and enrich in one process), not a faster step.",
+        "- What a profile of the backlog showed before enrich consumed in batches (`py-spy record --gil "
+        "-p <pid>` on each service): outside the NER model, the CPU went to moving messages, two Celery "
+        "messages per document (received, enriched) and the hand-over between the Celery parent and its "
+        "children, no one step large. Enrich now takes a batch per hand-over and sends the store one "
+        'message per batch; the per-hop figures before and after are under "Measured apart from '
+        "`dropwire bench`\" below. In ingest, watchdog's event threads and one message per file remain.",
         "- Store and PostgreSQL (a profile of the store alone: `pyinstrument` around `Repository.write`): "
         "story assignment is most of the store's time, above all inserting and looking up the story "
         "index keys (see the stories on/off row), and PostgreSQL also computes and indexes each "

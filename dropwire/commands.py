@@ -16,6 +16,7 @@ from shared.settings import (
     BrokerSettings,
     ConsoleSettings,
     DatabaseSettings,
+    EnrichSettings,
     IngestSettings,
     LogSettings,
     MetricsSettings,
@@ -36,13 +37,26 @@ def config() -> None:
         "metrics": MetricsSettings(),
         "logging": LogSettings(),
         "ner": NerSettings(),
+        "enrich": EnrichSettings(),
         "console": ConsoleSettings(),
         "provenance": ProvenanceSettings(),
     }
     typer.echo(json.dumps({k: masked(v) for k, v in groups.items()}, indent=2, default=str))
 
 
-def run() -> None:
+def run(
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=0,
+            help="Enrich worker processes (forked, sharing the loaded model). Default: the number of cores. "
+            "0: enrich in the pipeline's own process.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     """Run the whole pipeline in this one process: drop files into the inbox it prints, Ctrl-C to stop.
 
     No servers needed: SQLite under ./var, an in-process queue, ./spool created if missing, metrics
@@ -54,6 +68,7 @@ def run() -> None:
     logs = LogSettings()
     configure_logging(logs.log_level, logs.log_format, service="run")
     spool, database, metrics = SpoolSettings(), DatabaseSettings(), MetricsSettings()
+    enrich = EnrichSettings()
     broker = BrokerSettings().url() if os.environ.get("DROPWIRE_BROKER_URL") else IN_PROCESS_BROKER
     config = EmbeddedConfig(
         spool_dir=spool.spool_dir,
@@ -64,6 +79,9 @@ def run() -> None:
         ner_model=NerSettings().ner_model,
         batch_size=database.batch_size,
         batch_seconds=database.batch_seconds,
+        workers=(os.cpu_count() or 1) if workers is None else workers,
+        enrich_batch_size=enrich.enrich_batch_size,
+        enrich_recycle_documents=enrich.enrich_recycle_documents,
         metrics_host=metrics.metrics_host,
         metrics_port=DEFAULT_METRICS_PORT if metrics.metrics_port is None else metrics.metrics_port,
     )

@@ -1,14 +1,17 @@
-"""``dropwire run``: the whole pipeline in one process, with the same handlers the services use.
+"""``dropwire run``: the whole pipeline in one command, with the same handlers the services use.
 
 Nothing to install or start: the queue is kombu's in-process ``memory://`` transport, the database a
 SQLite file under ``./var/``, the spool ``./spool/`` (created if missing), metrics on localhost.
 Setting ``DROPWIRE_BROKER_URL`` (Redis) and ``DROPWIRE_DATABASE_URL`` (PostgreSQL) runs the very same
 process against those instead.
 
-Four threads do the work, each the thin shell of a service's pure core:
+Four threads of one process do the work (enrich's batches in forked worker processes beside it),
+each the thin shell of a service's pure core:
 
 * ingest: ``IngestService.run`` (watcher, claims, leases), publishing by task name;
-* enrich: a ``TaskConsumer`` on ``enrich`` calling ``EnrichHandler`` (parser + NER, loaded once);
+* enrich: the enrich service's own ``EnrichConsumer`` on ``enrich``: batches handed to ``workers``
+  forked processes (default: one per core; the NER model is loaded once, before they fork; 0: enrich
+  in the consumer thread itself);
 * store: the store service's own ``BatchConsumer`` on ``store`` (batches in one transaction; one
   writer: SQLite's only mode);
 * done: a ``TaskConsumer`` on ``ingest.done`` calling ``DoneHandler`` (archive/ or failed/).
@@ -28,7 +31,9 @@ from pathlib import Path
 
 from celery import Celery
 
-from services.enrich.task import EnrichHandler, ExtractorSlot, celery_sender
+from services.enrich import pool
+from services.enrich.batching import EnrichConsumer
+from services.enrich.task import ExtractorSlot
 from services.ingest.done import DoneHandler
 from services.ingest.publisher import CeleryPublisher
 from services.ingest.service import IngestService
@@ -38,9 +43,7 @@ from services.store.repository import Repository
 from services.store.task import BatchConsumer
 from shared.celery_app import (
     QUEUE_DONE,
-    QUEUE_ENRICH,
     QUEUE_STORE,
-    TASK_ENRICH,
     create_app,
 )
 from shared.consumer import TaskConsumer
@@ -79,6 +82,9 @@ class EmbeddedConfig:
     ner_model: str | None = None
     batch_size: int = 50
     batch_seconds: float = 0.2
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    enrich_batch_size: int = 16
+    enrich_recycle_documents: int = 1000
     metrics_host: str = "127.0.0.1"
     metrics_port: int = DEFAULT_METRICS_PORT
 
@@ -97,6 +103,9 @@ class Embedded:
         # Set after the enrich consumer stopped, so the store writes what enrich finished last.
         self._store_stopping = threading.Event()
         self._store_thread: threading.Thread | None = None
+        self._enrich_stopping = threading.Event()
+        self._enrich: EnrichConsumer | None = None
+        self._enrich_thread: threading.Thread | None = None
         self.server: Server | None = None
         self.app: Celery | None = None
         # Set when one of the pipeline's threads died of an error: ``dropwire run`` then exits non-zero.
@@ -118,7 +127,17 @@ class Embedded:
         self.app = app
         slot = ExtractorSlot(self._extractor_loader or _default_loader(cfg.ner_model))  # type: ignore[arg-type]
         slot.load()
-        enrich = EnrichHandler(slot, celery_sender(app), self.metrics)
+        pool.install(slot.load)
+        enrich = EnrichConsumer(
+            app,
+            workers=cfg.workers,
+            batch_size=cfg.enrich_batch_size,
+            recycle_documents=cfg.enrich_recycle_documents,
+            metrics=self.metrics,
+            stopping=self._enrich_stopping,
+        )
+        enrich.start_pool()  # forked now, before this process starts its other threads
+        self._enrich = enrich
         store = BatchConsumer(
             app,
             StoreHandler(Repository(make_engine(cfg.database_url)), self.metrics),
@@ -130,13 +149,17 @@ class Embedded:
         )
         done = DoneHandler(self.spool, self.metrics, delete_archived=cfg.delete_archived)
         self._consumers = [
-            TaskConsumer(
-                app, QUEUE_ENRICH, {TASK_ENRICH: enrich.handle}, name="run-enrich", on_crash=self._died
-            ),
             TaskConsumer(app, QUEUE_DONE, done.handlers(), name="run-done", on_crash=self._died),
         ]
         for consumer in self._consumers:
             consumer.start()
+        self._enrich_thread = threading.Thread(
+            target=contextvars.copy_context().run,
+            args=(self._supervised, enrich.run),
+            name="run-enrich",
+            daemon=True,
+        )
+        self._enrich_thread.start()
         self._store_thread = threading.Thread(
             target=contextvars.copy_context().run,
             args=(self._supervised, store.run),
@@ -174,6 +197,7 @@ class Embedded:
         """Each long-lived part of the pipeline and whether it is still running as it should."""
         parts = {c.name: c.alive for c in self._consumers}
         parts["run-ingest"] = self.ingest.alive
+        parts["run-enrich"] = self._enrich is not None and self._enrich.alive
         thread = self._store_thread
         parts["run-store"] = thread is not None and (thread.is_alive() or self._store_stopping.is_set())
         return parts
@@ -196,6 +220,9 @@ class Embedded:
         self.stopping.set()
         for thread in self._threads:
             thread.join(10)
+        self._enrich_stopping.set()
+        if self._enrich_thread is not None:
+            self._enrich_thread.join(STORE_STOP_SECONDS)
         for consumer in self._consumers:
             consumer.stop()
         self._store_stopping.set()

@@ -23,10 +23,12 @@ QUEUE_DONE = "ingest.done"
 TASK_ENRICH = "dropwire.enrich.document"
 TASK_STORE = "dropwire.store.document"
 TASK_STORE_FAILURE = "dropwire.store.failure"
+TASK_STORE_BATCH = "dropwire.store.batch"
 TASK_DONE = "dropwire.ingest.done"
 TASK_DONE_BATCH = "dropwire.ingest.done_batch"
 
-# enrich: DocumentReceived. store: DocumentEnriched. store.failure: a DocumentDone(outcome="failed")
+# enrich: DocumentReceived. store: DocumentEnriched, or DocumentsEnriched (TASK_STORE_BATCH: an enrich
+# batch's documents in one message). store.failure: a DocumentDone(outcome="failed")
 # from any stage that gives up (the store records the failure row, then forwards it to ingest.done).
 # ingest.done: DocumentDone, or DocumentsDone (TASK_DONE_BATCH: a store batch's outcomes in one
 # message), consumed by ingest, which files the claimed files away.
@@ -34,6 +36,7 @@ TASK_QUEUES = {
     TASK_ENRICH: QUEUE_ENRICH,
     TASK_STORE: QUEUE_STORE,
     TASK_STORE_FAILURE: QUEUE_STORE,
+    TASK_STORE_BATCH: QUEUE_STORE,
     TASK_DONE: QUEUE_DONE,
     TASK_DONE_BATCH: QUEUE_DONE,
 }

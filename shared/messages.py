@@ -200,6 +200,12 @@ class DocumentsDone(Message):
         return self.model_dump_json(exclude={"items": {"__all__": {"journey"}}})
 
 
+class DocumentsEnriched(Message):
+    """enrich → store: the documents of one enrich batch in one message (one delivery for the batch)."""
+
+    items: tuple[DocumentEnriched, ...] = Field(min_length=1)
+
+
 M = TypeVar("M", bound=Message)
 
 

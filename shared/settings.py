@@ -221,6 +221,22 @@ class NerSettings(BaseSettings):
     )
 
 
+class EnrichSettings(BaseSettings):
+    """The enrich worker's batches and worker processes (``dropwire enrich``, ``dropwire run``)."""
+
+    model_config = _prefixed()
+
+    enrich_batch_size: int = Field(
+        16, gt=0, description="Documents per enrich batch at most (one NER pass, one store message)."
+    )
+    enrich_recycle_documents: int = Field(
+        1000,
+        ge=0,
+        description="Documents a worker process enriches before it is replaced by a fresh fork "
+        "(keeps memory flat over long backlogs); 0: never.",
+    )
+
+
 # What a secret is replaced with wherever a URL is shown or logged.
 MASK = "***"
 # Query parameters whose values are secrets (libpq's ``password``, Redis' ``password``, tokens, keys).

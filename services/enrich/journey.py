@@ -13,11 +13,12 @@ from shared.messages import DocumentDone, DocumentEnriched
 
 
 def with_enrich_steps(
-    result: DocumentEnriched | DocumentDone, started: datetime, seconds: float
+    result: DocumentEnriched | DocumentDone, started: datetime, seconds: float, *, batch: int | None = None
 ) -> DocumentEnriched | DocumentDone:
     """``result`` carrying enrich's steps: started, then finished (facts: host, pid, ms, versions,
-    counts) or nothing more for a failure (ingest journals the failure when it files the file away)."""
-    where = here()
+    counts) or nothing more for a failure (ingest journals the failure when it files the file away).
+    ``batch``: how many documents shared the NER pass whose time ``seconds`` is."""
+    where = here() if batch is None else {**here(), "batch": batch}
     ms = round(seconds * 1000, 2)
     if not isinstance(result, DocumentEnriched):
         events = [step("enrich_started", started, **where, ms=ms)]

@@ -1,8 +1,12 @@
-"""``dropwire enrich``: the Celery worker on queue ``enrich`` (registered by ``dropwire.cli``).
+"""``dropwire enrich``: the enrich worker on queue ``enrich`` (registered by ``dropwire.cli``).
 
-Prefork by default. The parent process serves ``/metrics`` (merged from every child through
-prometheus-client's multiprocess mode), ``/healthz`` and ``/readyz`` on ``DROPWIRE_METRICS_PORT``
-(default 9102). The NER model is loaded once, in the parent before it forks; children share it.
+By default (``--pool batch``) one consumer thread takes the queue's messages in batches and hands
+each batch to one of ``--concurrency`` forked worker processes (``services.enrich.batching``): one NER
+pass, one store message and one round of acknowledgements per batch instead of per document. The
+parent keeps every metric and serves ``/metrics``, ``/healthz`` and ``/readyz`` on
+``DROPWIRE_METRICS_PORT`` (default 9102). ``--pool prefork`` and ``--pool solo`` run the Celery
+worker of task ``TASK_ENRICH`` instead (one document per task), for Celery tooling and comparison.
+The NER model is loaded once, in the parent before it forks; the processes share it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from shared.logging import configure_logging, get_logger
 from shared.metrics import create_metrics
 from shared.observability import (
     MULTIPROC_ENV,
+    alive_check,
     mark_process_dead,
     prepare_multiprocess_dir,
     queue_depth_probe,
@@ -47,12 +52,15 @@ def enrich(
         DEFAULT_CONCURRENCY, "--concurrency", "-c", min=1, help="Worker processes."
     ),
     pool: str = typer.Option(
-        "prefork", "--pool", help="prefork (default) or solo (one process, for debugging)."
+        "batch",
+        "--pool",
+        help="batch (default: batches over forked processes), or the Celery worker: prefork, solo.",
     ),
 ) -> None:
     """Run the enrich worker: split pages into articles, find entities, pass them to the store."""
-    # Imported here, not at module level: every `dropwire` command imports this module to register it.
-
+    if pool == "batch":
+        run_batches(concurrency)
+        return
     # Imported here, not at module level: every `dropwire` command imports this module to register it.
     from services.enrich.task import EnrichHandler, ExtractorSlot, celery_sender
     from services.enrich.task import register as register_task
@@ -113,6 +121,68 @@ def enrich(
         )
     finally:
         server.close()
+
+
+def run_batches(concurrency: int) -> None:
+    """The batch consumer (``--pool batch``) until SIGTERM/SIGINT; exits non-zero if it died."""
+    import signal
+    import threading
+
+    from services.enrich.batching import EnrichConsumer
+    from services.enrich.entities.engine import model_version
+    from services.enrich.parser import PARSER_VERSION
+    from services.enrich.pool import install
+    from services.enrich.task import ExtractorSlot
+    from shared.settings import EnrichSettings
+
+    logs = LogSettings()
+    configure_logging(logs.log_level, logs.log_format, service="enrich")
+    broker_url = BrokerSettings().url()
+    model = NerSettings().ner_model
+    settings = EnrichSettings()
+    if os.environ.get(MULTIPROC_ENV):
+        # Set for the Celery pool (docker-compose sets it): wiped, so no earlier run's values are summed in.
+        prepare_multiprocess_dir(os.environ[MULTIPROC_ENV])
+    metrics = create_metrics(parser_version=PARSER_VERSION, model_version=model_version(model))
+    slot = ExtractorSlot(lambda: _load_extractor(model))
+    slot.load()  # before the pool forks: the processes share the model
+    install(slot.load)
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    consumer = EnrichConsumer(
+        create_app("dropwire-enrich", broker_url),
+        workers=concurrency,
+        batch_size=settings.enrich_batch_size,
+        recycle_documents=settings.enrich_recycle_documents,
+        metrics=metrics,
+        stopping=stopping,
+    )
+    consumer.start_pool()  # forked before the metrics server's thread starts
+    served = MetricsSettings()
+    redis = broker_url.startswith("redis")
+    server = serve(
+        metrics,
+        port=DEFAULT_METRICS_PORT if served.metrics_port is None else served.metrics_port,
+        host=served.metrics_host,
+        checks={
+            "consumer": alive_check(lambda: {"enrich-consumer": consumer.alive}),
+            **({"broker": redis_check(broker_url)} if redis else {}),
+        },
+        on_scrape=[queue_depth_probe(metrics, broker_url)] if redis else [],
+    )
+    log.info("enrich.starting", concurrency=concurrency, pool="batch", metrics=server.url)
+    thread = threading.Thread(target=consumer.run, name="enrich-consumer")
+    thread.start()
+    try:
+        while thread.is_alive() and not stopping.is_set():
+            stopping.wait(1.0)
+    finally:
+        stopping.set()
+        thread.join()
+        server.close()
+    if not consumer.alive:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -395,10 +395,14 @@ class IngestService:
         note = self.spool.write_error(
             claim_name, stage="ingest", reason=exc.reason, detail=str(exc), doc_id=None
         )
+        target = self.spool.path("failed", claim_name)
         try:
-            os.rename(source, self.spool.path("failed", claim_name))
+            os.rename(source, target)
         except FileNotFoundError:
-            note.unlink(missing_ok=True)
+            # Gone: another ingest replica failed the same claim first. Its note is the one just
+            # rewritten here, and stays while its file is there.
+            if not target.exists():
+                note.unlink(missing_ok=True)
             return False
         return True
 

@@ -24,10 +24,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from services.store.repository import BatchResult, RejectedByDatabase, Repository
-from shared.celery_app import TASK_STORE, TASK_STORE_FAILURE
+from shared.celery_app import TASK_STORE, TASK_STORE_BATCH, TASK_STORE_FAILURE
 from shared.errors import BadMessage, DropwireError
 from shared.logging import get_logger
-from shared.messages import DocumentDone, DocumentEnriched, decode
+from shared.messages import DocumentDone, DocumentEnriched, DocumentsEnriched, decode
 from shared.metrics import Metrics
 
 log = get_logger(__name__)
@@ -49,6 +49,29 @@ def decode_item(task_name: str, payload: str | bytes) -> Item:
             raise BadMessage("a failure message whose outcome is not failed", outcome=done.outcome)
         return done
     raise BadMessage("unknown task on the store queue", task=task_name)
+
+
+def decode_items(task_name: str, payload: str | bytes) -> list[Item]:
+    """The documents of one store-queue message: one, or an enrich batch's (``TASK_STORE_BATCH``)."""
+    if task_name == TASK_STORE_BATCH:
+        return list(decode(DocumentsEnriched, payload).items)
+    return [decode_item(task_name, payload)]
+
+
+def undecodable_items(
+    task_name: str | None, payload: object, error: DropwireError, now: datetime | None = None
+) -> list[DocumentDone]:
+    """``undecodable`` for each document of a message (a batch's items whose claims can be read)."""
+    if task_name != TASK_STORE_BATCH:
+        done = undecodable(payload, error, now)
+        return [] if done is None else [done]
+    try:
+        data = json.loads(payload) if isinstance(payload, str | bytes) else None
+    except ValueError:
+        return []
+    items = data.get("items") if isinstance(data, dict) else None
+    out = [undecodable(json.dumps(item), error, now) for item in items] if isinstance(items, list) else []
+    return [done for done in out if done is not None]
 
 
 def undecodable(payload: object, error: DropwireError, now: datetime | None = None) -> DocumentDone | None:

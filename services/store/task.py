@@ -7,8 +7,9 @@ own schedule rather than strictly after our commit. So this module consumes the 
 through the Celery app's own connection and queue declarations (the messages are the very Celery
 protocol-2 task messages producers ``send_task`` by name), and owns the acknowledgement:
 
-1. collect up to ``batch_size`` messages: after the first, take whatever else is already waiting,
-   and stop at the first lull (``LULL_SECONDS`` without a message) or after ``batch_seconds``. A
+1. collect up to ``batch_size`` messages (written in transactions of at most ``batch_size``
+   documents: an enrich batch's message holds several): after the first, take whatever else is
+   already waiting, and stop at the first lull (``LULL_SECONDS`` without a message) or after ``batch_seconds``. A
    lone document is written at once (low latency at light load). While the upstream queue
    (``enrich``) holds at least a batch of documents, the pipeline is working off a backlog whose
    documents wait in that queue longer than a batch window: then the batch is not cut at a lull but
@@ -16,7 +17,8 @@ protocol-2 task messages producers ``send_task`` by name), and owns the acknowle
    of one per document, CPU the enrich workers on the same cores need. (Below that depth, at a steady
    high load, waiting would add the window to every document's latency for little CPU.) Prefetch =
    batch size: the broker never hands over more than a batch;
-2. decode each (``TASK_STORE``: a ``DocumentEnriched``; ``TASK_STORE_FAILURE``: a failed
+2. decode each (``TASK_STORE``: a ``DocumentEnriched``; ``TASK_STORE_BATCH``: an enrich batch's
+   ``DocumentsEnriched``, several documents acknowledged together; ``TASK_STORE_FAILURE``: a failed
    ``DocumentDone``). An undecodable message is a permanent failure: its failure row goes into the
    same batch and a failed ``DocumentDone(reason="bad_message")`` to ``ingest.done`` when its claim
    can be read, else it is logged, counted and dropped (acknowledged) — never a crash loop;
@@ -53,7 +55,7 @@ import structlog
 from celery import Celery
 from kombu.message import Message
 
-from services.store.handler import Item, StoreHandler, decode_item, undecodable
+from services.store.handler import Item, StoreHandler, decode_items, undecodable_items
 from shared.celery_app import (
     MAX_DELIVERIES,
     QUEUE_ENRICH,
@@ -209,15 +211,16 @@ class BatchConsumer:
 
     def _process(self, batch: list[_Received]) -> None:
         items: list[Item] = []
-        kept: list[_Received] = []
+        kept: list[_Received] = []  # the message of each item (an enrich batch's message: several)
         dropped: list[_Received] = []
         for received in batch:
-            item = self._decode(received)
-            (kept if item is not None else dropped).append(received)
-            if item is not None:
-                items.append(item)
+            found = self._decode(received)
+            if not found:
+                dropped.append(received)
+            items += found
+            kept += [received] * len(found)
         try:
-            outcomes = self._retrying("write", lambda: self.handler.handle(items))
+            outcomes = self._write(items)
         except Exception:
             # A bug, not the data's or the database's fault: isolate the message that triggers it.
             log.exception("store.batch_crashed", messages=len(batch))
@@ -234,7 +237,7 @@ class BatchConsumer:
             task, payload = done_message(outcomes)
             if self._retrying("publish", functools.partial(self.send, task, payload)) is _STOPPED:
                 return
-        for received in kept + dropped:
+        for received in {id(r): r for r in kept + dropped}.values():
             received.message.ack()
         for received, done in zip(kept, outcomes, strict=True):
             # One line per document, so a document's story can be grepped by doc_id across services.
@@ -246,8 +249,22 @@ class BatchConsumer:
             "store.batch", messages=len(batch), stored=stored, outcomes=len(outcomes), dropped=len(dropped)
         )
 
-    def _decode(self, received: _Received) -> Item | None:
-        """The item for one message; a failed DocumentDone for one that cannot be stored; None to drop it."""
+    def _write(self, items: list[Item]) -> Any:
+        """``handler.handle`` in transactions of at most ``batch_size`` documents (a batch of enrich
+        batch messages may hold more); ``_STOPPED`` when a stop interrupted a retry."""
+        outcomes: list[DocumentDone] = []
+        for start in range(0, len(items), self.batch_size) if items else [0]:
+            part = self._retrying(
+                "write", functools.partial(self.handler.handle, items[start : start + self.batch_size])
+            )
+            if part is _STOPPED:
+                return _STOPPED
+            outcomes += part
+        return outcomes
+
+    def _decode(self, received: _Received) -> list[Item]:
+        """The items of one message (an enrich batch's: several); a failed DocumentDone for each that
+        cannot be stored; none to drop it."""
         message = received.message
         try:
             if received.task is None or received.payload is None:
@@ -258,16 +275,16 @@ class BatchConsumer:
                 count = redelivery_count(self.app, task_id, redelivered)
                 if count > MAX_DELIVERIES:
                     raise RetriesExhausted("redelivered too often", redeliveries=count)
-            return decode_item(received.task, received.payload)
+            return list(decode_items(received.task, received.payload))
         except (BadMessage, RetriesExhausted) as exc:
             self.metrics.dead_letters.labels(stage=STAGE, reason=exc.reason).inc()
             self.metrics.task_failures.labels(stage=STAGE, reason=exc.reason).inc()
-            done = undecodable(received.payload, exc)
-            if done is None:
+            failures = undecodable_items(received.task, received.payload, exc)
+            if not failures:
                 log.error("store.message_dropped", task=received.task, reason=exc.reason, error=str(exc))
-                return None
-            log.error("store.message_failed", claim=done.claim, reason=exc.reason, error=str(exc))
-            return done
+            for done in failures:
+                log.error("store.message_failed", claim=done.claim, reason=exc.reason, error=str(exc))
+            return list(failures)
 
     def _retrying(self, what: str, action: Callable[[], Any]) -> Any:
         """``action()`` retried on transient errors with capped exponential backoff and jitter.

@@ -289,14 +289,28 @@ def story_grouping(url: str) -> Grouping:
     return {frozenset(g) for g in groups.values()}
 
 
-def stored_order(url: str) -> list[str]:
-    """The sha256 of the stored documents in the order the store committed them."""
+def stored_order(url: str, store_events: list[dict[str, Any]]) -> list[str]:
+    """The sha256 of the stored documents in the order the store matched them to stories: its
+    transactions in commit order (one ``stored_at`` per transaction, ids rising), and within one the
+    documents in arrival order, which its ``store.document`` log lines keep (ids within a transaction
+    follow the hashes, not the arrival; a transaction whose lines were lost to a kill keeps id order)."""
+    logged: dict[str, int] = {}
+    for i, event in enumerate(store_events):
+        if event.get("event") == "store.document" and event.get("outcome") == "stored":
+            logged.setdefault(str(event.get("doc_id")), i)
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            return list(conn.execute(sa.text("select sha256 from documents order by id")).scalars())
+            rows = conn.execute(sa.text("select sha256, stored_at from documents order by id")).all()
     finally:
         engine.dispose()
+    batches: dict[Any, list[str]] = {}
+    for sha, stored_at in rows:
+        batches.setdefault(stored_at, []).append(sha)
+    order: list[str] = []
+    for shas in batches.values():
+        order += sorted(shas, key=lambda sha: (logged.get(sha, len(store_events)), shas.index(sha)))
+    return order
 
 
 def reference_grouping(docs: list[DocumentEnriched], tmp_path: Path, order: list[str]) -> Grouping:
@@ -428,10 +442,11 @@ def test_nothing_lost_nothing_doubled_while_processes_redis_and_postgres_fail(
         leftover = stack.counts()
         logs = stack.describe(8)
         incomplete = incomplete_journeys(pg_url, stack.spool, stack.folder("archive"), failed_claims)
+        store_events = stack.events("store")
     db = database_counts(pg_url)
     stored = stored_mentions(pg_url)
     stories = story_grouping(pg_url)
-    stories_expected = reference_grouping(enriched_docs, tmp_path, stored_order(pg_url))
+    stories_expected = reference_grouping(enriched_docs, tmp_path, stored_order(pg_url, store_events))
     split_stories = len(stories - stories_expected)
     differing = {
         sha: {"stored": stored.get(sha, []), "reference": mentions}

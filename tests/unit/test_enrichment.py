@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.enrich.enrichment import enrich
+from services.enrich.enrichment import enrich, enrich_batch
 from services.enrich.parser import PARSER_VERSION
 from shared.messages import Article, DocumentDone, DocumentEnriched, DocumentReceived
 
@@ -80,3 +80,36 @@ def test_a_crash_inside_enrichment_is_a_recorded_failure_not_an_exception() -> N
     assert isinstance(result, DocumentDone)
     assert (result.reason, result.stage) == ("internal", "enrich")
     assert result.detail is not None and "model exploded" in result.detail
+
+
+class Counting(PassThrough):
+    """PassThrough with a batch path that records how many documents each call was given."""
+
+    def __init__(self, fail_batches: bool = False) -> None:
+        self.calls: list[int] = []
+        self.fail_batches = fail_batches
+
+    def annotate_many(self, documents: list[tuple[Article, ...]]) -> list[tuple[Article, ...]]:
+        self.calls.append(len(documents))
+        if self.fail_batches:
+            raise RuntimeError("batch path exploded")
+        return [self.annotate(articles) for articles in documents]
+
+
+def test_a_batch_is_one_pass_and_each_result_is_what_enrich_gives_alone() -> None:
+    """enrich_batch: one annotate_many call for the batch's parsable documents, the results in order,
+    each equal to enrich's; a page without articles fails alone."""
+    pages = [received(PAGE), received("\n\n"), received(PAGE.replace("Zwolle", "Deventer"))]
+    extractor = Counting()
+    batch = enrich_batch(pages, extractor)
+    assert extractor.calls == [2]
+    assert [r.model_dump(exclude={"finished_at"}) for r in batch] == [
+        enrich(p, PassThrough()).model_dump(exclude={"finished_at"}) for p in pages
+    ]
+    assert isinstance(batch[1], DocumentDone) and batch[1].reason == "parse_error"
+
+
+def test_a_failing_batch_pass_falls_back_to_one_document_at_a_time() -> None:
+    extractor = Counting(fail_batches=True)
+    batch = enrich_batch([received(PAGE), received(PAGE + "\n")], extractor)
+    assert all(isinstance(r, DocumentEnriched) for r in batch)

@@ -148,3 +148,15 @@ def test_canonical_names_prefer_the_longest_matching_name() -> None:
     """A mention that ends a longer same-label name in the document gets that longer name."""
     mentions = [("Keir Starmer", "PER"), ("Starmer", "PER"), ("Starmer", "ORG"), ("Labour", "ORG")]
     assert canonical_names(mentions) == ["Keir Starmer", "Keir Starmer", "Starmer", "Labour"]
+
+
+def test_annotating_documents_together_gives_each_what_it_gets_alone(extractor: EntityExtractor) -> None:
+    """annotate_many (one nlp.pipe over every document's articles): the same entities per document as
+    annotate, and names joined within a document only ("Rutte" alone is not tied to another's "Mark Rutte")."""
+    documents = [
+        (article("Premier Mark Rutte sprak in Den Haag met Ahmed Aboutaleb."), article("Rutte zweeg.", 1)),
+        (article("Rutte bezocht Rotterdam en de Erasmusbrug."),),
+        (article("Het kabinet in Den Haag besloot niets."),),
+    ]
+    together = extractor.annotate_many(documents)
+    assert together == [extractor.annotate(articles) for articles in documents]

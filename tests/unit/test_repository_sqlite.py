@@ -394,6 +394,30 @@ def test_undecodable_recovers_the_claim_when_it_can() -> None:
     assert undecodable(None, error) is None
 
 
+def test_an_enrich_batch_message_is_its_documents_and_fails_per_document() -> None:
+    """TASK_STORE_BATCH decodes to each of its DocumentEnriched; when it does not fit the schema, each
+    item whose claim can be read becomes its own failed DocumentDone."""
+    import json
+
+    from services.store.handler import decode_items, undecodable_items
+    from shared.celery_app import TASK_STORE, TASK_STORE_BATCH
+    from shared.errors import BadMessage
+    from shared.messages import DocumentsEnriched
+
+    batch = DocumentsEnriched(items=(make_doc("a"), make_doc("b"))).to_json()
+    assert decode_items(TASK_STORE_BATCH, batch) == [make_doc("a"), make_doc("b")]
+    assert decode_items(TASK_STORE, make_doc("a").to_json()) == [make_doc("a")]
+    broken = json.dumps({"schema_version": 1, "items": [{"claim": "a.txt"}, {"claim": "b.txt"}, {}]})
+    with pytest.raises(BadMessage):
+        decode_items(TASK_STORE_BATCH, broken)
+    error = BadMessage("message does not fit the schema")
+    assert [d.claim for d in undecodable_items(TASK_STORE_BATCH, broken, error, RECEIVED)] == [
+        "a.txt",
+        "b.txt",
+    ]
+    assert undecodable_items(TASK_STORE_BATCH, "not json", error) == []
+
+
 def test_since_accepts_iso_times_and_spans() -> None:
     """`--since` takes an ISO date/time (UTC by default) or a span back from now."""
     from services.store.cli import parse_since

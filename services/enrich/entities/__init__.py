@@ -55,8 +55,28 @@ class EntityExtractor:
 
     def annotate(self, articles: Sequence[Article]) -> tuple[Article, ...]:
         """Copies of ``articles`` (one document) with ``entities`` filled and canonical names joined."""
-        docs = [self.nlp.make_doc(a.body) for a in articles]
-        ruled, strong = self._spans(docs), list(self._strong)
+        return self.annotate_many([articles])[0]
+
+    def annotate_many(self, documents: Sequence[Sequence[Article]]) -> list[tuple[Article, ...]]:
+        """``annotate`` for several documents at once: one ``nlp.pipe`` over all their articles (the
+        model's batches fill across documents), names made consistent within each document only.
+        Each document's result is the same as ``annotate`` gives it alone."""
+        docs = [[self.nlp.make_doc(a.body) for a in articles] for articles in documents]
+        ruled = iter(self._spans([doc for group in docs for doc in group]))
+        strong = iter(list(self._strong))
+        return [
+            self._finish(group, articles, [next(ruled) for _ in group], [next(strong) for _ in group])
+            for group, articles in zip(docs, documents, strict=True)
+        ]
+
+    def _finish(
+        self,
+        docs: list[Doc],
+        articles: Sequence[Article],
+        ruled: list[tuple[list[str], list[Span]]],
+        strong: list[set[tuple[int, int]]],
+    ) -> tuple[Article, ...]:
+        """One document's articles with its spans made consistent, located and named."""
         places = dateline_units(articles)  # the dateline reader's places vote LOC for the whole document
         units = propagate([*ruled, *places], [*strong, *({(0, len(w))} for w, _ in places)])[: len(docs)]
         found: list[list[tuple[int, int, str, str]]] = []
