@@ -55,6 +55,9 @@ def configure_logging(level: str = "INFO", fmt: Format = "auto", service: str | 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Alembic says a dozen lines per start-up (one per plugin, its context); only its warnings
+    # matter unless a migration runs (``services.store.db.upgrade`` lets those lines through).
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
 
 
 def _add_service(service: str) -> structlog.typing.Processor:

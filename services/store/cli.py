@@ -70,7 +70,7 @@ def store(
 ) -> None:
     """Run the store worker: write enriched documents to the database in batches, report to ingest."""
     from services.store.worker import DEFAULT_METRICS_PORT, SchemaNotAtHead, WorkerConfig, run
-    from shared.errors import DependencyUnavailable
+    from shared.config_check import EXIT_CONFIG
     from shared.settings import BrokerSettings, DatabaseSettings, MetricsSettings
 
     _configure_logging()
@@ -88,9 +88,9 @@ def store(
     )
     try:
         healthy = run(config)
-    except (SchemaNotAtHead, DependencyUnavailable) as exc:
+    except SchemaNotAtHead as exc:  # a database down or missing: one line from dropwire.cli.main
         typer.echo(f"dropwire store: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        raise typer.Exit(EXIT_CONFIG) from exc
     if not healthy:
         raise typer.Exit(1)
 
