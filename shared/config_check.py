@@ -20,13 +20,19 @@ import os
 from pathlib import Path
 from typing import Any
 
-from shared.errors import DependencyUnavailable
+from shared.errors import DependencyUnavailable, DropwireError
 from shared.retry import DependencyFailed, classify
 
 EXIT_CONFIG = 2
 EXIT_UNREACHABLE = 3
 
 PREFIX = "DROPWIRE_"
+
+
+class SetupError(DropwireError):
+    """A setting names something that is not there (a spool folder): one line, exit 2."""
+
+    reason = "setup"
 
 
 def _settings_classes() -> list[type[Any]]:
@@ -41,6 +47,7 @@ def _settings_classes() -> list[type[Any]]:
         s.LogSettings,
         s.NerSettings,
         s.ConsoleSettings,
+        s.StatusSettings,
     ]
 
 
@@ -96,7 +103,7 @@ def explain(exc: BaseException) -> tuple[int, str] | None:
     """``(exit code, one line)`` for an operator's problem, ``None`` for anything else (a bug)."""
     import sqlalchemy.exc as sa_exc
 
-    if isinstance(exc, DependencyFailed):
+    if isinstance(exc, DependencyFailed | SetupError):
         return EXIT_CONFIG, exc.message
     if isinstance(exc, DependencyUnavailable):
         return EXIT_UNREACHABLE, exc.message

@@ -122,6 +122,13 @@ class SpoolSettings(BaseSettings):
     delete_archived: bool = Field(
         False, description="Delete stored files instead of moving them to archive/."
     )
+    create_spool: bool = Field(
+        False,
+        description=(
+            "Create a missing spool folder (ingest, status); else a missing one is an error "
+            "(a mistyped path is not silently created). `dropwire run` always creates it."
+        ),
+    )
 
     @property
     def inbox(self) -> Path:
@@ -249,6 +256,20 @@ class LogSettings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"use one of {', '.join(LOG_LEVELS)}")
         return level
+
+
+class StatusSettings(BaseSettings):
+    """What ``dropwire status`` asks about the services."""
+
+    model_config = _prefixed()
+
+    status_services: str | None = Field(
+        None,
+        description=(
+            "name=url,... of the services' metrics endpoints to probe (empty: none); default: "
+            "run, ingest, enrich, store on 127.0.0.1:9100-9103."
+        ),
+    )
 
 
 class NerSettings(BaseSettings):

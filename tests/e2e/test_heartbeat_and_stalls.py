@@ -102,7 +102,8 @@ def test_ingest_pauses_at_the_queue_cap_shows_it_and_resumes_when_enrich_drains(
     assert len(stack.folder("inbox")) == waiting
     status = subprocess.run(
         [*dropwire_command(), "status", "--json"],
-        env=stack.env("ingest"),
+        env=stack.env("ingest")
+        | {"DROPWIRE_STATUS_SERVICES": f"ingest=http://127.0.0.1:{stack.ports['ingest']}"},
         capture_output=True,
         text=True,
         timeout=30,
