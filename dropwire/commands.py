@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import threading
+from typing import Annotated, Any
 
 import typer
 
@@ -19,12 +20,29 @@ from shared.settings import (
     MetricsSettings,
     NerSettings,
     SpoolSettings,
+    StatusSettings,
     masked,
 )
 
+# The metrics port each service uses when DROPWIRE_METRICS_PORT is not set (kept in step with the
+# services' own DEFAULT_METRICS_PORT constants; tests/unit/test_config_check.py checks them).
+DEFAULT_METRICS_PORTS = {"run": 9100, "ingest": 9101, "enrich": 9102, "store": 9103}
 
-def config() -> None:
-    """Print the effective settings (from DROPWIRE_* variables and defaults), secrets masked."""
+
+def shipped_model_path() -> str:
+    """Where the shipped NER model lives (found without importing spaCy)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("services.enrich")
+    assert spec is not None and spec.submodule_search_locations
+    return str(Path(next(iter(spec.submodule_search_locations))) / "models" / "nl_dropwire_ner")
+
+
+def effective_settings() -> dict[str, dict[str, Any]]:
+    """Every settings group as the services will use it: defaults that depend on the service filled in."""
+    from dropwire.status import DEFAULT_SERVICES, parse_services
+
     groups = {
         "spool": SpoolSettings(),
         "ingest": IngestSettings(),
@@ -34,8 +52,26 @@ def config() -> None:
         "logging": LogSettings(),
         "ner": NerSettings(),
         "console": ConsoleSettings(),
+        "status": StatusSettings(),
     }
-    typer.echo(json.dumps({k: masked(v) for k, v in groups.items()}, indent=2, default=str))
+    out = {name: masked(group) for name, group in groups.items()}
+    if out["metrics"]["metrics_port"] is None:
+        out["metrics"]["metrics_port"] = dict(DEFAULT_METRICS_PORTS)
+    if out["ner"]["ner_model"] is None:
+        out["ner"]["ner_model"] = shipped_model_path()
+    services = parse_services(out["status"]["status_services"])
+    out["status"]["status_services"] = DEFAULT_SERVICES if services is None else services
+    return out
+
+
+def config(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line instead of indented JSON.")] = False,
+) -> None:
+    """Print the effective settings (DROPWIRE_* variables, else the defaults in use), secrets masked."""
+    from shared.jsonl import line
+
+    settings = effective_settings()
+    typer.echo(line(settings) if as_json else json.dumps(settings, indent=2, default=str))
 
 
 def run() -> None:

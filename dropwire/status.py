@@ -83,6 +83,33 @@ def probe(url: str) -> dict[str, Any]:
     return out
 
 
+def queue_depths(url: str) -> dict[str, int | None]:
+    """Messages waiting per queue (None: the broker did not answer).
+
+    Redis is asked directly (each queue is a list named after it), which spares this read-only
+    command Celery's import; other brokers go through Celery.
+    """
+    from shared.metrics import QUEUES
+
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            pipe = client.pipeline(transaction=False)
+            for name in QUEUES:
+                pipe.llen(name)
+            return {name: int(depth) for name, depth in zip(QUEUES, pipe.execute(), strict=True)}
+        except redis.RedisError:
+            return dict.fromkeys(QUEUES)
+        finally:
+            client.close()
+    from shared.celery_app import create_app, queue_depth
+
+    app = create_app("dropwire-status", url, broker_connection_timeout=2)
+    return {q: queue_depth(app, q) for q in QUEUES}
+
+
 def _services_down(services: dict[str, dict[str, Any]], explicit: bool) -> list[str]:
     if explicit:
         return [name for name, s in services.items() if not s["ready"]]
@@ -104,8 +131,6 @@ def status(
     Exits 1 when anything reported is down (spool folder missing, broker or database unreachable, a
     service not ready).
     """
-    from shared.celery_app import create_app, queue_depth
-    from shared.metrics import QUEUES
     from shared.spool import Spool
 
     spool_settings = SpoolSettings()
@@ -120,9 +145,8 @@ def status(
         report["folders"] = None
         down.append("spool")
     broker = BrokerSettings()
-    app = create_app("dropwire-status", broker.url(), broker_connection_timeout=2)
     report["broker"] = masked(broker)["broker_url"]
-    report["queues"] = {q: queue_depth(app, q) for q in QUEUES}
+    report["queues"] = queue_depths(broker.url())
     if any(d is None for d in report["queues"].values()):
         down.append("broker")
     # Backpressure as ingest sees it: at the cap it claims nothing and new files wait in the inbox.
@@ -213,7 +237,7 @@ def _database_status(url: str) -> dict[str, Any]:
     import sqlalchemy as sa
 
     from services.store.db import is_sqlite, make_engine
-    from services.store.repository import Repository
+    from services.store.reads import Reads
 
     if is_sqlite(url):
         path = sa.engine.make_url(url).database
@@ -226,7 +250,8 @@ def _database_status(url: str) -> dict[str, Any]:
             }
     engine = make_engine(url)
     try:
-        repo = Repository(engine)
+        repo = Reads()  # the read half alone: no story index to load
+        repo.engine = engine
         report: dict[str, Any] = {
             "rows": asdict(repo.counts()),
             "failures": [asdict(f) for f in repo.recent_failures(5)],

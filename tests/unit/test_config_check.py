@@ -117,3 +117,42 @@ def test_other_urls_are_left_alone() -> None:
     """SQLite and an explicit psycopg URL pass unchanged."""
     for url in ("sqlite:///./var/x.db", "postgresql+psycopg://u@h/d"):
         assert with_installed_driver(url) == url
+
+
+def test_config_prints_the_values_in_use_not_null(tmp_path: Path) -> None:
+    """Defaults a service fills in (its metrics port, the shipped NER model) are shown, not null."""
+    import json
+
+    from dropwire.commands import DEFAULT_METRICS_PORTS
+    from dropwire.embedded import DEFAULT_METRICS_PORT as RUN_PORT
+    from services.enrich.worker_cli import DEFAULT_METRICS_PORT as ENRICH_PORT
+    from services.ingest.cli import DEFAULT_METRICS_PORT as INGEST_PORT
+    from services.store.worker import DEFAULT_METRICS_PORT as STORE_PORT
+
+    result = run_cli("config", "--json", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    settings = json.loads(line)
+    assert settings["metrics"]["metrics_port"] == DEFAULT_METRICS_PORTS
+    assert DEFAULT_METRICS_PORTS == {
+        "run": RUN_PORT,
+        "ingest": INGEST_PORT,
+        "enrich": ENRICH_PORT,
+        "store": STORE_PORT,
+    }
+    assert Path(settings["ner"]["ner_model"]).is_dir()
+
+
+def test_entities_label_is_one_of_the_four(tmp_path: Path) -> None:
+    """`entities --label FOO` is refused with the accepted labels instead of printing nothing."""
+    result = run_cli("entities", "--label", "FOO", tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert "'PER', 'LOC', 'ORG', 'MISC'" in result.stderr
+
+
+def test_help_shows_no_bool_placeholders(tmp_path: Path) -> None:
+    """Flags read as flags in --help (`--json`, not `--json <bool>`)."""
+    result = run_cli("entities", "--help", tmp_path=tmp_path)
+    assert result.returncode == 0
+    assert "<bool>" not in result.stdout and "--json" in result.stdout
+    assert result.stdout.startswith("Usage: dropwire entities")
