@@ -55,6 +55,8 @@ def configure_logging(level: str = "INFO", fmt: Format = "auto", service: str | 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Python warnings (Celery's deprecation notices among them) become log lines like any other.
+    logging.captureWarnings(True)
     # Alembic says a dozen lines per start-up (one per plugin, its context); only its warnings
     # matter unless a migration runs (``services.store.db.upgrade`` lets those lines through).
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

@@ -274,9 +274,19 @@ def create_metrics(
         m.store_rows.labels(table=table)
     for kind in STORY_KINDS:
         m.story_articles.labels(kind=kind)
-    for queue in QUEUES:
-        m.queue_depth.labels(queue=queue)
+    # dropwire_queue_depth is not pre-initialised: only the service that measures it (ingest, whose
+    # scrape asks Redis) exports it, so `sum by (queue)` over all jobs is the depth, not a multiple.
+    collect_process_metrics(reg)
     return m
+
+
+def collect_process_metrics(registry: CollectorRegistry) -> None:
+    """``process_*`` (CPU, memory, start time, open files) and ``python_*`` (GC, version) series."""
+    from prometheus_client import GCCollector, PlatformCollector, ProcessCollector
+
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
 
 
 # The series a family of each type is stored as (``_created`` series are switched off above).

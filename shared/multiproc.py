@@ -95,4 +95,8 @@ def scrape_registry(metrics: Metrics, path: str | os.PathLike[str] | None = None
         return metrics.registry
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=str(folder))  # type: ignore[no-untyped-call]
+    # process_* and python_* of the process serving /metrics (in a prefork worker: the parent).
+    from shared.metrics import collect_process_metrics
+
+    collect_process_metrics(registry)
     return registry

@@ -198,6 +198,20 @@ class BrokerSettings(_FileSecrets):
         gt=0,
         description="Seconds before Redis hands an unacknowledged message to another worker.",
     )
+    task_events: bool = Field(
+        False,
+        description=(
+            "Send Celery task events (for `celery -A dropwire.celery events` and Flower); "
+            "costs a few broker messages per task."
+        ),
+    )
+    worker_name: str = Field(
+        "enrich@%h",
+        description=(
+            "The enrich worker's Celery node name (%h: this host's name); stable across restarts so "
+            "Flower and `celery inspect` keep one entry per worker. `dropwire enrich --hostname` overrides."
+        ),
+    )
 
     def url(self) -> str:
         if self.broker_password is None:

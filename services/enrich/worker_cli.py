@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import uuid
 from typing import Any
 
 import typer
@@ -22,7 +21,6 @@ from shared.observability import (
     MULTIPROC_ENV,
     mark_process_dead,
     prepare_multiprocess_dir,
-    queue_depth_probe,
     redis_check,
     serve,
 )
@@ -48,6 +46,9 @@ def enrich(
     ),
     pool: str = typer.Option(
         "prefork", "--pool", help="prefork (default) or solo (one process, for debugging)."
+    ),
+    hostname: str | None = typer.Option(
+        None, "--hostname", "-n", help="Celery node name (default: DROPWIRE_WORKER_NAME, enrich@%h)."
     ),
 ) -> None:
     """Run the enrich worker: split pages into articles, find entities, pass them to the store."""
@@ -77,7 +78,10 @@ def enrich(
     slot = ExtractorSlot(lambda: _load_extractor(model))
     # Our structlog set-up writes to the real stderr; Celery's stdout redirection would swallow it.
     app = create_app("dropwire-enrich", broker_url, worker_redirect_stdouts=False)
-    register_task(app, EnrichHandler(slot, celery_sender(app), metrics))
+    # A dead-lettered document ends its task in FAILURE, as Celery's tools should show it.
+    from services.enrich.celery_state import failing_dead_letters
+
+    register_task(app, failing_dead_letters(EnrichHandler(slot, celery_sender(app), metrics)))
 
     @worker_process_shutdown.connect(weak=False)
     def _child_stop(**_: Any) -> None:
@@ -90,12 +94,13 @@ def enrich(
         port=DEFAULT_METRICS_PORT if settings.metrics_port is None else settings.metrics_port,
         host=settings.metrics_host,
         checks={"broker": redis_check(broker_url)} if broker_url.startswith("redis") else {},
-        on_scrape=[queue_depth_probe(metrics, broker_url)] if broker_url.startswith("redis") else [],
+        on_scrape=[],  # queue depths: exported by ingest alone
     )
     log.info("enrich.starting", concurrency=concurrency, pool=pool, metrics=server.url)
     try:
         app.worker_main(
             [
+                "--quiet",  # no banner on stdout: enrich.starting above says the same as a JSON line
                 "worker",
                 "--queues",
                 QUEUE_ENRICH,
@@ -104,7 +109,7 @@ def enrich(
                 "--concurrency",
                 str(concurrency),
                 "--hostname",
-                f"enrich-{uuid.uuid4().hex[:6]}@%h",
+                hostname or BrokerSettings().worker_name,
                 "--loglevel",
                 logs.log_level,
                 "--without-gossip",

@@ -30,7 +30,7 @@ from services.store.task import BatchConsumer
 from shared.celery_app import QUEUE_STORE, create_app
 from shared.logging import get_logger
 from shared.metrics import create_metrics
-from shared.observability import database_check, heartbeat_age_probe, queue_depth_probe, redis_check, serve
+from shared.observability import database_check, heartbeat_age_probe, redis_check, serve
 
 log = get_logger(__name__)
 
@@ -102,8 +102,7 @@ def run(config: WorkerConfig, stopping: threading.Event | None = None) -> bool:
         },
         on_scrape=[
             heartbeat_age_probe(metrics, lambda: handler.last_heartbeat),
-            *([queue_depth_probe(metrics, config.broker_url)] if redis else []),
-        ],
+        ],  # queue depths: exported by ingest alone
     )
     consumers = [
         BatchConsumer(
