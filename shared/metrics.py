@@ -89,6 +89,8 @@ class Metrics:
     queue_depth: Gauge
     end_to_end_latency: Histogram
     heartbeat_age: Gauge
+    # Names of the families this service exports (None: all); see shared/metric_owners.py.
+    exported: frozenset[str] | None = None
 
 
 def create_metrics(
@@ -96,8 +98,12 @@ def create_metrics(
     *,
     parser_version: str = NOT_APPLICABLE,
     model_version: str = NOT_APPLICABLE,
+    service: str | None = None,
 ) -> Metrics:
     """Declare every metric on ``registry`` (a fresh one by default) with its series pre-initialised.
+
+    ``service`` (ingest, enrich, store) exports only the families that service measures, with only its
+    own stage's series; ``None`` exports every family (``dropwire run``, the reference docs).
 
     ``dropwire_build_info`` is set to 1 with dropwire's version and the given parser and NER model
     versions (the enrich worker passes its own; other services leave them ``n/a``).
@@ -252,7 +258,10 @@ def create_metrics(
         m.files_archived.labels(outcome=outcome)
     for folder in FOLDERS:
         m.files_waiting.labels(folder=folder)
-    for stage in STAGES:
+    for stage in STAGES:  # ingest counts the files every stage failed
+        for reason in FAILURE_REASONS:
+            m.files_failed.labels(stage=stage, reason=reason)
+    for stage in (service,) if service in STAGES else STAGES:
         m.tasks_started.labels(stage=stage)
         m.tasks_in_progress.labels(stage=stage)
         m.retries.labels(stage=stage)
@@ -261,7 +270,6 @@ def create_metrics(
         for outcome in ("ok", "failed"):
             m.tasks_completed.labels(stage=stage, outcome=outcome)
         for reason in FAILURE_REASONS:
-            m.files_failed.labels(stage=stage, reason=reason)
             m.task_failures.labels(stage=stage, reason=reason)
             m.dead_letters.labels(stage=stage, reason=reason)
     for role in ROLES:
@@ -277,7 +285,16 @@ def create_metrics(
     # dropwire_queue_depth is not pre-initialised: only the service that measures it (ingest, whose
     # scrape asks Redis) exports it, so `sum by (queue)` over all jobs is the depth, not a multiple.
     collect_process_metrics(reg)
-    return m
+    if service is None:
+        return m
+    from dataclasses import replace
+
+    from shared.metric_owners import unregister_foreign
+
+    families = {
+        f.name: getattr(m, f.name) for f in fields(m) if isinstance(getattr(m, f.name), MetricWrapperBase)
+    }
+    return replace(m, exported=unregister_foreign(reg, families, service))
 
 
 def collect_process_metrics(registry: CollectorRegistry) -> None:

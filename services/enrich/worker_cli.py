@@ -73,7 +73,9 @@ def enrich(
     from services.enrich.entities.engine import model_version
     from services.enrich.parser import PARSER_VERSION
 
-    metrics = create_metrics(parser_version=PARSER_VERSION, model_version=model_version(model))
+    metrics = create_metrics(
+        parser_version=PARSER_VERSION, model_version=model_version(model), service="enrich"
+    )
 
     slot = ExtractorSlot(lambda: _load_extractor(model))
     # Our structlog set-up writes to the real stderr; Celery's stdout redirection would swallow it.

@@ -52,7 +52,7 @@ def ingest(
     require_spool(spool_settings.spool_dir, create=create or spool_settings.create_spool)
     broker_url = BrokerSettings().url()
     app = create_app("dropwire-ingest", broker_url)
-    metrics = create_metrics()
+    metrics = create_metrics(service="ingest")
     spool = Spool(spool_settings.spool_dir)
     ingest_settings = IngestSettings()
     service = IngestService(spool, ingest_settings, CeleryPublisher(app), metrics)

@@ -87,7 +87,7 @@ def run(config: WorkerConfig, stopping: threading.Event | None = None) -> bool:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stopping.set())
 
-    metrics = create_metrics()
+    metrics = create_metrics(service="store")
     engine = make_engine(config.database_url)
     handler = StoreHandler(Repository(engine), metrics)
     app = create_app("dropwire-store", config.broker_url)
