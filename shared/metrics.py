@@ -35,6 +35,9 @@ ROLES = ("main", "brief")
 # How an article joined its story (services.store.stories): a story of its own, a repeat or cut, a version.
 STORY_KINDS = ("new", "repeat", "version")
 ARCHIVE_OUTCOMES = ("stored", "duplicate")
+# How a work item left a stage: done, dead-lettered, or handed back to be taken up again (a transient
+# error), so that started = sum of these + in progress.
+TASK_OUTCOMES = ("ok", "failed", "retry")
 # build_info's parser/model version in a service that neither parses nor runs the NER model.
 NOT_APPLICABLE = "n/a"
 
@@ -160,7 +163,7 @@ def create_metrics(
         ),
         tasks_completed=Counter(
             "dropwire_tasks_completed_total",
-            "Work items finished, by stage and outcome.",
+            "Work items left a stage, by outcome: ok, failed (dead-lettered), retry (handed back).",
             ["stage", "outcome"],
             registry=reg,
         ),
@@ -195,7 +198,10 @@ def create_metrics(
         ),
         articles=Counter("dropwire_articles_total", "Articles extracted, by role.", ["role"], registry=reg),
         entities=Counter(
-            "dropwire_entities_total", "Entity mentions extracted, by label.", ["label"], registry=reg
+            "dropwire_entity_mentions_total",
+            "Entity mentions found in articles, by label.",
+            ["label"],
+            registry=reg,
         ),
         parsed_documents=Counter(
             "dropwire_parsed_documents_total",
@@ -267,7 +273,7 @@ def create_metrics(
         m.retries.labels(stage=stage)
         m.task_duration.labels(stage=stage)
         m.last_success.labels(stage=stage)
-        for outcome in ("ok", "failed"):
+        for outcome in TASK_OUTCOMES:
             m.tasks_completed.labels(stage=stage, outcome=outcome)
         for reason in FAILURE_REASONS:
             m.task_failures.labels(stage=stage, reason=reason)

@@ -77,7 +77,7 @@ def test_every_series_exists_at_zero_before_the_first_event() -> None:
     assert {(s["stage"], s["reason"]) for s in failed} == {
         (stage, reason) for stage in ("ingest", "enrich", "store") for reason in FAILURE_REASONS
     }
-    entities = {s["label"] for s in samples["dropwire_entities_total"]}
+    entities = {s["label"] for s in samples["dropwire_entity_mentions_total"]}
     assert entities == {"PER", "LOC", "ORG", "MISC"}
     assert "dropwire_queue_depth" not in samples
 
