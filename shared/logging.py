@@ -16,9 +16,14 @@ import structlog
 Format = Literal["auto", "json", "console"]
 
 
+def uses_json(fmt: Format = "auto") -> bool:
+    """Whether ``fmt`` renders JSON here (``auto``: JSON unless stderr is a terminal)."""
+    return fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+
+
 def configure_logging(level: str = "INFO", fmt: Format = "auto", service: str | None = None) -> None:
     """Configure structlog and the standard library's root logger (Celery, SQLAlchemy) alike."""
-    use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    use_json = uses_json(fmt)
     shared_processors: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,

@@ -60,6 +60,10 @@ def enrich(
 
     logs = LogSettings()
     configure_logging(logs.log_level, logs.log_format, service="enrich")
+    from services.enrich.celery_says import route_celery_says
+    from shared.logging import uses_json
+
+    route_celery_says(json_lines=uses_json(logs.log_format))  # Celery's shutdown prints as log lines
     broker_url = BrokerSettings().url()
     if pool == "prefork":
         # Children write their metric values to files the parent's endpoint merges; wiped at start.

@@ -1,4 +1,5 @@
-"""Flower, run against a test stack, sees the enrich worker under its set name and a failed document.
+"""Celery-facing behaviour of the enrich worker against a test stack: Flower sees it under its set name
+and a failed document as failed; its log stays pure JSON from start to stop.
 
 Flower is a dev dependency (``pip install flower`` for operators who want it); without it the test
 skips, and fails under CI. Flower's HTTP API is queried as an operator's script would.
@@ -100,3 +101,16 @@ def test_flower_shows_the_named_enrich_worker_and_a_failed_document(
             flower.terminate()
             flower.wait(10)
             log.close()
+
+
+def test_the_enrich_log_is_pure_json(tmp_path: Path, redis_url: str, pg_url: str) -> None:
+    """With JSON logs, every line the enrich worker writes, start to stop (Celery's banner, warnings
+    and shutdown notice included), is one JSON object."""
+    with Stack(tmp_path / "stack", redis_url=redis_url, database_url=pg_url, services=("enrich",)) as stack:
+        wait_until(lambda: " ready." in stack.log("enrich"), "Celery's worker ready", 60)
+    # stopped with SIGTERM on leaving the block: a warm shutdown, which Celery announces
+    lines = [line for line in stack.log("enrich").splitlines() if line.strip()]
+    assert lines
+    for line in lines:
+        assert isinstance(json.loads(line), dict), line
+    assert any(json.loads(line).get("event") == "celery.worker_said" for line in lines)
