@@ -24,7 +24,7 @@ from kombu.message import Message
 from shared.celery_app import broker_errors
 from shared.errors import PermanentError, TransientError
 from shared.logging import get_logger
-from shared.retry import Backoff
+from shared.retry import Backoff, DependencyFailed, classify
 
 log = get_logger(__name__)
 
@@ -118,6 +118,15 @@ class TaskConsumer:
                                 continue
             except errors as exc:
                 self.consuming.clear()
+                verdict = classify(exc)
+                if verdict.kind == "permanent":  # a wrong password: waiting will not help
+                    self.crashed = DependencyFailed(f"broker: {verdict.line()}")
+                    log.error(
+                        "consumer.broker_refused", queue=self.queue, cause=verdict.cause, fix=verdict.fix
+                    )
+                    if self.on_crash is not None:
+                        self.on_crash(self.crashed)
+                    return
                 if backoff.due_to_say():
                     log.warning(
                         "consumer.broker_unavailable",

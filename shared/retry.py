@@ -93,6 +93,18 @@ _RULES: tuple[tuple[str, Kind, str, str], ...] = (
         "correct DROPWIRE_BROKER_PASSWORD or the password in DROPWIRE_BROKER_URL",
     ),
     (
+        "username-password pair",  # redis-py drops the WRONGPASS code from the text
+        "permanent",
+        "Redis refused the credentials ({detail})",
+        "correct DROPWIRE_BROKER_PASSWORD or the user/password in DROPWIRE_BROKER_URL",
+    ),
+    (
+        "authentication required",  # redis-py drops the NOAUTH code from the text
+        "permanent",
+        "Redis wants a password ({detail})",
+        "set DROPWIRE_BROKER_PASSWORD (or _FILE)",
+    ),
+    (
         "wrongpass",
         "permanent",
         "Redis refused the credentials ({detail})",

@@ -90,6 +90,10 @@ def ingest(
         done.stop()
         server.close()
         log.info("ingest.stopped")
+    from shared.retry import DependencyFailed
+
+    if isinstance(done.crashed, DependencyFailed):
+        raise done.crashed  # one line and exit 2 from dropwire.cli: the broker refused the credentials
     if not done.alive:
         # The done consumer died (consumer.died logged why): exit non-zero so a supervisor restarts us.
         raise typer.Exit(1)

@@ -69,7 +69,7 @@ from shared.errors import BadMessage, RetriesExhausted, TransientError
 from shared.logging import get_logger
 from shared.messages import DocumentDone, DocumentsDone
 from shared.metrics import Metrics
-from shared.retry import Backoff
+from shared.retry import Backoff, DependencyFailed, classify
 
 log = get_logger(__name__)
 
@@ -123,6 +123,7 @@ class BatchConsumer:
         self.send: Send = send or (lambda task, payload: _send(app, task, payload))
         self.upstream_queue = upstream_queue  # whose backlog makes a batch wait to fill (see 1.)
         self.consuming = threading.Event()
+        self.refused: DependencyFailed | None = None  # set when the broker refused us for good
         self._buffer: list[_Received] = []
 
     # ------------------------------------------------------------------ the loop
@@ -157,6 +158,12 @@ class BatchConsumer:
             except errors as exc:
                 self.consuming.clear()
                 self._buffer.clear()  # unacknowledged: the broker hands them out again
+                verdict = classify(exc)
+                if verdict.kind == "permanent":  # a wrong password: waiting will not help
+                    self.refused = DependencyFailed(f"broker: {verdict.line()}")
+                    log.error("store.broker_refused", queue=self.queue, cause=verdict.cause, fix=verdict.fix)
+                    self.stopping.set()
+                    return
                 if backoff.due_to_say():
                     log.warning(
                         "store.broker_unavailable",

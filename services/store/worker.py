@@ -137,4 +137,7 @@ def run(config: WorkerConfig, stopping: threading.Event | None = None) -> bool:
         server.close()
         engine.dispose()
         log.info("store.stopped")
+    refused = next((c.refused for c in consumers if c.refused is not None), None)
+    if refused is not None:
+        raise refused  # one line and exit 2 from dropwire.cli: the broker refused the credentials
     return healthy

@@ -61,3 +61,36 @@ def test_store_gives_up_at_once_on_a_missing_database(pg_admin: str, tmp_path: P
     result = run_cli("store", "--wait", "60", tmp_path=tmp_path, DROPWIRE_DATABASE_URL=url)
     assert result.returncode == EXIT_CONFIG, result.stderr
     assert "does not exist" in result.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("command", [["ingest"], ["store"]])
+def test_a_broker_refusing_the_password_is_one_line_and_exit_2(
+    tmp_path: Path, sqlite_url: str, command: list[str]
+) -> None:
+    """A wrong Redis password is permanent: the service stops with one line naming the fix, instead of
+    retrying for ever."""
+    from services.store.db import upgrade
+    from tests.redis_server import RedisServer
+
+    upgrade(sqlite_url)
+    (tmp_path / "spool").mkdir()
+    (tmp_path / "redis").mkdir()
+    broker = RedisServer(tmp_path / "redis", password="right-secret")
+    broker.start()
+    try:
+        result = run_cli(
+            *command,
+            tmp_path=tmp_path,
+            DROPWIRE_BROKER_URL=broker.url,
+            DROPWIRE_BROKER_PASSWORD="wrong-secret",
+            DROPWIRE_DATABASE_URL=sqlite_url,
+            DROPWIRE_METRICS_PORT="0",
+            DROPWIRE_LOG_LEVEL="ERROR",
+            DROPWIRE_HEARTBEAT_SECONDS="0",
+        )
+    finally:
+        broker.stop()
+    assert result.returncode == EXIT_CONFIG, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"dropwire {command[0]}: broker:") and "DROPWIRE_BROKER_PASSWORD" in last
+    assert "wrong-secret" not in result.stderr

@@ -28,6 +28,8 @@ class DriverError(Exception):
         ('relation "articles" does not exist', "permanent", "dropwire db upgrade"),
         ("no such table: documents", "permanent", "dropwire db upgrade"),
         ("WRONGPASS invalid username-password pair", "permanent", "DROPWIRE_BROKER_PASSWORD"),
+        ("invalid username-password pair or user is disabled.", "permanent", "DROPWIRE_BROKER_PASSWORD"),
+        ("Authentication required.", "permanent", "DROPWIRE_BROKER_PASSWORD"),
     ],
 )
 def test_errors_are_sorted_into_transient_and_permanent_with_a_fix(text: str, kind: str, fix: str) -> None:
