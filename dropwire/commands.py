@@ -1,4 +1,4 @@
-"""Commands that span services: run, status, config, bench, version."""
+"""Commands that span services: run, config, version (and status, from dropwire.status)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import threading
-from dataclasses import asdict
 from typing import Annotated, Any
 
 import typer
@@ -23,12 +22,29 @@ from shared.settings import (
     NerSettings,
     ProvenanceSettings,
     SpoolSettings,
+    StatusSettings,
     masked,
 )
 
+# The metrics port each service uses when DROPWIRE_METRICS_PORT is not set (kept in step with the
+# services' own DEFAULT_METRICS_PORT constants; tests/unit/test_config_check.py checks them).
+DEFAULT_METRICS_PORTS = {"run": 9100, "ingest": 9101, "enrich": 9102, "store": 9103}
 
-def config() -> None:
-    """Print the effective settings (from DROPWIRE_* variables and defaults), secrets masked."""
+
+def shipped_model_path() -> str:
+    """Where the shipped NER model lives (found without importing spaCy)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("services.enrich")
+    assert spec is not None and spec.submodule_search_locations
+    return str(Path(next(iter(spec.submodule_search_locations))) / "models" / "nl_dropwire_ner")
+
+
+def effective_settings() -> dict[str, dict[str, Any]]:
+    """Every settings group as the services will use it: defaults that depend on the service filled in."""
+    from dropwire.status import DEFAULT_SERVICES, parse_services
+
     groups = {
         "spool": SpoolSettings(),
         "ingest": IngestSettings(),
@@ -40,8 +56,26 @@ def config() -> None:
         "enrich": EnrichSettings(),
         "console": ConsoleSettings(),
         "provenance": ProvenanceSettings(),
+        "status": StatusSettings(),
     }
-    typer.echo(json.dumps({k: masked(v) for k, v in groups.items()}, indent=2, default=str))
+    out = {name: masked(group) for name, group in groups.items()}
+    if out["metrics"]["metrics_port"] is None:
+        out["metrics"]["metrics_port"] = dict(DEFAULT_METRICS_PORTS)
+    if out["ner"]["ner_model"] is None:
+        out["ner"]["ner_model"] = shipped_model_path()
+    services = parse_services(out["status"]["status_services"])
+    out["status"]["status_services"] = DEFAULT_SERVICES if services is None else services
+    return out
+
+
+def config(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line instead of indented JSON.")] = False,
+) -> None:
+    """Print the effective settings (DROPWIRE_* variables, else the defaults in use), secrets masked."""
+    from shared.jsonl import line
+
+    settings = effective_settings()
+    typer.echo(line(settings) if as_json else json.dumps(settings, indent=2, default=str))
 
 
 def run(
@@ -110,103 +144,6 @@ def run(
         pipeline.stop()
 
 
-def status(
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object instead of text.")] = False,
-) -> None:
-    """Files per spool folder, broker queue depths, rows stored and the last failures."""
-    from shared.celery_app import create_app, queue_depth
-    from shared.metrics import QUEUES
-    from shared.spool import Spool
-
-    report: dict[str, Any] = {"folders": Spool(SpoolSettings().spool_dir).counts()}
-    broker = BrokerSettings()
-    app = create_app("dropwire-status", broker.url(), broker_connection_timeout=2)
-    report["broker"] = masked(broker)["broker_url"]
-    report["queues"] = {q: queue_depth(app, q) for q in QUEUES}
-    # Backpressure as ingest sees it: at the cap it claims nothing and new files wait in the inbox.
-    cap = IngestSettings().max_queue_depth
-    enrich_depth = report["queues"].get("enrich")
-    report["ingest_paused"] = None if enrich_depth is None else enrich_depth >= cap
-    database = DatabaseSettings()
-    report["database"] = masked(database)["database_url"]
-    report.update(_database_status(database.url()))
-    if as_json:
-        typer.echo(json.dumps(report, indent=2, default=str, ensure_ascii=False))
-        return
-    from shared.terminal import Column, print_table
-
-    typer.echo("files:   " + "  ".join(f"{k} {v}" for k, v in report["folders"].items()))
-    depths = "  ".join(f"{q} {'unreachable' if d is None else d}" for q, d in report["queues"].items())
-    typer.echo(f"queues:  ({report['broker']})  {depths}")
-    if report["ingest_paused"]:
-        typer.echo(
-            f"ingest:  paused: the enrich queue is at its cap ({cap}); {report['folders']['inbox']} file(s) wait"
-        )
-    if report.get("rows") is None:
-        typer.echo(f"rows:    ({report['database']}) {report.get('database_error')}")
-    else:
-        typer.echo(
-            f"rows:    ({report['database']})  " + "  ".join(f"{k} {v}" for k, v in report["rows"].items())
-        )
-    failures = report.get("failures") or []
-    if failures:
-        print_table(
-            [
-                Column("failed at"),
-                Column("stage"),
-                Column("reason"),
-                Column("file"),
-                Column("detail", flexible=True),
-            ],
-            ((f["failed_at"], f["stage"], f["reason"], f["name"], f["detail"]) for f in failures),
-            title="last failures",
-        )
-    else:
-        typer.echo("last failures: none")
-    warned = report.get("parse_warnings") or []
-    count = report.get("warned_documents") or 0
-    typer.echo(
-        f"parse warnings: {count} stored document(s) with warnings" if count else "parse warnings: none"
-    )
-    for d in warned:
-        kinds = ", ".join(sorted({w["kind"] for w in d["warnings"]}))
-        first = d["warnings"][0]["text"] if d["warnings"] else ""
-        typer.echo(f"  {d['stored_at']}  {d['name']}  {kinds}: {first}")
-
-
-def _database_status(url: str) -> dict[str, Any]:
-    """Rows per table and the latest failures, or why they could not be read."""
-    import sqlalchemy as sa
-
-    from services.store.db import is_sqlite, make_engine
-    from services.store.repository import Repository
-
-    if is_sqlite(url):
-        path = sa.engine.make_url(url).database
-        if path and path != ":memory:" and not os.path.exists(path):
-            return {"rows": None, "failures": [], "database_error": "no database yet (nothing stored)"}
-    engine = make_engine(url)
-    try:
-        repo = Repository(engine)
-        report: dict[str, Any] = {
-            "rows": asdict(repo.counts()),
-            "failures": [asdict(f) for f in repo.recent_failures(5)],
-        }
-        try:
-            warned, latest = repo.warned_documents(5)
-        except sa.exc.SQLAlchemyError:
-            return report  # a database not yet migrated to 0002 stores no warnings
-        return report | {"warned_documents": warned, "parse_warnings": [asdict(d) for d in latest]}
-    except sa.exc.SQLAlchemyError as exc:
-        return {
-            "rows": None,
-            "failures": [],
-            "database_error": type(exc).__name__ + ": " + str(exc).splitlines()[0],
-        }
-    finally:
-        engine.dispose()
-
-
 def version() -> None:
     """Print dropwire's version."""
     typer.echo(__version__)
@@ -215,6 +152,8 @@ def version() -> None:
 def register(app: typer.Typer) -> None:
     """Add the cross-service commands to ``app``."""
     app.command()(run)
+    from dropwire.status import status
+
     app.command()(status)
     app.command()(config)
     app.command()(version)

@@ -152,6 +152,8 @@ class Stack:
                 "DROPWIRE_LOG_LEVEL": "INFO",
                 "PROMETHEUS_MULTIPROC_DIR": str(multiproc),
                 "PYTHONUNBUFFERED": "1",
+                # One Celery node name per replica on this host ("enrich-2@host" for enrich#2).
+                "DROPWIRE_WORKER_NAME": f"{service.replace('#', '-')}@%h",
             }
         )
         env.update(self.extra_env)

@@ -79,12 +79,19 @@ def create_app(
         broker_connection_max_retries=None,
         worker_cancel_long_running_tasks_on_connection_loss=True,
         worker_hijack_root_logger=False,
-        worker_send_task_events=False,
-        task_send_sent_event=False,
+        # Task events (for `celery events`, Flower): off unless DROPWIRE_TASK_EVENTS=true, since each
+        # task then costs the broker a few more messages.
+        worker_send_task_events=task_events_enabled(),
+        task_send_sent_event=task_events_enabled(),
         enable_utc=True,
     )
     app.conf.update(overrides)
     return app
+
+
+def task_events_enabled() -> bool:
+    """``DROPWIRE_TASK_EVENTS``: whether workers (and producers) send Celery task events."""
+    return BrokerSettings().task_events
 
 
 # Transient errors (broker or database down) are retried this many times, waiting 1, 2, 4 … seconds
@@ -104,7 +111,15 @@ def task_options() -> dict[str, Any]:
     Retries are decided in the task body with ``backoff_seconds`` so that the last failed attempt
     can be dead-lettered (a failed ``DocumentDone``) instead of vanishing as a failed task.
     """
-    return {"acks_late": True, "reject_on_worker_lost": True, "max_retries": RETRY_MAX_RETRIES}
+    from shared.errors import DeadLettered
+
+    return {
+        "acks_late": True,
+        "reject_on_worker_lost": True,
+        "max_retries": RETRY_MAX_RETRIES,
+        # An expected ending (the document is in the dead-letter path): FAILURE state, no traceback.
+        "throws": (DeadLettered,),
+    }
 
 
 def backoff_seconds(retries: int) -> float:

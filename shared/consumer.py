@@ -24,6 +24,7 @@ from kombu.message import Message
 from shared.celery_app import broker_errors
 from shared.errors import PermanentError, TransientError
 from shared.logging import get_logger
+from shared.retry import Backoff, DependencyFailed, classify
 
 log = get_logger(__name__)
 
@@ -33,6 +34,9 @@ Handler = Callable[[str], None]
 DRAIN_TIMEOUT_SECONDS = 0.5
 # Pause before reconnecting to a broker that went away, and before redelivering a transient failure.
 RECONNECT_SECONDS = 1.0
+# Reconnect waits double from RECONNECT_SECONDS up to this: a broker back after a restart is used
+# again within seconds, while a long outage costs few attempts and one warning per half minute.
+RECONNECT_CAP_SECONDS = 5.0
 
 
 class TaskConsumer:
@@ -88,6 +92,9 @@ class TaskConsumer:
         """Consume until ``stopping`` is set, reconnecting whenever the broker goes away."""
         queue = self.app.amqp.queues[self.queue]
         errors = broker_errors(self.app)  # includes redis-py's own ConnectionError (a Redis restart)
+        backoff = Backoff(
+            first=RECONNECT_SECONDS, cap=RECONNECT_CAP_SECONDS
+        )  # shared.retry: capped, jittered, said once a while
         while not self.stopping.is_set():
             try:
                 with self.app.connection_for_read() as conn:
@@ -101,6 +108,9 @@ class TaskConsumer:
                         consumer.qos(prefetch_count=1)
                         self.consuming.set()
                         log.info("consumer.started", queue=self.queue)
+                        backoff = Backoff(
+                            first=RECONNECT_SECONDS, cap=RECONNECT_CAP_SECONDS
+                        )  # connected: a later outage starts short
                         while not self.stopping.is_set():
                             try:
                                 conn.drain_events(timeout=DRAIN_TIMEOUT_SECONDS)
@@ -108,8 +118,23 @@ class TaskConsumer:
                                 continue
             except errors as exc:
                 self.consuming.clear()
-                log.warning("consumer.broker_unavailable", queue=self.queue, error=str(exc))
-                self.stopping.wait(RECONNECT_SECONDS)
+                verdict = classify(exc)
+                if verdict.kind == "permanent":  # a wrong password: waiting will not help
+                    self.crashed = DependencyFailed(f"broker: {verdict.line()}")
+                    log.error(
+                        "consumer.broker_refused", queue=self.queue, cause=verdict.cause, fix=verdict.fix
+                    )
+                    if self.on_crash is not None:
+                        self.on_crash(self.crashed)
+                    return
+                if backoff.due_to_say():
+                    log.warning(
+                        "consumer.broker_unavailable",
+                        queue=self.queue,
+                        error=str(exc),
+                        waited_s=round(backoff.waited(), 1),
+                    )
+                self.stopping.wait(backoff.next_delay())
         self.consuming.clear()
 
     def _on_decode_error(self, message: Message, exc: Exception) -> None:

@@ -122,6 +122,14 @@ class RetriesExhausted(PermanentError):
     reason = "retries_exhausted"
 
 
+class DeadLettered(DropwireError):
+    """Raised out of a Celery task *after* its document was dead-lettered, so that Celery's tools
+    (events, Flower) show the task as FAILURE rather than SUCCESS. Listed in the tasks' ``throws``:
+    Celery acknowledges the message and logs one line, no traceback, and never retries it."""
+
+    reason = "dead_lettered"
+
+
 #: Every reason code a failure may carry; metrics pre-initialise their series from this.
 FAILURE_REASONS: tuple[str, ...] = (
     EmptyInput.reason,

@@ -122,6 +122,8 @@ def queue_depth_probe(
         socket_timeout=DEFAULT_REFRESH_TIMEOUT_SECONDS,
     )
     names = tuple(queues)
+    for name in names:  # the series exist from the first scrape, before Redis has answered
+        metrics.queue_depth.labels(queue=name)
 
     def refresh() -> None:
         pipe = client.pipeline(transaction=False)

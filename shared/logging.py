@@ -16,9 +16,14 @@ import structlog
 Format = Literal["auto", "json", "console"]
 
 
+def uses_json(fmt: Format = "auto") -> bool:
+    """Whether ``fmt`` renders JSON here (``auto``: JSON unless stderr is a terminal)."""
+    return fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+
+
 def configure_logging(level: str = "INFO", fmt: Format = "auto", service: str | None = None) -> None:
     """Configure structlog and the standard library's root logger (Celery, SQLAlchemy) alike."""
-    use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    use_json = uses_json(fmt)
     shared_processors: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -55,6 +60,11 @@ def configure_logging(level: str = "INFO", fmt: Format = "auto", service: str | 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Python warnings (Celery's deprecation notices among them) become log lines like any other.
+    logging.captureWarnings(True)
+    # Alembic says a dozen lines per start-up (one per plugin, its context); only its warnings
+    # matter unless a migration runs (``services.store.db.upgrade`` lets those lines through).
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
 
 
 def _add_service(service: str) -> structlog.typing.Processor:

@@ -35,6 +35,9 @@ ROLES = ("main", "brief")
 # How an article joined its story (services.store.stories): a story of its own, a repeat or cut, a version.
 STORY_KINDS = ("new", "repeat", "version")
 ARCHIVE_OUTCOMES = ("stored", "duplicate")
+# How a work item left a stage: done, dead-lettered, or handed back to be taken up again (a transient
+# error), so that started = sum of these + in progress.
+TASK_OUTCOMES = ("ok", "failed", "retry")
 # build_info's parser/model version in a service that neither parses nor runs the NER model.
 NOT_APPLICABLE = "n/a"
 
@@ -89,6 +92,8 @@ class Metrics:
     queue_depth: Gauge
     end_to_end_latency: Histogram
     heartbeat_age: Gauge
+    # Names of the families this service exports (None: all); see shared/metric_owners.py.
+    exported: frozenset[str] | None = None
 
 
 def create_metrics(
@@ -96,8 +101,12 @@ def create_metrics(
     *,
     parser_version: str = NOT_APPLICABLE,
     model_version: str = NOT_APPLICABLE,
+    service: str | None = None,
 ) -> Metrics:
     """Declare every metric on ``registry`` (a fresh one by default) with its series pre-initialised.
+
+    ``service`` (ingest, enrich, store) exports only the families that service measures, with only its
+    own stage's series; ``None`` exports every family (``dropwire run``, the reference docs).
 
     ``dropwire_build_info`` is set to 1 with dropwire's version and the given parser and NER model
     versions (the enrich worker passes its own; other services leave them ``n/a``).
@@ -154,7 +163,7 @@ def create_metrics(
         ),
         tasks_completed=Counter(
             "dropwire_tasks_completed_total",
-            "Work items finished, by stage and outcome.",
+            "Work items left a stage, by outcome: ok, failed (dead-lettered), retry (handed back).",
             ["stage", "outcome"],
             registry=reg,
         ),
@@ -189,7 +198,10 @@ def create_metrics(
         ),
         articles=Counter("dropwire_articles_total", "Articles extracted, by role.", ["role"], registry=reg),
         entities=Counter(
-            "dropwire_entities_total", "Entity mentions extracted, by label.", ["label"], registry=reg
+            "dropwire_entity_mentions_total",
+            "Entity mentions found in articles, by label.",
+            ["label"],
+            registry=reg,
         ),
         parsed_documents=Counter(
             "dropwire_parsed_documents_total",
@@ -252,16 +264,18 @@ def create_metrics(
         m.files_archived.labels(outcome=outcome)
     for folder in FOLDERS:
         m.files_waiting.labels(folder=folder)
-    for stage in STAGES:
+    for stage in STAGES:  # ingest counts the files every stage failed
+        for reason in FAILURE_REASONS:
+            m.files_failed.labels(stage=stage, reason=reason)
+    for stage in (service,) if service in STAGES else STAGES:
         m.tasks_started.labels(stage=stage)
         m.tasks_in_progress.labels(stage=stage)
         m.retries.labels(stage=stage)
         m.task_duration.labels(stage=stage)
         m.last_success.labels(stage=stage)
-        for outcome in ("ok", "failed"):
+        for outcome in TASK_OUTCOMES:
             m.tasks_completed.labels(stage=stage, outcome=outcome)
         for reason in FAILURE_REASONS:
-            m.files_failed.labels(stage=stage, reason=reason)
             m.task_failures.labels(stage=stage, reason=reason)
             m.dead_letters.labels(stage=stage, reason=reason)
     for role in ROLES:
@@ -274,9 +288,28 @@ def create_metrics(
         m.store_rows.labels(table=table)
     for kind in STORY_KINDS:
         m.story_articles.labels(kind=kind)
-    for queue in QUEUES:
-        m.queue_depth.labels(queue=queue)
-    return m
+    # dropwire_queue_depth is not pre-initialised: only the service that measures it (ingest, whose
+    # scrape asks Redis) exports it, so `sum by (queue)` over all jobs is the depth, not a multiple.
+    collect_process_metrics(reg)
+    if service is None:
+        return m
+    from dataclasses import replace
+
+    from shared.metric_owners import unregister_foreign
+
+    families = {
+        f.name: getattr(m, f.name) for f in fields(m) if isinstance(getattr(m, f.name), MetricWrapperBase)
+    }
+    return replace(m, exported=unregister_foreign(reg, families, service))
+
+
+def collect_process_metrics(registry: CollectorRegistry) -> None:
+    """``process_*`` (CPU, memory, start time, open files) and ``python_*`` (GC, version) series."""
+    from prometheus_client import GCCollector, PlatformCollector, ProcessCollector
+
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
 
 
 # The series a family of each type is stored as (``_created`` series are switched off above).

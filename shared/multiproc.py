@@ -94,5 +94,15 @@ def scrape_registry(metrics: Metrics, path: str | os.PathLike[str] | None = None
     if folder is None:
         return metrics.registry
     registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=str(folder))  # type: ignore[no-untyped-call]
+    if metrics.exported is None:
+        MultiProcessCollector(registry, path=str(folder))  # type: ignore[no-untyped-call]
+    else:  # the merged files hold every family a process created; export this service's own
+        from shared.metric_owners import ExportedFilter
+
+        merged = MultiProcessCollector(None, path=str(folder))  # type: ignore[no-untyped-call]
+        registry.register(ExportedFilter(merged, metrics.exported))
+    # process_* and python_* of the process serving /metrics (in a prefork worker: the parent).
+    from shared.metrics import collect_process_metrics
+
+    collect_process_metrics(registry)
     return registry

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A file that settles this long without a size/mtime change is complete (polling mode only).
@@ -39,6 +39,45 @@ DEFAULT_HEARTBEAT_SECONDS = 30.0
 # A month of journeys answers "what happened to the file I dropped last week?"; older ones are history
 # the documents table already keeps (stored_at, received_at), and the events table stays small.
 DEFAULT_PROVENANCE_RETENTION_DAYS = 30.0
+
+
+# The levels ``DROPWIRE_LOG_LEVEL`` accepts (the standard library's names).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# PostgreSQL URL schemes people write, and the SQLAlchemy driver names that serve them.
+_PG_SCHEMES = ("postgresql", "postgres")
+_PG_DRIVERS = (("psycopg", "psycopg"), ("psycopg2", "psycopg2"))
+
+
+def installed_pg_driver() -> str | None:
+    """The PostgreSQL driver this install has (psycopg 3 preferred), by SQLAlchemy dialect name."""
+    import importlib.util
+
+    for dialect, module in _PG_DRIVERS:
+        if importlib.util.find_spec(module) is not None:
+            return dialect
+    return None
+
+
+def with_installed_driver(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` URLs with the installed driver named; others unchanged.
+
+    A URL naming a driver that is not installed is refused with the fix (a ``ValueError``).
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    backend, _, driver = scheme.partition("+")
+    if backend.lower() not in _PG_SCHEMES:
+        return url
+    installed = installed_pg_driver()
+    if installed is None:
+        raise ValueError("no PostgreSQL driver is installed; pip install 'psycopg[binary]'")
+    if driver and driver != installed:
+        raise ValueError(
+            f"driver {driver!r} is not installed; write postgresql://... "
+            f"(dropwire uses {installed}) or postgresql+{installed}://..."
+        )
+    return f"postgresql+{installed}://{rest}"
 
 
 def _prefixed(prefix: str = "DROPWIRE_") -> SettingsConfigDict:
@@ -69,7 +108,11 @@ class _FileSecrets(BaseSettings):
         for name in cls.model_fields:
             path = os.environ.get(f"{prefix}{name}_FILE".upper())
             if path and data.get(name) is None:
-                data[name] = Path(path).read_text(encoding="utf-8").strip()
+                try:
+                    data[name] = Path(path).read_text(encoding="utf-8").strip()
+                except OSError as exc:
+                    variable = f"{prefix}{name}_FILE".upper()
+                    raise ValueError(f"{variable}={path!r}: cannot read it ({exc.strerror})") from exc
         return data
 
 
@@ -81,6 +124,13 @@ class SpoolSettings(BaseSettings):
     spool_dir: Path = Field(Path("./spool"), description="Holds inbox/, processing/, archive/, failed/.")
     delete_archived: bool = Field(
         False, description="Delete stored files instead of moving them to archive/."
+    )
+    create_spool: bool = Field(
+        False,
+        description=(
+            "Create a missing spool folder (ingest, status); else a missing one is an error "
+            "(a mistyped path is not silently created). `dropwire run` always creates it."
+        ),
     )
 
     @property
@@ -164,6 +214,20 @@ class BrokerSettings(_FileSecrets):
         gt=0,
         description="Seconds before Redis hands an unacknowledged message to another worker.",
     )
+    task_events: bool = Field(
+        False,
+        description=(
+            "Send Celery task events (for `celery -A dropwire.celery events` and Flower); "
+            "costs a few broker messages per task."
+        ),
+    )
+    worker_name: str = Field(
+        "enrich@%h",
+        description=(
+            "The enrich worker's Celery node name (%h: this host's name); stable across restarts so "
+            "Flower and `celery inspect` keep one entry per worker. `dropwire enrich --hostname` overrides."
+        ),
+    )
 
     def url(self) -> str:
         if self.broker_password is None:
@@ -182,6 +246,11 @@ class DatabaseSettings(_FileSecrets):
     database_password: SecretStr | None = Field(None, description="Merged into database_url when set.")
     batch_size: int = Field(50, gt=0, description="Documents per store transaction at most.")
     batch_seconds: float = Field(0.2, ge=0, description="Longest wait to fill a store batch.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _driver(cls, value: str) -> str:
+        return with_installed_driver(value)
 
     def url(self) -> str:
         if self.database_password is None:
@@ -205,9 +274,31 @@ class LogSettings(BaseSettings):
 
     model_config = _prefixed()
 
-    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING, ERROR.")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR (any case).")
     log_format: Literal["auto", "json", "console"] = Field(
         "auto", description="auto: console on a terminal, else JSON."
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"use one of {', '.join(LOG_LEVELS)}")
+        return level
+
+
+class StatusSettings(BaseSettings):
+    """What ``dropwire status`` asks about the services."""
+
+    model_config = _prefixed()
+
+    status_services: str | None = Field(
+        None,
+        description=(
+            "name=url,... of the services' metrics endpoints to probe (empty: none); default: "
+            "run, ingest, enrich, store on 127.0.0.1:9100-9103."
+        ),
     )
 
 

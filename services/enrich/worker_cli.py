@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import uuid
 from typing import Any
 
 import typer
@@ -27,7 +26,6 @@ from shared.observability import (
     alive_check,
     mark_process_dead,
     prepare_multiprocess_dir,
-    queue_depth_probe,
     redis_check,
     serve,
 )
@@ -56,6 +54,9 @@ def enrich(
         "--pool",
         help="batch (default: batches over forked processes), or the Celery worker: prefork, solo.",
     ),
+    hostname: str | None = typer.Option(
+        None, "--hostname", "-n", help="Celery node name (default: DROPWIRE_WORKER_NAME, enrich@%h)."
+    ),
 ) -> None:
     """Run the enrich worker: split pages into articles, find entities, pass them to the store."""
     if pool == "batch":
@@ -67,6 +68,10 @@ def enrich(
 
     logs = LogSettings()
     configure_logging(logs.log_level, logs.log_format, service="enrich")
+    from services.enrich.celery_says import route_celery_says
+    from shared.logging import uses_json
+
+    route_celery_says(json_lines=uses_json(logs.log_format))  # Celery's shutdown prints as log lines
     broker_url = BrokerSettings().url()
     if pool == "prefork":
         # Children write their metric values to files the parent's endpoint merges; wiped at start.
@@ -80,12 +85,17 @@ def enrich(
     from services.enrich.entities.engine import model_version
     from services.enrich.parser import PARSER_VERSION
 
-    metrics = create_metrics(parser_version=PARSER_VERSION, model_version=model_version(model))
+    metrics = create_metrics(
+        parser_version=PARSER_VERSION, model_version=model_version(model), service="enrich"
+    )
 
     slot = ExtractorSlot(lambda: _load_extractor(model))
     # Our structlog set-up writes to the real stderr; Celery's stdout redirection would swallow it.
     app = create_app("dropwire-enrich", broker_url, worker_redirect_stdouts=False)
-    register_task(app, EnrichHandler(slot, celery_sender(app), metrics))
+    # A dead-lettered document ends its task in FAILURE, as Celery's tools should show it.
+    from services.enrich.celery_state import failing_dead_letters
+
+    register_task(app, failing_dead_letters(EnrichHandler(slot, celery_sender(app), metrics)))
 
     @worker_process_shutdown.connect(weak=False)
     def _child_stop(**_: Any) -> None:
@@ -98,12 +108,13 @@ def enrich(
         port=DEFAULT_METRICS_PORT if settings.metrics_port is None else settings.metrics_port,
         host=settings.metrics_host,
         checks={"broker": redis_check(broker_url)} if broker_url.startswith("redis") else {},
-        on_scrape=[queue_depth_probe(metrics, broker_url)] if broker_url.startswith("redis") else [],
+        on_scrape=[],  # queue depths: exported by ingest alone
     )
     log.info("enrich.starting", concurrency=concurrency, pool=pool, metrics=server.url)
     try:
         app.worker_main(
             [
+                "--quiet",  # no banner on stdout: enrich.starting above says the same as a JSON line
                 "worker",
                 "--queues",
                 QUEUE_ENRICH,
@@ -112,7 +123,7 @@ def enrich(
                 "--concurrency",
                 str(concurrency),
                 "--hostname",
-                f"enrich-{uuid.uuid4().hex[:6]}@%h",
+                hostname or BrokerSettings().worker_name,
                 "--loglevel",
                 logs.log_level,
                 "--without-gossip",
@@ -143,7 +154,9 @@ def run_batches(concurrency: int) -> None:
     if os.environ.get(MULTIPROC_ENV):
         # Set for the Celery pool (docker-compose sets it): wiped, so no earlier run's values are summed in.
         prepare_multiprocess_dir(os.environ[MULTIPROC_ENV])
-    metrics = create_metrics(parser_version=PARSER_VERSION, model_version=model_version(model))
+    metrics = create_metrics(
+        parser_version=PARSER_VERSION, model_version=model_version(model), service="enrich"
+    )
     slot = ExtractorSlot(lambda: _load_extractor(model))
     slot.load()  # before the pool forks: the processes share the model
     install(slot.load)
@@ -169,7 +182,6 @@ def run_batches(concurrency: int) -> None:
             "consumer": alive_check(lambda: {"enrich-consumer": consumer.alive}),
             **({"broker": redis_check(broker_url)} if redis else {}),
         },
-        on_scrape=[queue_depth_probe(metrics, broker_url)] if redis else [],
     )
     log.info("enrich.starting", concurrency=concurrency, pool="batch", metrics=server.url)
     thread = threading.Thread(target=consumer.run, name="enrich-consumer")

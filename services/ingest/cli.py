@@ -8,25 +8,16 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
 import typer
 
-from services.ingest.done import DoneHandler
-from services.ingest.publisher import CeleryPublisher
-from services.ingest.service import IngestService
-from shared.celery_app import QUEUE_DONE, create_app
-from shared.consumer import TaskConsumer
-from shared.errors import PermanentError
-from shared.logging import configure_logging, get_logger
-from shared.metrics import create_metrics
-from shared.observability import alive_check, heartbeat_age_probe, queue_depth_probe, redis_check, serve
-from shared.settings import BrokerSettings, IngestSettings, LogSettings, MetricsSettings, SpoolSettings
-from shared.spool import Spool
+from shared.logging import get_logger
+from shared.settings import SpoolSettings
 
 log = get_logger(__name__)
 
@@ -36,14 +27,32 @@ DEFAULT_METRICS_PORT = 9101
 failed_app = typer.Typer(help="Files in failed/: list them, or send them round again.", no_args_is_help=True)
 
 
-def ingest() -> None:
+def ingest(
+    create: Annotated[
+        bool,
+        typer.Option("--create", help="Create the spool folder if it is missing (else: exit 2)."),
+    ] = False,
+) -> None:
     """Watch the inbox, claim complete files, queue them for enrich; file them away when done."""
+    # Imported here, not at the top: `dropwire failed list` shares this module and must start fast.
+    from services.ingest.done import DoneHandler
+    from services.ingest.publisher import CeleryPublisher
+    from services.ingest.service import IngestService
+    from shared.celery_app import QUEUE_DONE, create_app
+    from shared.consumer import TaskConsumer
+    from shared.logging import configure_logging
+    from shared.metrics import create_metrics
+    from shared.observability import alive_check, heartbeat_age_probe, queue_depth_probe, redis_check, serve
+    from shared.settings import BrokerSettings, IngestSettings, LogSettings, MetricsSettings
+    from shared.spool import Spool
+
     logs = LogSettings()
     configure_logging(logs.log_level, logs.log_format, service="ingest")
     spool_settings = SpoolSettings()
+    require_spool(spool_settings.spool_dir, create=create or spool_settings.create_spool)
     broker_url = BrokerSettings().url()
     app = create_app("dropwire-ingest", broker_url)
-    metrics = create_metrics()
+    metrics = create_metrics(service="ingest")
     spool = Spool(spool_settings.spool_dir)
     ingest_settings = IngestSettings()
     service = IngestService(spool, ingest_settings, CeleryPublisher(app), metrics)
@@ -81,9 +90,25 @@ def ingest() -> None:
         done.stop()
         server.close()
         log.info("ingest.stopped")
+    from shared.retry import DependencyFailed
+
+    if isinstance(done.crashed, DependencyFailed):
+        raise done.crashed  # one line and exit 2 from dropwire.cli: the broker refused the credentials
     if not done.alive:
         # The done consumer died (consumer.died logged why): exit non-zero so a supervisor restarts us.
         raise typer.Exit(1)
+
+
+def require_spool(root: Path, *, create: bool) -> None:
+    """A missing spool folder is a mistake (a mistyped path) unless creating it was asked for."""
+    if root.is_dir() or create:
+        return
+    from shared.config_check import SetupError
+
+    raise SetupError(
+        f"spool folder {str(root)!r} does not exist; correct DROPWIRE_SPOOL_DIR, or create it with "
+        "--create (or DROPWIRE_CREATE_SPOOL=true)"
+    )
 
 
 def _stop_on_signals() -> threading.Event:
@@ -101,12 +126,17 @@ def _stop_on_signals() -> threading.Event:
 
 @failed_app.command("list")
 def failed_list(
-    as_json: bool = typer.Option(False, "--json", help="One JSON array instead of a table."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line instead of a table."),
 ) -> None:
     """List the files in failed/ with the stage and reason they failed at."""
+    from shared.spool import Spool
+
     entries = Spool(SpoolSettings().spool_dir).failed_entries()
     if as_json:
-        typer.echo(json.dumps(entries, indent=2, ensure_ascii=False))
+        from shared.jsonl import line
+
+        for e in entries:  # the note's "time" is "failed_at" here, as in every other command
+            typer.echo(line({**{k: v for k, v in e.items() if k != "time"}, "failed_at": e.get("time")}))
         return
     if not entries:
         typer.echo("failed/ is empty")
@@ -133,6 +163,9 @@ def failed_retry(
     all_: Annotated[bool, typer.Option("--all", help="Retry every failed file.")] = False,
 ) -> None:
     """Move failed files back into the inbox under their original names, to be claimed again."""
+    from shared.errors import PermanentError
+    from shared.spool import Spool
+
     spool = Spool(SpoolSettings().spool_dir)
     targets = [e["claim"] for e in spool.failed_entries()] if all_ else list(names or [])
     if not targets:

@@ -97,7 +97,7 @@ class DoneHandler:
             log.warning("heartbeat.failed", stage=done.stage, reason=done.reason, detail=done.detail)
             return
         self.last_heartbeat = now
-        log.info("heartbeat.returned", doc_id=done.doc_id, round_trip_seconds=round_trip)
+        log.debug("heartbeat.returned", doc_id=done.doc_id, round_trip_seconds=round_trip)
 
     def file_away(self, done: DocumentDone) -> None:
         source = self.spool.path("processing", done.claim)

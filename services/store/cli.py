@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any
 
 import typer
 
@@ -28,6 +29,21 @@ stories_app = typer.Typer(
     help="Stories: one wire item and its versions, however many pages carried it.",
     invoke_without_command=True,
 )
+
+
+class Label(StrEnum):
+    """The labels the NER model and the gazetteer give (CoNLL-2002's four)."""
+
+    PER = "PER"
+    LOC = "LOC"
+    ORG = "ORG"
+    MISC = "MISC"
+
+
+class RankBy(StrEnum):
+    stories = "stories"
+    mentions = "mentions"
+
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -48,11 +64,23 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
 
 
 def _repository() -> Any:
+    """The full repository (writes too): loads the story index (datasketch, scipy), so ~1 s."""
     from services.store.db import make_engine
     from services.store.repository import Repository
     from shared.settings import DatabaseSettings
 
     return Repository(make_engine(DatabaseSettings().url()))
+
+
+def _reads() -> Any:
+    """The read queries alone, for the commands that only read: they start without the story index."""
+    from services.store.db import make_engine
+    from services.store.reads import Reads
+    from shared.settings import DatabaseSettings
+
+    reads = Reads()
+    reads.engine = make_engine(DatabaseSettings().url())
+    return reads
 
 
 def _configure_logging() -> None:
@@ -70,7 +98,7 @@ def store(
 ) -> None:
     """Run the store worker: write enriched documents to the database in batches, report to ingest."""
     from services.store.worker import DEFAULT_METRICS_PORT, SchemaNotAtHead, WorkerConfig, run
-    from shared.errors import DependencyUnavailable
+    from shared.config_check import EXIT_CONFIG
     from shared.settings import BrokerSettings, DatabaseSettings, MetricsSettings
 
     _configure_logging()
@@ -88,9 +116,9 @@ def store(
     )
     try:
         healthy = run(config)
-    except (SchemaNotAtHead, DependencyUnavailable) as exc:
+    except SchemaNotAtHead as exc:  # a database down or missing: one line from dropwire.cli.main
         typer.echo(f"dropwire store: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        raise typer.Exit(EXIT_CONFIG) from exc
     if not healthy:
         raise typer.Exit(1)
 
@@ -124,7 +152,7 @@ def articles(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line instead of a table."),
 ) -> None:
     """List stored articles, newest first."""
-    repo = _repository()
+    repo = _reads()
     rows = repo.articles(entity=entity, place=place, since=parse_since(since) if since else None, limit=limit)
     repo.engine.dispose()
     if not as_json:
@@ -169,17 +197,18 @@ def articles(
 
 def entities(
     top: int = typer.Option(10, "--top", "-n", min=1, help="How many entities."),
-    label: str | None = typer.Option(None, "--label", help="Only PER, LOC, ORG or MISC."),
-    by: str = typer.Option(
-        "stories", "--by", help="Rank by distinct stories (a brief on 13 pages counts once) or by mentions."
-    ),
+    label: Annotated[Label | None, typer.Option("--label", help="Only entities of this label.")] = None,
+    by: Annotated[
+        RankBy,
+        typer.Option(
+            "--by", help="Rank by distinct stories (a brief on 13 pages counts once) or by mentions."
+        ),
+    ] = RankBy.stories,
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line instead of a table."),
 ) -> None:
     """List the entities in the most stories (or with the most mentions: --by mentions)."""
-    if by not in ("stories", "mentions"):
-        raise typer.BadParameter("use stories or mentions", param_hint="--by")
-    repo = _repository()
-    rows = repo.top_entities(top, label=label, by=by)
+    repo = _reads()
+    rows = repo.top_entities(top, label=label.value if label else None, by=by.value)
     repo.engine.dispose()
     if not as_json:
         from shared.terminal import Column, print_table
@@ -237,7 +266,7 @@ def stories(
     """List stories, newest first: first seen, place, sightings, versions, headline."""
     if ctx.invoked_subcommand is not None:
         return
-    repo = _repository()
+    repo = _reads()
     rows = repo.stories_list(entity=entity, since=parse_since(since) if since else None, limit=limit)
     repo.engine.dispose()
     if not as_json:
@@ -275,7 +304,7 @@ def stories_show(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line instead of a table."),
 ) -> None:
     """The articles of one story, in the order they were stored."""
-    repo = _repository()
+    repo = _reads()
     rows = repo.story_articles(story_id)
     repo.engine.dispose()
     if not rows:

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,6 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 
-from shared.errors import DependencyUnavailable
 from shared.logging import get_logger
 from shared.search_text import register_sqlite_functions
 from shared.settings import mask_url
@@ -78,22 +76,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def wait_for_database(url: str, timeout: float = DEFAULT_WAIT_SECONDS) -> None:
-    """Block until ``SELECT 1`` succeeds on ``url``, or raise ``DependencyUnavailable`` after ``timeout``."""
+    """Block until ``SELECT 1`` succeeds on ``url`` (the shared retry policy, ``shared.retry``).
+
+    A server that is down is waited for with capped backoff, reported every half minute, and given up
+    with ``DependencyUnavailable`` after ``timeout``; a database that does not exist or refuses the
+    credentials raises ``DependencyFailed`` at once (waiting would not help).
+    """
+    from shared.retry import retry
+
     engine = make_engine(url)
-    deadline = time.monotonic() + timeout
-    delay = 0.2
+
+    def ping() -> None:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
     try:
-        while True:
-            try:
-                with engine.connect() as conn:
-                    conn.execute(sa.text("SELECT 1"))
-                return
-            except sa.exc.OperationalError as exc:
-                if time.monotonic() + delay > deadline:
-                    raise DependencyUnavailable("database not reachable", url=mask_url(url)) from exc
-                log.warning("db.waiting", error=str(exc.orig), retry_in=delay)
-                time.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        retry(
+            ping,
+            what=f"database {mask_url(url)}",
+            retry_on=(sa.exc.OperationalError, sa.exc.InterfaceError),
+            deadline_seconds=timeout,
+            say=lambda event, fields: log.warning(event, **fields),
+        )
     finally:
         engine.dispose()
 
@@ -115,6 +119,9 @@ def upgrade(url: str, revision: str = "head") -> None:
     from alembic import command
 
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin: noise
+    # Migrating: say which revisions run ("Running upgrade 0003 -> 0004"), quiet again afterwards.
+    migration_log = logging.getLogger("alembic.runtime.migration")
+    migration_log.setLevel(max(logging.INFO, logging.getLogger().level))
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
@@ -132,6 +139,7 @@ def upgrade(url: str, revision: str = "head") -> None:
                     conn.commit()
     finally:
         engine.dispose()
+        migration_log.setLevel(logging.NOTSET)
     log.info("db.upgraded", revision=revision)
 
 

@@ -115,12 +115,17 @@ class StoreHandler:
         if not items:
             return []
         started = time.perf_counter()
-        self._count_started(items)
+        documents = sum(1 for i in items if isinstance(i, DocumentEnriched))
+        self._count_started(documents)
         try:
             out = self._write(items)
+        except BaseException:
+            if self.metrics is not None:  # handed back whole, to be taken up again: reconciles started
+                self.metrics.tasks_completed.labels(stage=STAGE, outcome="retry").inc(documents)
+            raise
         finally:
             if self.metrics is not None:
-                self.metrics.tasks_in_progress.labels(stage=STAGE).dec(len(items))
+                self.metrics.tasks_in_progress.labels(stage=STAGE).dec(documents)
         self._count_finished(items, out, time.perf_counter() - started)
         return out
 
@@ -161,11 +166,13 @@ class StoreHandler:
 
     # ------------------------------------------------------------------ metrics
 
-    def _count_started(self, items: Sequence[Item]) -> None:
+    def _count_started(self, documents: int) -> None:
+        """Enriched documents only: a failure passed on from enrich is recorded, not the store's work,
+        so started = completed (ok + failed + retry) + in progress."""
         if self.metrics is None:
             return
-        self.metrics.tasks_started.labels(stage=STAGE).inc(len(items))
-        self.metrics.tasks_in_progress.labels(stage=STAGE).inc(len(items))
+        self.metrics.tasks_started.labels(stage=STAGE).inc(documents)
+        self.metrics.tasks_in_progress.labels(stage=STAGE).inc(documents)
 
     def _count_rows(self, result: BatchResult) -> None:
         if self.metrics is None:

@@ -71,6 +71,7 @@ from shared.errors import BadMessage, RetriesExhausted, TransientError
 from shared.logging import get_logger
 from shared.messages import DocumentDone, DocumentsDone
 from shared.metrics import Metrics
+from shared.retry import Backoff, DependencyFailed, classify
 
 log = get_logger(__name__)
 
@@ -83,6 +84,9 @@ DRAIN_TIMEOUT_SECONDS = 0.5
 LULL_SECONDS = 0.005
 # Pause before reconnecting to a broker that went away.
 RECONNECT_SECONDS = 1.0
+# Reconnect waits double from RECONNECT_SECONDS up to this: a broker back after a restart is used
+# again within seconds, while a long outage costs few attempts and one warning per half minute.
+RECONNECT_CAP_SECONDS = 5.0
 
 Send = Callable[[str, str], None]  # (task name, JSON payload)
 _STOPPED = object()  # what a retried action "returns" when a stop interrupted its backoff
@@ -121,6 +125,7 @@ class BatchConsumer:
         self.send: Send = send or (lambda task, payload: _send(app, task, payload))
         self.upstream_queue = upstream_queue  # whose backlog makes a batch wait to fill (see 1.)
         self.consuming = threading.Event()
+        self.refused: DependencyFailed | None = None  # set when the broker refused us for good
         self._buffer: list[_Received] = []
 
     # ------------------------------------------------------------------ the loop
@@ -129,6 +134,9 @@ class BatchConsumer:
         """Consume until ``stopping`` is set, reconnecting whenever the broker goes away."""
         queue = self.app.amqp.queues[self.queue]
         errors = broker_errors(self.app)  # includes redis-py's own ConnectionError (a Redis restart)
+        backoff = Backoff(
+            first=RECONNECT_SECONDS, cap=RECONNECT_CAP_SECONDS
+        )  # shared.retry: capped, jittered, said once a while
         while not self.stopping.is_set():
             try:
                 with self.app.connection_for_read() as conn:
@@ -142,6 +150,9 @@ class BatchConsumer:
                         consumer.qos(prefetch_count=self.batch_size)
                         self.consuming.set()
                         log.info("store.consuming", queue=self.queue, batch_size=self.batch_size)
+                        backoff = Backoff(
+                            first=RECONNECT_SECONDS, cap=RECONNECT_CAP_SECONDS
+                        )  # connected: a later outage starts short
                         while not self.stopping.is_set():
                             batch = self._collect(conn)
                             if batch:
@@ -149,8 +160,20 @@ class BatchConsumer:
             except errors as exc:
                 self.consuming.clear()
                 self._buffer.clear()  # unacknowledged: the broker hands them out again
-                log.warning("store.broker_unavailable", queue=self.queue, error=str(exc))
-                self.stopping.wait(RECONNECT_SECONDS)
+                verdict = classify(exc)
+                if verdict.kind == "permanent":  # a wrong password: waiting will not help
+                    self.refused = DependencyFailed(f"broker: {verdict.line()}")
+                    log.error("store.broker_refused", queue=self.queue, cause=verdict.cause, fix=verdict.fix)
+                    self.stopping.set()
+                    return
+                if backoff.due_to_say():
+                    log.warning(
+                        "store.broker_unavailable",
+                        queue=self.queue,
+                        error=str(exc),
+                        waited_s=round(backoff.waited(), 1),
+                    )
+                self.stopping.wait(backoff.next_delay())
         self.consuming.clear()
 
     def _on_message(self, body: Any, message: Message) -> None:
@@ -292,15 +315,17 @@ class BatchConsumer:
         Returns ``_STOPPED`` when a stop was requested while waiting.
         """
         attempt = 0
+        said = Backoff()  # only its clock: the first failure and then one line per half minute
         while True:
             try:
                 return action()
             except TransientError as exc:
                 delay = backoff_seconds(attempt)
                 self.metrics.retries.labels(stage=STAGE).inc()
-                log.warning(
-                    "store.retry", action=what, attempt=attempt + 1, wait=round(delay, 2), error=str(exc)
-                )
+                if said.due_to_say():
+                    log.warning(
+                        "store.retry", action=what, attempt=attempt + 1, wait=round(delay, 2), error=str(exc)
+                    )
                 attempt += 1
                 if self.stopping.wait(delay):
                     return _STOPPED

@@ -30,7 +30,7 @@ from services.store.task import BatchConsumer
 from shared.celery_app import QUEUE_STORE, create_app
 from shared.logging import get_logger
 from shared.metrics import create_metrics
-from shared.observability import database_check, heartbeat_age_probe, queue_depth_probe, redis_check, serve
+from shared.observability import database_check, heartbeat_age_probe, redis_check, serve
 
 log = get_logger(__name__)
 
@@ -87,7 +87,7 @@ def run(config: WorkerConfig, stopping: threading.Event | None = None) -> bool:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stopping.set())
 
-    metrics = create_metrics()
+    metrics = create_metrics(service="store")
     engine = make_engine(config.database_url)
     handler = StoreHandler(Repository(engine), metrics)
     app = create_app("dropwire-store", config.broker_url)
@@ -102,8 +102,7 @@ def run(config: WorkerConfig, stopping: threading.Event | None = None) -> bool:
         },
         on_scrape=[
             heartbeat_age_probe(metrics, lambda: handler.last_heartbeat),
-            *([queue_depth_probe(metrics, config.broker_url)] if redis else []),
-        ],
+        ],  # queue depths: exported by ingest alone
     )
     consumers = [
         BatchConsumer(
@@ -138,4 +137,7 @@ def run(config: WorkerConfig, stopping: threading.Event | None = None) -> bool:
         server.close()
         engine.dispose()
         log.info("store.stopped")
+    refused = next((c.refused for c in consumers if c.refused is not None), None)
+    if refused is not None:
+        raise refused  # one line and exit 2 from dropwire.cli: the broker refused the credentials
     return healthy

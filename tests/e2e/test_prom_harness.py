@@ -67,8 +67,8 @@ def test_prometheus_scrapes_the_observability_endpoint(tmp_path: Path, tiny_serv
     with Prometheus(tmp_path / "prom", {"ingest": [tiny_service]}) as prom:
         prom.wait_for_targets_up()
         assert prom.wait_for('dropwire_files_detected_total{job="ingest"}', lambda v: v == 5) == 5
-        assert prom.value('dropwire_entities_total{label="PER"}') == 2
-        assert prom.value('dropwire_entities_total{label="ORG"}') == 0
+        assert prom.value('dropwire_entity_mentions_total{label="PER"}') == 2
+        assert prom.value('dropwire_entity_mentions_total{label="ORG"}') == 0
         assert prom.value("dropwire_end_to_end_latency_seconds_count") == 3
         assert prom.value('dropwire_end_to_end_latency_seconds_bucket{le="1.0"}') == 2
         assert prom.value('up{job="ingest"}') == 1

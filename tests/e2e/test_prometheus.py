@@ -154,7 +154,7 @@ def test_prometheus_counters_match_the_files_dropped(
     reaches('sum(dropwire_tasks_completed_total{job="store", stage="store", outcome="ok"})', good + 1)
     reaches('sum(dropwire_articles_total{job="enrich"})', articles)
     assert articles > 0
-    reaches('sum(dropwire_entities_total{job="enrich"})', 1)
+    reaches('sum(dropwire_entity_mentions_total{job="enrich"})', 1)
     reaches('sum(dropwire_store_batch_documents_count{job="store"})', 1)
     reaches('sum(dropwire_store_rows_total{job="store", table="documents"})', good)
 

@@ -23,6 +23,7 @@ def env(tmp_path: Path, redis_url: str, sqlite_url: str) -> dict[str, str]:
         "DROPWIRE_BROKER_URL": redis_url,
         "DROPWIRE_DATABASE_URL": sqlite_url,
         "DROPWIRE_LOG_FORMAT": "json",
+        "DROPWIRE_STATUS_SERVICES": "",  # no service runs here: status asks about none
     }
 
 
@@ -62,7 +63,8 @@ def test_failed_list_and_retry(tmp_path: Path, env: dict[str, str]) -> None:
     runner = CliRunner()
     listed = runner.invoke(app, ["failed", "list", "--json"], env=env)
     assert listed.exit_code == 0, listed.output
-    entries = json.loads(listed.stdout)
+    entries = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert all("failed_at" in e and "time" not in e for e in entries)
     assert [(e["name"], e["stage"], e["reason"]) for e in entries] == [
         ("leeg.txt", "ingest", "empty"),
         ("raar.txt", "enrich", "parse_error"),
@@ -73,3 +75,57 @@ def test_failed_list_and_retry(tmp_path: Path, env: dict[str, str]) -> None:
     assert [e["claim"] for e in spool.failed_entries()] == ["abcd1234__leeg.txt"]
     refused = runner.invoke(app, ["failed", "retry", "../../etc/passwd"], env=env)
     assert refused.exit_code == 1
+
+
+def test_status_exits_1_and_says_what_is_down(tmp_path: Path, env: dict[str, str]) -> None:
+    """A missing spool folder, an unreachable broker and a service not answering: exit 1, each named."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    env = env | {
+        "DROPWIRE_SPOOL_DIR": str(tmp_path / "typo"),
+        "DROPWIRE_BROKER_URL": f"redis://127.0.0.1:{free}/0",
+        "DROPWIRE_STATUS_SERVICES": f"store=http://127.0.0.1:{free}",
+    }
+    result = CliRunner().invoke(app, ["status", "--json"], env=env)
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["down"] == ["spool", "broker", "store"]
+    assert report["services"]["store"]["alive"] is False
+    assert not (tmp_path / "typo").exists()
+    created = CliRunner().invoke(app, ["status", "--json", "--create"], env=env)
+    assert (tmp_path / "typo" / "inbox").is_dir()
+    assert "spool" not in json.loads(created.stdout)["down"]
+
+
+def test_status_reads_a_running_services_liveness_and_heartbeat_age(
+    tmp_path: Path, env: dict[str, str], sqlite_url: str
+) -> None:
+    """A service that answers: alive, ready, its heartbeat age read from its /metrics; exit 0."""
+    from shared.metrics import create_metrics
+    from shared.observability import serve
+
+    spool_with_failures(tmp_path / "spool")
+    upgrade(sqlite_url)
+    metrics = create_metrics()
+    metrics.heartbeat_age.set(12.5)
+    with serve(metrics, port=0, host="127.0.0.1", checks={}) as server:
+        result = CliRunner().invoke(
+            app, ["status", "--json"], env=env | {"DROPWIRE_STATUS_SERVICES": f"enrich={server.url}"}
+        )
+    assert result.exit_code == 0, result.output
+    enrich = json.loads(result.stdout)["services"]["enrich"]
+    assert enrich["alive"] and enrich["ready"] and enrich["heartbeat_age_seconds"] == 12.5
+
+
+def test_ingest_refuses_a_missing_spool_folder(tmp_path: Path) -> None:
+    """`dropwire ingest` does not silently create a mistyped DROPWIRE_SPOOL_DIR: one line, exit 2."""
+    from tests.unit.test_config_check import run_cli
+
+    result = run_cli("ingest", tmp_path=tmp_path, DROPWIRE_SPOOL_DIR=str(tmp_path / "typo"))
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "DROPWIRE_SPOOL_DIR" in line and "--create" in line
+    assert not (tmp_path / "typo").exists()

@@ -56,7 +56,7 @@ def test_alert_rule_unit_tests_pass() -> None:
 
 def test_the_required_alerts_exist() -> None:
     """The alert list the issues ask for: stall, heartbeat, failure ratio, queue, service down, stuck files,
-    and a jump in the share of pages with parse warnings (layout drift)."""
+    a jump in the share of pages with parse warnings (layout drift), and a service in a restart loop."""
     names = {rule["alert"] for rule in alert_rules()}
     assert names == {
         "DropwirePipelineStalled",
@@ -66,6 +66,7 @@ def test_the_required_alerts_exist() -> None:
         "DropwireServiceDown",
         "DropwireFilesStuckInProcessing",
         "DropwireParseWarningsJump",
+        "DropwireServiceRestarting",
     }
 
 

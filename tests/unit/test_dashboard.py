@@ -45,7 +45,7 @@ def test_the_dashboard_covers_what_operators_asked_for() -> None:
         "dropwire_files_failed_total",
         'dropwire_files_waiting{folder=~"inbox|processing"}',
         "dropwire_heartbeat_age_seconds",
-        "sum by (label) (rate(dropwire_entities_total",
+        "sum by (label) (rate(dropwire_entity_mentions_total",
     ):
         assert needed in exprs, needed
 

@@ -62,7 +62,7 @@ def test_metrics_endpoint_serves_preinitialised_counters_at_zero(server: Server)
     values = samples(body.decode())
     assert values[("dropwire_files_detected_total", ())] == 0
     assert values[("dropwire_files_failed_total", (("reason", "empty"), ("stage", "ingest")))] == 0
-    assert values[("dropwire_entities_total", (("label", "PER"),))] == 0
+    assert values[("dropwire_entity_mentions_total", (("label", "PER"),))] == 0
 
 
 def test_metrics_endpoint_reflects_updates(metrics: Metrics, server: Server) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import generate_latest
 
-from dropwire.commands import _database_status
+from dropwire.status import _database_status
 from services.enrich.task import EnrichHandler, ExtractorSlot
 from services.store.db import make_engine, upgrade
 from services.store.repository import Repository

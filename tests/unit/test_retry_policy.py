@@ -1,0 +1,92 @@
+"""The one retry policy: what heals by waiting is retried with capped backoff, what cannot stops at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.errors import DependencyUnavailable
+from shared.retry import Backoff, DependencyFailed, classify, retry
+
+pytestmark = pytest.mark.unit
+
+
+class DriverError(Exception):
+    """Stands in for a driver's exception: only its text matters to ``classify``."""
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "fix"),
+    [
+        (
+            'connection to server at "127.0.0.1", port 5433 failed: Connection refused',
+            "transient",
+            "start it",
+        ),
+        ("timeout expired", "transient", "start it"),
+        ('FATAL:  database "dropwire" does not exist', "permanent", "createdb"),
+        ('FATAL:  password authentication failed for user "dw"', "permanent", "DROPWIRE_DATABASE_PASSWORD"),
+        ('relation "articles" does not exist', "permanent", "dropwire db upgrade"),
+        ("no such table: documents", "permanent", "dropwire db upgrade"),
+        ("WRONGPASS invalid username-password pair", "permanent", "DROPWIRE_BROKER_PASSWORD"),
+        ("invalid username-password pair or user is disabled.", "permanent", "DROPWIRE_BROKER_PASSWORD"),
+        ("Authentication required.", "permanent", "DROPWIRE_BROKER_PASSWORD"),
+    ],
+)
+def test_errors_are_sorted_into_transient_and_permanent_with_a_fix(text: str, kind: str, fix: str) -> None:
+    """Each verdict says whether to wait, and one line of cause and fix."""
+    verdict = classify(DriverError(text))
+    assert verdict.kind == kind
+    assert fix in verdict.line() and "\n" not in verdict.line()
+
+
+def test_backoff_doubles_up_to_its_cap_with_jitter() -> None:
+    """Delays grow from ``first`` and never pass ``cap``; each lies in the upper half of its step."""
+    backoff = Backoff(first=1.0, cap=5.0)
+    delays = [backoff.next_delay() for _ in range(8)]
+    steps = [1, 2, 4, 5, 5, 5, 5, 5]
+    assert all(step / 2 <= d <= step for d, step in zip(delays, steps, strict=True))
+
+
+def test_a_long_wait_is_said_once_in_a_while() -> None:
+    """The first failure is reported, the next ones only after ``say_every`` seconds."""
+    backoff = Backoff(say_every=3600)
+    assert [backoff.due_to_say() for _ in range(5)] == [True, False, False, False, False]
+
+
+def test_retry_waits_on_transient_and_stops_at_once_on_permanent() -> None:
+    """Two refusals then success: returned, with one line said; a missing database: raised at once."""
+    attempts: list[int] = []
+    said: list[str] = []
+
+    def flaky() -> str:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise DriverError("Connection refused")
+        return "up"
+
+    assert (
+        retry(
+            flaky, what="db", retry_on=(DriverError,), say=lambda e, f: said.append(e), sleep=lambda s: None
+        )
+        == "up"
+    )
+    assert len(attempts) == 3 and said == ["dependency.waiting"]
+
+    def missing() -> None:
+        attempts.append(1)
+        raise DriverError('database "x" does not exist')
+
+    attempts.clear()
+    with pytest.raises(DependencyFailed, match="createdb"):
+        retry(missing, what="db", retry_on=(DriverError,), sleep=lambda s: None)
+    assert len(attempts) == 1
+
+
+def test_retry_gives_up_on_a_transient_error_after_its_deadline() -> None:
+    """A server that never comes back: DependencyUnavailable once the deadline is passed."""
+
+    def down() -> None:
+        raise DriverError("Connection refused")
+
+    with pytest.raises(DependencyUnavailable, match="cannot reach"):
+        retry(down, what="db", retry_on=(DriverError,), deadline_seconds=0.0, sleep=lambda s: None)
