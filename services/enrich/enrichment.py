@@ -14,6 +14,7 @@ from services.enrich.parser import PARSER_VERSION, parse_page
 from shared.errors import ParseError, PermanentError, TooLarge
 from shared.logging import get_logger
 from shared.messages import Article, DocumentDone, DocumentEnriched, DocumentReceived
+from shared.storyprint import with_story_print
 
 log = get_logger(__name__)
 
@@ -39,7 +40,7 @@ def enrich(received: DocumentReceived, extractor: Extractor) -> DocumentEnriched
             raise TooLarge(
                 "an article is too long for entity recognition", chars=longest, max_chars=MAX_ARTICLE_CHARS
             )
-        articles = extractor.annotate(page.articles)
+        articles = tuple(with_story_print(a) for a in extractor.annotate(page.articles))
     except PermanentError as exc:
         return failed(received, exc.reason, str(exc))
     except Exception as exc:

@@ -76,6 +76,7 @@ def _pending(doc: DocumentEnriched, article: Article) -> Pending:
             headline_version=article.headline_version,
             preamble=article.preamble,
             body=article.body,
+            story_print=article.story_print,
         ),
         seen=to_utc(article.published_at or doc.received_at),  # type: ignore[arg-type]
         chars=len(article.body),
