@@ -122,7 +122,8 @@ class BatchWriter:
 
     def write(self, docs: Sequence[DocumentEnriched], failures: Sequence[DocumentDone] = ()) -> BatchResult:
         """Store ``docs`` and record ``failures`` in ONE transaction, idempotently."""
-        # Signatures first, outside the transaction (and its story lock): they are the CPU-heavy part.
+        # Signatures first, outside the transaction (and its story lock): computed here only for a
+        # message without enrich's story print (an older producer).
         pending = {
             (d.doc_id, a.seq): _pending(d, a)
             for d in docs
@@ -130,7 +131,7 @@ class BatchWriter:
             for a in d.articles
         }
         for p in pending.values():
-            p.profile.lookup_keys()
+            p.profile.prepare()
         return racing(lambda: self._write_once(docs, failures, pending))
 
     def _write_once(

@@ -107,16 +107,32 @@ def slots(key: int) -> tuple[int, ...]:
 
 @dataclass(frozen=True, eq=False)
 class Profile:
-    """What story matching knows of one article. The text's words are derived when a comparison needs
-    them; the index keys come from the article's story print when it has one of this scheme."""
+    """What story matching knows of one article: its fields as written, each normalised when a
+    comparison first needs it (a repeat found by its exact key needs none); the index keys come from
+    the article's story print when it has one of this scheme."""
 
     role: str  # main | brief
-    place: str | None  # the dateline place, normalised (canonical when resolved)
-    headline: str | None  # normalised, without a version marker
+    written_place: str | None  # the dateline place (canonical when resolved)
+    written_headline: str | None
     version_mark: int | None  # the headline's version marker, "(2)" → 2
-    replaces: str | None  # the headline a correction preamble names, normalised
-    body: str  # as written
+    preamble: str | None
+    body: str
     given: StoryPrint | None = None  # computed by enrich
+
+    @cached_property
+    def place(self) -> str | None:
+        """The dateline place, normalised."""
+        return normalise(self.written_place) if self.written_place else None
+
+    @cached_property
+    def headline(self) -> str | None:
+        """The headline, normalised, without a version marker."""
+        return headline_of(self.written_headline)
+
+    @cached_property
+    def replaces(self) -> str | None:
+        """The headline a correction preamble names, normalised."""
+        return replaced_headline(self.preamble)
 
     @cached_property
     def normalised(self) -> str:
@@ -167,6 +183,10 @@ class Profile:
             ),
         )
 
+    def prepare(self) -> None:
+        """Compute the story print now when the article came without one (the CPU-heavy part)."""
+        _ = self.print
+
     @property
     def exact(self) -> int:
         """One key for everything ``relation`` reads of this article: equal keys, equal relations."""
@@ -208,15 +228,7 @@ def profile(
 ) -> Profile:
     """The matching profile of one article, from its stored or parsed fields (and its story print when
     enrich made one of the same fields)."""
-    return Profile(
-        role=role,
-        place=normalise(place) if place else None,
-        headline=headline_of(headline),
-        version_mark=headline_version,
-        replaces=replaced_headline(preamble),
-        body=body,
-        given=story_print,
-    )
+    return Profile(role, place, headline, headline_version, preamble, body, story_print)
 
 
 def _places_agree(a: Profile, b: Profile) -> bool:

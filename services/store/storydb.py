@@ -34,7 +34,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from services.store.models import ArticleRow, Story, StoryKey
-from services.store.pgfast import insert_keys, insert_stories, story_ids, update_story_figures
+from services.store.pgfast import insert_keys, insert_stories, int_array, story_ids, update_story_figures
 from services.store.stories import Profile, Relation, matches, profile, slots
 from shared.errors import TransientError
 from shared.logging import get_logger
@@ -301,7 +301,7 @@ class StoryIndex:
             return []
         if self.postgres:
             statement = sa.text(query.format("= ANY(CAST(:values AS bigint[]))"))
-            return list(conn.execute(statement, {"values": "{" + ",".join(map(str, values)) + "}"}))
+            return list(conn.execute(statement, {"values": int_array(values)}))
         statement = sa.text(query.format("IN :values")).bindparams(sa.bindparam("values", expanding=True))
         rows: list[Any] = []
         for start in range(0, len(values), LOOKUP_CHUNK):
