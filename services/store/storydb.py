@@ -1,15 +1,20 @@
 # Over 400 lines on purpose: one class, the story index, whose look-up, plan and write steps share one batch plan.
 """Story assignment inside the store's transaction: look candidates up in the index, match, write.
 
-``StoryIndex.plan`` takes the articles of a batch (in a fixed order) and decides each one's story: one
-look-up of all their index keys in ``story_keys``, one read of the articles behind the keys found (the
-only texts compared: never the whole table), then ``services.store.stories.matches`` per article against
-those and against the batch's earlier articles. Articles that match nothing start a new story.
+``StoryIndex.plan`` takes the articles of a batch (in a fixed order) and decides each one's story. First
+a look-up of their exact keys alone: an article whose exact key is stored repeats the article behind it
+(its story and version are all it needs: no text is read). For the others, one look-up of all their
+index keys in ``story_keys``, one read of the articles behind the keys found (the only texts compared:
+never the whole table), then ``services.store.stories.matches`` per article against those and against
+the batch's earlier articles. Articles that match nothing start a new story. The keys come from each
+article's story print (``shared.storyprint``, made in enrich); every look-up is one statement with the
+values as one array (PostgreSQL) or in chunks (SQLite).
 
-Writing is three steps around the caller's article insert: ``create_stories`` (the new stories, so
-articles can reference them), then, once the articles have ids, ``finish``: the touched stories' figures
-(sightings, first/last seen, fullest and newest article, versions) as relative updates, and the new index
-keys.
+Writing is three steps around the caller's article insert: ``create_stories`` (the new stories' ids,
+so articles can reference them; SQLite inserts the rows there), then, once the articles have ids,
+``finish``: the touched stories' figures (sightings, first/last seen, fullest and newest article,
+versions) as relative updates (PostgreSQL inserts its new stories here, complete, in one statement), and
+the new index keys (one statement).
 
 Two workers at once (PostgreSQL): a batch with documents takes a transaction-level advisory lock
 (``lock``) before it writes anything, so story assignment is serialised between workers (the signatures,
@@ -18,8 +23,8 @@ is the primary key and keys are inserted with ``ON CONFLICT DO NOTHING``. A key 
 inserted but has not committed makes this insert wait for it; once it commits, the key comes back as not
 inserted. A key that was not there at look-up time but is now means another worker started (or extended) a
 story for the same item while this batch was being matched: ``StoryRace`` is raised, the caller rolls the
-whole batch back and runs it again, and the second run finds the other worker's story. Keys and story
-updates go in sorted order, so two batches always take their row locks in the same order.
+whole batch back and runs it again, and the second run finds the other worker's story. Story rows and
+keys are only written under the story lock, so two batches never wait on each other's rows there.
 """
 
 from __future__ import annotations
