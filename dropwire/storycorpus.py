@@ -7,7 +7,9 @@ its item's current version, or a cut of it. Versions are a headline marker "(2)"
 preamble ("N i e u w bericht, vervangt: <oude kop>"), sometimes a rewritten lead under a new
 headline, or a light edit with no marker at all. Pages are rendered with small differences that do
 not change the item: curly or straight quotes, double spaces, cp1252 and CRLF. Some new items are
-the same event told by another agency (same place and subject, other text): different items.
+the same event told by another agency (same place and subject, other text): different items. Some
+items are a template filled in for one city (the weather), and some of those have a twin: the same
+template for another city with another figure, from the same desk: different items too.
 
 The vocabulary is ``dropwire.corpus``'s, with the additions below; the same seed gives the same bytes.
 """
@@ -97,6 +99,9 @@ class _Item:
     person: str
     versions: list[_Version]
     shape: int = 0  # of the first sentence (see _lead)
+    template_day: str | None = None  # a template item (see _template_item): the day it is for
+    template_figure: int | None = None  # and its temperature
+    template_pressure: int | None = None  # and its air pressure (one per template family: see below)
     headline_shown: bool = False  # whether the current version was on a page as a main (with its headline)
 
 
@@ -133,6 +138,64 @@ def _new_item(rng: random.Random, ident: int, sibling: _Item | None) -> _Item:
     paragraphs = [lead] + [_paragraph(rng, rng.randint(1, 3)) for _ in range(rng.randint(0, 4))]
     item.versions.append(_Version(headline, None, paragraphs))
     return item
+
+
+# New items that are a template filled in for a city, and the share of those that twin an earlier one.
+TEMPLATE_SHARE = 0.05
+TWIN_SHARE = 0.6
+
+
+def _template_item(rng: random.Random, ident: int, twin: _Item | None, earlier: list[_Item]) -> _Item:
+    """The weather for one city, from the desk in De Bilt; a twin is the same template for another city
+    and another temperature on the same day (one item per city, never one story). The same city's
+    weather of another day differs in its date and its temperature (two figures: another item); other
+    families differ in their air pressure and their city (a figure and a name: another item)."""
+    day = twin.template_day if twin is not None else None
+    number = int(day.split()[1]) if day else None
+
+    def figures(city: str) -> set[int]:  # the day numbers and temperatures of a city's earlier weather
+        return {n for i in earlier if i.subject == city and i.template_day for n in _template_numbers(i)}
+
+    cities = [p for p in PLACES if twin is None or p != twin.subject]
+    if number is not None:  # a city whose earlier weather has no figure in common with this day's
+        cities = [p for p in cities if number not in figures(p)] or cities
+    city = rng.choice(cities)
+    taken = figures(city)
+    if day is None:
+        number = rng.choice([n for n in range(1, 29) if n not in taken] or [28])
+        day = f"{rng.choice(WEEKDAYS)} {number} {rng.choice(MONTHS)}"
+    family = [i for i in earlier if twin is not None and i.template_pressure == twin.template_pressure]
+    taken |= {i.template_figure for i in family if i.template_figure is not None} | {number or 0}
+    degrees = rng.choice([n for n in range(1, 40) if n not in taken] or [40])
+    if twin is not None and twin.template_pressure is not None:
+        pressure = twin.template_pressure  # a twin differs in its place and one figure only
+    else:  # another family's weather differs from every other family's in this figure at least
+        used = {i.template_pressure for i in earlier}
+        pressure = rng.choice([n for n in range(900, 1101) if n not in used] or [1100])
+    name = city.title().replace("'S-", "'s-")
+    lead = (
+        f"Het KNMI verwacht voor {name} op {day} een maximumtemperatuur van {degrees} graden bij een "
+        f"luchtdruk van {pressure} hectopascal, met in de middag kans op een enkele bui. De wind is zwak "
+        "tot matig uit het zuidwesten."
+    )
+    item = _Item(ident, "DE BILT", "ANP", city, "", [_Version(f"Het weer in {name} op {day}", None, [lead])])
+    item.template_day, item.template_figure, item.template_pressure = day, degrees, pressure
+    return item
+
+
+def _template_numbers(item: _Item) -> set[int]:
+    return {int(str(item.template_day).split()[1]), item.template_figure or 0}
+
+
+def _fresh_item(rng: random.Random, items: list[_Item], sibling_share: float) -> _Item:
+    """A new item: now and then a template item (or its twin), else a new item, sometimes the same event
+    as an earlier one told by another agency."""
+    if rng.random() < TEMPLATE_SHARE:
+        twins = [i for i in items[-40:] if i.template_day]
+        twin = rng.choice(twins) if twins and rng.random() < TWIN_SHARE else None
+        return _template_item(rng, len(items), twin, items)
+    sibling = rng.choice(items) if items and rng.random() < sibling_share else None
+    return _new_item(rng, len(items), sibling)
 
 
 def _next_version(rng: random.Random, item: _Item) -> tuple[_Version, bool]:
@@ -193,8 +256,7 @@ def generate_stories(count: int, *, seed: int = 1) -> Iterator[LabelledFile]:
         # The main article: a new item, an item seen before (as it was), or its next version.
         roll = rng.random()
         if not items or roll < 0.5:
-            sibling = rng.choice(items) if items and rng.random() < 0.2 else None
-            main = _new_item(rng, len(items), sibling)
+            main = _fresh_item(rng, items, 0.2)
             items.append(main)
         else:
             main = rng.choice(items[-40:])
@@ -217,8 +279,7 @@ def generate_stories(count: int, *, seed: int = 1) -> Iterator[LabelledFile]:
         briefs: list[_Item] = []
         for _ in range(rng.randint(0, 8)):
             if rng.random() < 0.25 or len(items) < 3:
-                sibling = rng.choice(items) if rng.random() < 0.2 else None
-                brief = _new_item(rng, len(items), sibling)
+                brief = _fresh_item(rng, items, 0.2)
                 items.append(brief)
             else:
                 brief = rng.choice(items[-25:])

@@ -38,6 +38,7 @@ from services.store.db import make_engine, upgrade
 from services.store.repository import Repository
 from shared.decoding import decode_bytes
 from shared.messages import DocumentEnriched
+from shared.storyprint import with_story_print
 
 # Documents per store transaction: like the store worker under load.
 BATCH = 50
@@ -100,7 +101,7 @@ def pairwise(truth: Sequence[str], predicted: Sequence[int]) -> Scores:
 
 
 def enriched(page: Page, received_at: datetime) -> DocumentEnriched:
-    """What enrich sends for one page, without entities."""
+    """What enrich sends for one page (with each article's story print), without entities."""
     decoded = decode_bytes(page.data)
     parsed = parse_page(decoded.text, received_at=received_at)
     if len(parsed.articles) != len(page.items):
@@ -114,7 +115,7 @@ def enriched(page: Page, received_at: datetime) -> DocumentEnriched:
         size=len(page.data),
         encoding=decoded.encoding,
         section=parsed.section,
-        articles=tuple(parsed.articles),
+        articles=tuple(with_story_print(a) for a in parsed.articles),
         parser_version="eval",
         model_version="none",
     )

@@ -98,6 +98,15 @@ class Entity(Record):
     place: Place | None = None  # for LOC mentions the gazetteer knows
 
 
+class StoryPrint(Record):
+    """An article's story fingerprint (``shared.storyprint``): the keys the store finds its story by."""
+
+    scheme: int  # ``shared.storyprint.PRINT_SCHEME`` it was made with; another one is recomputed
+    named: tuple[int, ...] = ()  # lead and headline keys
+    bands: tuple[int, ...] = ()  # MinHash band keys
+    exact: int  # everything matching reads of the article, in one key
+
+
 class Article(Record):
     """One article of a page, in page order."""
 
@@ -117,6 +126,8 @@ class Article(Record):
     trailer: str | None = None  # desk-contact line after the body, e.g. "(ANP Redactie Buitenland)"
     entities: tuple[Entity, ...] = ()
     truncated: bool = False  # the copy stops inside this article (the page's last)
+    # Added in place (schema 1): enrich computes it; the store computes it itself when it is absent.
+    story_print: StoryPrint | None = None
 
 
 class ParseWarning(Record):

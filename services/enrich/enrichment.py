@@ -17,6 +17,7 @@ from services.enrich.parser import PARSER_VERSION, ParsedPage, parse_page
 from shared.errors import ParseError, PermanentError, TooLarge
 from shared.logging import get_logger
 from shared.messages import Article, DocumentDone, DocumentEnriched, DocumentReceived
+from shared.storyprint import with_story_print
 
 log = get_logger(__name__)
 
@@ -106,7 +107,7 @@ def enriched(
         size=received.size,
         encoding=received.encoding,
         section=page.section,
-        articles=articles,
+        articles=tuple(with_story_print(a) for a in articles),  # the store's story keys, made here
         parser_version=PARSER_VERSION,
         model_version=model_version,
         heartbeat=received.heartbeat,

@@ -84,6 +84,7 @@ def _pending(doc: DocumentEnriched, article: Article) -> Pending:
             headline_version=article.headline_version,
             preamble=article.preamble,
             body=article.body,
+            story_print=article.story_print,
         ),
         seen=to_utc(article.published_at or doc.received_at),  # type: ignore[arg-type]
         chars=len(article.body),
@@ -132,7 +133,8 @@ class BatchWriter:
 
     def write(self, docs: Sequence[DocumentEnriched], failures: Sequence[DocumentDone] = ()) -> BatchResult:
         """Store ``docs`` and record ``failures`` in ONE transaction, idempotently."""
-        # Signatures first, outside the transaction (and its story lock): they are the CPU-heavy part.
+        # Signatures first, outside the transaction (and its story lock): computed here only for a
+        # message without enrich's story print (an older producer).
         pending = {
             (d.doc_id, a.seq): _pending(d, a)
             for d in docs
@@ -140,7 +142,7 @@ class BatchWriter:
             for a in d.articles
         }
         for p in pending.values():
-            p.profile.lookup_keys()
+            p.profile.prepare()
         started = time.perf_counter()
         result = racing(lambda: self._write_once(docs, failures, pending, started))
         if self.provenance and time.monotonic() >= self._next_prune:

@@ -4,8 +4,9 @@ Synthetic pages of wire-sized articles (a main story and briefs, each with a dat
 entity mentions drawn from a pool of a few hundred names, so entities repeat like real news), stored
 in batches of ``--batch`` documents. Prints rows inserted per second over the news tables (story rows
 and index keys are not counted, so ``--no-stories`` gives the figure to compare with: the cost of story
-assignment; every synthetic article is a new story, the dearest case). Not a test: figures depend on
-the machine and its load.
+assignment; every synthetic article is a new story, the dearest case). Articles carry the story print
+enrich would send (``--no-prints``: without, as from an older producer, so the store computes them).
+Not a test: figures depend on the machine and its load.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from services.store.db import make_engine, upgrade
 from services.store.repository import Repository
 from shared.messages import Article, Dateline, DocumentEnriched, Entity, Place
+from shared.storyprint import with_story_print
 
 # Distinct entity names the synthetic mentions draw from: real pages repeat a few hundred names a day.
 ENTITY_POOL = 400
@@ -28,7 +30,7 @@ MENTIONS_PER_ARTICLE = 12
 LABELS = ("PER", "LOC", "ORG", "MISC")
 
 
-def synthetic_docs(count: int, seed: int = 7) -> list[DocumentEnriched]:
+def synthetic_docs(count: int, seed: int = 7, *, prints: bool = True) -> list[DocumentEnriched]:
     rnd = random.Random(seed)
     now = datetime.now(UTC)
     docs = []
@@ -70,7 +72,7 @@ def synthetic_docs(count: int, seed: int = 7) -> list[DocumentEnriched]:
                 mtime=now,
                 size=8000,
                 encoding="utf-8",
-                articles=tuple(articles),
+                articles=tuple(with_story_print(a) for a in articles) if prints else tuple(articles),
                 parser_version="bench",
                 model_version="bench",
             )
@@ -86,11 +88,14 @@ def main() -> None:
     parser.add_argument(
         "--no-stories", action="store_true", help="Store without story assignment (to compare its cost)."
     )
+    parser.add_argument(
+        "--no-prints", action="store_true", help="Articles without enrich's story print (older producers)."
+    )
     args = parser.parse_args()
     upgrade(args.url)
     engine = make_engine(args.url)
     repo = Repository(engine, stories=not args.no_stories)
-    docs = synthetic_docs(args.docs)
+    docs = synthetic_docs(args.docs, prints=not args.no_prints)
     rows = 0
     started = time.perf_counter()
     for start in range(0, len(docs), args.batch):

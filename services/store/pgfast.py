@@ -1,4 +1,4 @@
-"""PostgreSQL's fast paths of the batch write: COPY for articles, mentions and story keys, entity keys as arrays.
+"""PostgreSQL's fast paths of the batch write: COPY for articles and mentions; entity keys, story keys and story figures as arrays.
 
 The same rows as the portable statements in ``services.store.batch`` would write, on the batch's own
 connection and transaction; SQLite takes the portable path.
@@ -6,7 +6,7 @@ connection and transaction; SQLite takes the portable path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -73,26 +73,82 @@ def copy_mentions(conn: Connection, values: list[dict[str, Any]]) -> None:
             copy.write_row(tuple(row[c] for c in columns))
 
 
-def copy_keys(conn: Connection, values: list[dict[str, Any]]) -> int:
-    """PostgreSQL: COPY the new keys into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING
-    from it; how many went in. A batch has thousands of keys: per-row parameters cost more than the
-    index itself (profiled)."""
-    raw: Any = conn.connection.dbapi_connection  # psycopg 3: COPY lives on its cursor
-    with raw.cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS story_keys_new"
-            " (key bigint, story_id bigint, article_id bigint) ON COMMIT DELETE ROWS"
-        )
-        with cursor.copy("COPY story_keys_new (key, story_id, article_id) FROM STDIN") as copy:
-            for row in values:
-                copy.write_row((row["key"], row["story_id"], row["article_id"]))
-        cursor.execute(
-            "INSERT INTO story_keys (key, story_id, article_id)"
-            " SELECT key, story_id, article_id FROM story_keys_new ON CONFLICT (key) DO NOTHING"
-        )
-        inserted = int(cursor.rowcount)
-        cursor.execute("DELETE FROM story_keys_new")
-    return inserted
+_PG_INSERT_KEYS = sa.text(
+    "INSERT INTO story_keys (key, story_id, article_id) "
+    "SELECT * FROM unnest(CAST(:keys AS bigint[]), CAST(:stories AS bigint[]), CAST(:articles AS bigint[])) "
+    "ON CONFLICT (key) DO NOTHING"
+)
+_PG_STORY_FIGURES = sa.text(
+    "UPDATE stories s SET sightings = s.sightings + t.n,"
+    " first_seen = LEAST(s.first_seen, t.first), last_seen = GREATEST(s.last_seen, t.last),"
+    " fullest_article_id = CASE WHEN t.chars > s.fullest_chars THEN t.fullest ELSE s.fullest_article_id END,"
+    " fullest_chars = GREATEST(s.fullest_chars, t.chars),"
+    " newest_article_id = CASE WHEN t.version >= s.newest_version THEN t.newest ELSE s.newest_article_id END,"
+    " newest_version = GREATEST(s.newest_version, t.version), versions = GREATEST(s.versions, t.version),"
+    " headline = COALESCE(s.headline, t.hl), place = COALESCE(s.place, t.pl) "
+    "FROM unnest(CAST(:story AS bigint[]), CAST(:n AS int[]), CAST(:first AS timestamptz[]),"
+    " CAST(:last AS timestamptz[]), CAST(:fullest AS bigint[]), CAST(:chars AS int[]),"
+    " CAST(:newest AS bigint[]), CAST(:version AS int[]), CAST(:hl AS text[]), CAST(:pl AS text[]))"
+    " AS t(story, n, first, last, fullest, chars, newest, version, hl, pl) WHERE s.id = t.story"
+)
+
+
+_PG_INSERT_STORIES = sa.text(
+    "INSERT INTO stories (id, sightings, first_seen, last_seen, fullest_article_id, fullest_chars,"
+    " newest_article_id, newest_version, versions, headline, place) "
+    "SELECT story, n, first, last, fullest, chars, newest, version, version, hl, pl "
+    "FROM unnest(CAST(:story AS bigint[]), CAST(:n AS int[]), CAST(:first AS timestamptz[]),"
+    " CAST(:last AS timestamptz[]), CAST(:fullest AS bigint[]), CAST(:chars AS int[]),"
+    " CAST(:newest AS bigint[]), CAST(:version AS int[]), CAST(:hl AS text[]), CAST(:pl AS text[]))"
+    " AS t(story, n, first, last, fullest, chars, newest, version, hl, pl)"
+)
+
+
+def insert_keys(conn: Connection, values: list[dict[str, Any]]) -> int:
+    """PostgreSQL: the new story keys as three arrays in one INSERT ... ON CONFLICT DO NOTHING (one
+    round trip; per-row parameters cost more than the index itself, profiled); how many went in."""
+    arrays = {
+        "keys": int_array(row["key"] for row in values),
+        "stories": int_array(row["story_id"] for row in values),
+        "articles": int_array(row["article_id"] for row in values),
+    }
+    return int(conn.execute(_PG_INSERT_KEYS, arrays).rowcount)
+
+
+_FIGURES = ("story", "n", "first", "last", "fullest", "chars", "newest", "version", "hl", "pl")
+_INTEGERS = {"story", "n", "fullest", "chars", "newest", "version"}
+
+
+def int_array(values: Iterable[int]) -> str:
+    """A PostgreSQL array literal of integers, to send as text and CAST: psycopg dumps a list of ints
+    element by element, which cost more than the statement it fed (profiled)."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _figure_arrays(figures: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        c: int_array(r[c] for r in figures) if c in _INTEGERS else [r[c] for r in figures] for c in _FIGURES
+    }
+
+
+def story_ids(conn: Connection, count: int) -> list[int]:
+    """PostgreSQL: ``count`` new story ids from the table's sequence, in one query."""
+    query = sa.text("SELECT nextval(pg_get_serial_sequence('stories', 'id')) FROM generate_series(1, :n)")
+    return list(conn.execute(query, {"n": count}).scalars())
+
+
+def insert_stories(conn: Connection, figures: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the batch's new stories (ids from ``story_ids``) with their figures complete, from
+    arrays in one statement: no empty row first, no update after."""
+    if figures:
+        conn.execute(_PG_INSERT_STORIES, _figure_arrays(figures))
+
+
+def update_story_figures(conn: Connection, figures: list[dict[str, Any]]) -> None:
+    """PostgreSQL: every touched stored story's figures in one UPDATE from arrays (one row per story;
+    the same relative update as ``services.store.storydb``'s portable statement)."""
+    if figures:
+        conn.execute(_PG_STORY_FIGURES, _figure_arrays(figures))
 
 
 def copy_journey(conn: Connection, values: list[dict[str, Any]]) -> None:

@@ -14,42 +14,56 @@ A *story* is one wire item and its versions. Two articles are the same story whe
   whose headline matches the other article's headline.
 
 In the similarity rules (cut, edit) at most ``MAX_NUMBER_CHANGES`` figure may differ: the same words
-with another date and other figures are another item (a march held again the next week).
+with another date and other figures are another item (a march held again the next week). Nor may a
+figure change together with a name in the text, or with a dateline only one of the two has: that is
+one template filled in for two places (the weather, a market's close), unless an explicit version
+marker or correction names the other (``_same_template``).
 
 Two texts about the same event by another agency share topic words but not sentences: their word
 similarity stays far below ``EDIT_SIMILARITY``, so they stay apart (item identity, not topic).
 
 Candidates are never found by comparing against every stored article: each article yields a few
-64-bit *index keys* (``Profile.index_keys``), the store keeps them in a table (``story_keys``) and a new
+64-bit *index keys* (``Profile.index_keys``, computed by ``shared.storyprint``, in enrich when it can), the store keeps them in a table (``story_keys``) and a new
 article is compared only with the articles behind the keys it shares:
 
 * a **lead key**: the place and the first ``LEAD_WORDS`` normalised words (a brief and its article
   share it), and one for the next ``LEAD_WORDS`` words (an edit in the first words does not hide it).
   Different items can open alike, so a lead key has ``SLOTS`` places in the index: a story whose
   key's first place is taken by another story takes the next (``slots``);
-* **band keys**: MinHash (datasketch) of the word 3-shingles, cut into ``BANDS`` bands of ``ROWS``
+* **band keys**: MinHash (datasketch's scheme) of the word 3-shingles, cut into ``BANDS`` bands of ``ROWS``
   values (locality-sensitive hashing): texts with a Jaccard similarity of about 0.5 or more share a
   band with high probability, edited versions and repeats almost surely;
 * a **headline key**: place and normalised headline (versions with a rewritten text find each other
-  through it; ``Profile.lookup_keys`` adds the headline a correction says it replaces).
+  through it; ``Profile.lookup_keys`` adds the headline a correction says it replaces);
+* the **exact key**: everything ``relation`` reads of the article. A new article whose exact key is in
+  the index is a repeat of the article behind it, decided without reading any stored text.
 
 Similarities are rapidfuzz's normalised Indel similarity (``fuzz.ratio``), 0–100.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
-import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property, lru_cache
 
-from datasketch import MinHash
 from rapidfuzz import fuzz
+
+from shared.messages import StoryPrint
+from shared.storyprint import (
+    PRINT_SCHEME,
+    band_keys,
+    exact_key,
+    headline_of,
+    key64,
+    named_keys,
+    normalise,
+    replaced_headline,
+)
 
 # A light edit of the same item (a word or a sentence changed). Same-event texts of other agencies
 # score 30–70 on the evaluation sets; light edits (a number corrected, a word changed) 95 or more.
@@ -62,30 +76,13 @@ MIN_OPENING_WORDS = 10
 MAX_NUMBER_CHANGES = 1
 # Shorter cuts ("Het kabinet is gevallen.") could open two different items: not enough to decide.
 MIN_CUT_WORDS = 8
-# Words in a lead key: enough to name an item, few enough that every brief has them.
-LEAD_WORDS = 8
-# MinHash over word 3-shingles: 32 permutations in 8 bands of 4 rows. The band threshold
-# (1/8)^(1/4) ≈ 0.6 Jaccard: a repeat or a light edit shares a band with near certainty (an edit at
-# Jaccard 0.8 does with probability 0.985), and a lead or headline key catches most of the rest. Half
-# the 16 bands first used: the key inserts were the largest cost of story assignment in the store
-# (profiled), and the evaluation sets scored the same (README).
-PERMUTATIONS = 32
-BANDS = 8
-ROWS = 4
-SHINGLE = 3
 # Index places per lead or headline key: up to this many different stories can share an opening.
 SLOTS = 3
-# Fixed seed and hashing scheme: keys must be the same in every process and every release, or stored
-# keys stop matching (a change here needs `dropwire stories rebuild` on a database without keys).
-MINHASH_SEED = 1
-MINHASH_SCHEME = "affine32"
 
-_QUOTES = str.maketrans({c: '"' for c in "“”„‟«»″"} | {c: "'" for c in "‘’‚‛`´′"})
-_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
-_VERSION_MARKER = re.compile(r"\s*\(\d{1,3}\)\s*$")
-_REPLACES = re.compile(r"v\s*e\s*r\s*v\s*a\s*n\s*g\s*t\s*:\s*(.+)$", re.IGNORECASE | re.DOTALL)
+# Where a sentence (or a line, or a quote after a colon) starts: its first word has a capital anyway.
+_SENTENCE_START = re.compile(r"(?<=[.!?:])\s+|\n+")
 
 
 class Relation(Enum):
@@ -96,67 +93,67 @@ class Relation(Enum):
     VERSION = "version"  # another version of the item
 
 
-def normalise(text: str) -> str:
-    """Case-folded, NFKC, straight quotes, no invisible characters, single spaces."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).translate(_QUOTES)
-    return " ".join(text.casefold().split())
-
-
 def words(text: str) -> tuple[str, ...]:
     """The normalised words of ``text`` (punctuation and quote style do not count)."""
     return tuple(_WORD.findall(normalise(text)))
 
 
-def replaced_headline(preamble: str | None) -> str | None:
-    """The headline a correction preamble says it replaces ("... vervangt: <kop>"), normalised."""
-    if not preamble:
-        return None
-    match = _REPLACES.search(preamble)
-    if match is None:
-        return None
-    return _headline(match.group(1))
-
-
-def _headline(text: str | None) -> str | None:
-    if not text:
-        return None
-    joined = " ".join(words(_VERSION_MARKER.sub("", text)))
-    return joined or None
-
-
-@lru_cache(maxsize=1)
-def _permutations() -> object:
-    """The MinHash permutations for ``MINHASH_SEED``, drawn once per process (drawing them is most of
-    the cost of a new sketch)."""
-    return MinHash(num_perm=PERMUTATIONS, seed=MINHASH_SEED, scheme=MINHASH_SCHEME).permutations
-
-
+@lru_cache(maxsize=1 << 16)
 def slots(key: int) -> tuple[int, ...]:
     """The places a named key may take in the index, in order: the key itself, then derived keys for
     when an earlier place is taken by another story (open addressing)."""
     return (key, *(key64("slot", str(key), str(n)) for n in range(1, SLOTS)))
 
 
-def key64(*parts: str) -> int:
-    """A signed 64-bit key (a PostgreSQL BIGINT) for the given parts; stable across processes."""
-    return _key_of_bytes("\x1f".join(parts).encode("utf-8"))
-
-
-def _key_of_bytes(data: bytes) -> int:
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Profile:
-    """What story matching knows of one article."""
+    """What story matching knows of one article: its fields as written, each normalised when a
+    comparison first needs it (a repeat found by its exact key needs none); the index keys come from
+    the article's story print when it has one of this scheme."""
 
     role: str  # main | brief
-    place: str | None  # the dateline place, normalised (canonical when resolved)
-    headline: str | None  # normalised, without a version marker
+    written_place: str | None  # the dateline place (canonical when resolved)
+    written_headline: str | None
     version_mark: int | None  # the headline's version marker, "(2)" → 2
-    replaces: str | None  # the headline a correction preamble names, normalised
-    words: tuple[str, ...]
-    opening: tuple[str, ...] = ()  # the words of the first sentence
+    preamble: str | None
+    body: str
+    given: StoryPrint | None = None  # computed by enrich
+
+    @cached_property
+    def place(self) -> str | None:
+        """The dateline place, normalised."""
+        return normalise(self.written_place) if self.written_place else None
+
+    @cached_property
+    def headline(self) -> str | None:
+        """The headline, normalised, without a version marker."""
+        return headline_of(self.written_headline)
+
+    @cached_property
+    def replaces(self) -> str | None:
+        """The headline a correction preamble names, normalised."""
+        return replaced_headline(self.preamble)
+
+    @cached_property
+    def normalised(self) -> str:
+        return normalise(self.body)
+
+    @cached_property
+    def words(self) -> tuple[str, ...]:
+        return tuple(_WORD.findall(self.normalised))
+
+    @cached_property
+    def opening(self) -> tuple[str, ...]:
+        """The words of the first sentence."""
+        return tuple(_WORD.findall(_SENTENCE_END.split(self.normalised, maxsplit=1)[0]))
+
+    @cached_property
+    def names(self) -> frozenset[str]:
+        """Words written with a capital inside a sentence (names), normalised."""
+        found: set[str] = set()
+        for sentence in _SENTENCE_START.split(unicodedata.normalize("NFKC", self.body)):
+            found.update(w.casefold() for w in _WORD.findall(sentence)[1:] if w[0].isupper())
+        return frozenset(found)
 
     @property
     def text(self) -> str:
@@ -167,57 +164,56 @@ class Profile:
         return self.version_mark is not None or self.replaces is not None
 
     @cached_property
-    def _named(self) -> tuple[int, ...]:
-        place = self.place or ""
-        found: set[int] = set()
-        for start in (0, LEAD_WORDS):
-            lead = self.words[start : start + LEAD_WORDS]
-            if lead and (start == 0 or len(lead) == LEAD_WORDS):
-                found.add(key64("lead", str(start), place, *lead))
-        for headline in (self.headline, self.replaces):  # the replaced one too: see lookup_keys
-            if headline:
-                found.add(key64("headline", place, headline))
-        return tuple(sorted(found))
+    def print(self) -> StoryPrint:
+        """The story print: the one enrich computed, else (an older producer, another scheme) the same
+        computation here (``shared.storyprint``)."""
+        if self.given is not None and self.given.scheme == PRINT_SCHEME:
+            return self.given
+        return StoryPrint(
+            scheme=PRINT_SCHEME,
+            named=named_keys(self.place, self.words, self.headline, self.replaces),
+            bands=band_keys(self.words),
+            exact=exact_key(
+                role=self.role,
+                place=self.place,
+                headline=self.headline,
+                version_mark=self.version_mark,
+                replaces=self.replaces,
+                text=self.normalised,
+            ),
+        )
+
+    def prepare(self) -> None:
+        """Compute the story print now when the article came without one (the CPU-heavy part)."""
+        _ = self.print
+
+    @property
+    def exact(self) -> int:
+        """One key for everything ``relation`` reads of this article: equal keys, equal relations."""
+        return self.print.exact
 
     def named_keys(self) -> list[int]:
         """The lead and headline keys: formulaic openings ("Het kabinet heeft ...") can give two items
         the same one, so each has ``SLOTS`` places in the index (see ``slots``)."""
-        return list(self._named)
+        return list(self.print.named)
 
     def index_keys(self) -> list[int]:
-        """The index keys of this article (sorted, distinct): named keys and MinHash band keys."""
-        return sorted({*self._named, *self._bands})
+        """The index keys of this article (sorted, distinct): named keys, MinHash band keys and the exact
+        key."""
+        return sorted({*self.print.named, *self.print.bands, self.print.exact})
 
     @cached_property
     def _lookups(self) -> tuple[int, ...]:
-        return tuple(sorted({*self._bands, *(slot for key in self._named for slot in slots(key))}))
+        named = (slot for key in self.print.named for slot in slots(key))
+        return tuple(sorted({*self.print.bands, self.print.exact, *named}))
 
     def lookup_keys(self) -> list[int]:
-        """Every index entry to look candidates up by: the band keys and each slot of the named keys.
+        """Every index entry to look candidates up by: the band keys, the exact key and each slot of the
+        named keys.
 
         The headline a correction replaces is a named key of the correction itself, so it is also
         stored: an old version stored later (or by another worker at the same moment) meets it there."""
         return list(self._lookups)
-
-    @cached_property
-    def _bands(self) -> tuple[int, ...]:
-        """MinHash of the word shingles, one key per band of ``ROWS`` values."""
-        if not self.words:
-            return ()
-        size = min(SHINGLE, len(self.words))
-        shingles = {
-            " ".join(self.words[i : i + size]).encode("utf-8") for i in range(len(self.words) - size + 1)
-        }
-        sketch = MinHash(
-            num_perm=PERMUTATIONS,
-            seed=MINHASH_SEED,
-            hashfunc=zlib.crc32,
-            permutations=_permutations(),
-            scheme=MINHASH_SCHEME,
-        )
-        sketch.update_batch(list(shingles))
-        rows = sketch.hashvalues.astype("<u4").reshape(BANDS, ROWS)
-        return tuple(_key_of_bytes(bytes([b]) + rows[b].tobytes()) for b in range(BANDS))
 
 
 def profile(
@@ -228,18 +224,11 @@ def profile(
     headline_version: int | None,
     preamble: str | None,
     body: str,
+    story_print: StoryPrint | None = None,
 ) -> Profile:
-    """The matching profile of one article, from its stored or parsed fields."""
-    text = normalise(body)
-    return Profile(
-        role=role,
-        place=normalise(place) if place else None,
-        headline=_headline(headline),
-        version_mark=headline_version,
-        replaces=replaced_headline(preamble),
-        words=tuple(_WORD.findall(text)),
-        opening=tuple(_WORD.findall(_SENTENCE_END.split(text, maxsplit=1)[0])),
-    )
+    """The matching profile of one article, from its stored or parsed fields (and its story print when
+    enrich made one of the same fields)."""
+    return Profile(role, place, headline, headline_version, preamble, body, story_print)
 
 
 def _places_agree(a: Profile, b: Profile) -> bool:
@@ -255,12 +244,29 @@ def _numbers_agree(a: Sequence[str], b: Sequence[str]) -> bool:
     return changed <= MAX_NUMBER_CHANGES
 
 
+def _same_template(a: Profile, b: Profile, a_words: Sequence[str], b_words: Sequence[str]) -> bool:
+    """Two items written from one template (the weather or the closing figures for two cities): the
+    words differ in a number and also in a name (a capitalised word inside a sentence), or a number
+    changed and only one of them has a dateline place. A corrected figure keeps its names and place."""
+    count_a, count_b = Counter(a_words), Counter(b_words)
+    changed = set(count_a - count_b) | set(count_b - count_a)
+    if not any(w.isdigit() for w in changed):
+        return False
+    if (a.place is None) != (b.place is None):
+        return True
+    return any(w in a.names or w in b.names for w in changed if not w.isdigit())
+
+
 def _is_cut(short: Profile, long: Profile) -> bool:
     """Whether ``short`` is the start of ``long`` (nearly word for word)."""
     if len(short.words) < MIN_CUT_WORDS or len(short.words) > len(long.words):
         return False
     head = long.words[: len(short.words)]
-    return fuzz.ratio(short.text, " ".join(head)) >= CUT_SIMILARITY and _numbers_agree(short.words, head)
+    return (
+        fuzz.ratio(short.text, " ".join(head)) >= CUT_SIMILARITY
+        and _numbers_agree(short.words, head)
+        and not _same_template(short, long, short.words, head)
+    )
 
 
 def relation(new: Profile, old: Profile) -> Relation | None:
@@ -274,7 +280,11 @@ def relation(new: Profile, old: Profile) -> Relation | None:
     if _is_cut(short, long):
         # A brief and its article are one version; a full text that runs on past another is a new one.
         return Relation.CUT if "brief" in (short.role, long.role) else Relation.VERSION
-    if similarity >= EDIT_SIMILARITY and _numbers_agree(new.words, old.words):
+    if (
+        similarity >= EDIT_SIMILARITY
+        and _numbers_agree(new.words, old.words)
+        and not _same_template(new, old, new.words, old.words)
+    ):
         return Relation.VERSION
     if len(new.opening) >= MIN_OPENING_WORDS and new.opening == old.opening:
         return Relation.VERSION  # the same opening sentence, the rest rewritten

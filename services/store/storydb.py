@@ -1,15 +1,20 @@
 # Over 400 lines on purpose: one class, the story index, whose look-up, plan and write steps share one batch plan.
 """Story assignment inside the store's transaction: look candidates up in the index, match, write.
 
-``StoryIndex.plan`` takes the articles of a batch (in a fixed order) and decides each one's story: one
-look-up of all their index keys in ``story_keys``, one read of the articles behind the keys found (the
-only texts compared: never the whole table), then ``services.store.stories.matches`` per article against
-those and against the batch's earlier articles. Articles that match nothing start a new story.
+``StoryIndex.plan`` takes the articles of a batch (in a fixed order) and decides each one's story. First
+a look-up of their exact keys alone: an article whose exact key is stored repeats the article behind it
+(its story and version are all it needs: no text is read). For the others, one look-up of all their
+index keys in ``story_keys``, one read of the articles behind the keys found (the only texts compared:
+never the whole table), then ``services.store.stories.matches`` per article against those and against
+the batch's earlier articles. Articles that match nothing start a new story. The keys come from each
+article's story print (``shared.storyprint``, made in enrich); every look-up is one statement with the
+values as one array (PostgreSQL) or in chunks (SQLite).
 
-Writing is three steps around the caller's article insert: ``create_stories`` (the new stories, so
-articles can reference them), then, once the articles have ids, ``finish``: the touched stories' figures
-(sightings, first/last seen, fullest and newest article, versions) as relative updates, and the new index
-keys.
+Writing is three steps around the caller's article insert: ``create_stories`` (the new stories' ids,
+so articles can reference them; SQLite inserts the rows there), then, once the articles have ids,
+``finish``: the touched stories' figures (sightings, first/last seen, fullest and newest article,
+versions) as relative updates (PostgreSQL inserts its new stories here, complete, in one statement), and
+the new index keys (one statement).
 
 Two workers at once (PostgreSQL): a batch with documents takes a transaction-level advisory lock
 (``lock``) before it writes anything, so story assignment is serialised between workers (the signatures,
@@ -18,8 +23,8 @@ is the primary key and keys are inserted with ``ON CONFLICT DO NOTHING``. A key 
 inserted but has not committed makes this insert wait for it; once it commits, the key comes back as not
 inserted. A key that was not there at look-up time but is now means another worker started (or extended) a
 story for the same item while this batch was being matched: ``StoryRace`` is raised, the caller rolls the
-whole batch back and runs it again, and the second run finds the other worker's story. Keys and story
-updates go in sorted order, so two batches always take their row locks in the same order.
+whole batch back and runs it again, and the second run finds the other worker's story. Story rows and
+keys are only written under the story lock, so two batches never wait on each other's rows there.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from services.store.models import ArticleRow, Story, StoryKey
-from services.store.pgfast import copy_keys
+from services.store.pgfast import insert_keys, insert_stories, int_array, story_ids, update_story_figures
 from services.store.stories import Profile, Relation, matches, profile, slots
 from shared.errors import TransientError
 from shared.logging import get_logger
@@ -45,6 +50,14 @@ log = get_logger(__name__)
 LOOKUP_CHUNK = 500
 # Arbitrary constant key of the advisory lock that serialises story assignment between workers.
 STORY_LOCK_KEY = 0x73746F72  # "stor"
+# The look-ups, by one column's values (see ``StoryIndex._rows``): single-table statements.
+_KEYS = "SELECT key, story_id, article_id FROM story_keys WHERE key {}"
+_ARTICLE_VERSIONS = "SELECT id, story_version FROM articles WHERE id {}"
+_STORY_VERSIONS = "SELECT id, versions FROM stories WHERE id {}"
+_ARTICLES = (
+    "SELECT id, story_id, story_version, role, place, place_raw, headline, headline_version, preamble,"
+    " body FROM articles WHERE story_id IS NOT NULL AND id {}"
+)
 # Local references of the batch's new stories sort after every real id (ties go to the oldest story).
 _NEW = 1 << 62
 
@@ -110,6 +123,14 @@ class _Candidate:
     version: int
 
 
+@dataclass
+class _Twin:
+    """A stored article with the same exact key as a new one: its story and version."""
+
+    story: int
+    version: int
+
+
 def _figures() -> Any:
     """UPDATE of one story's figures by what joined it (relative: concurrent updates add up)."""
     s = Story.__table__.c
@@ -155,46 +176,72 @@ class StoryIndex:
     # ------------------------------------------------------------------ matching
 
     def plan(self, conn: Connection, batch: Sequence[Pending]) -> Plan:
-        wanted = sorted({k for p in batch for k in p.profile.lookup_keys()})
-        stored_keys = self._lookup_keys(conn, wanted)
-        candidates = self._load_articles(conn, sorted({a for _, a in stored_keys.values()}))
-        versions = self._story_versions(conn, sorted({c.story for c in candidates.values()}))
+        # First the exact keys alone: an article whose exact key is stored repeats the article behind
+        # it, and that one's story and version are all it needs (no other key, no text). Repeats are
+        # most of a wire (every page carries the same sidebar).
+        repeats = self._lookup_exact(conn, sorted({p.profile.exact for p in batch}))
+        rest = [p for p in batch if p.profile.exact not in repeats]
+        stored_keys, versions = self._lookup_keys(
+            conn, sorted({k for p in rest for k in p.profile.lookup_keys()})
+        )
+        candidates = self._load_articles(conn, sorted({article for _, article in stored_keys.values()}))
 
         plan = Plan(assignments=[])
         local_keys: dict[int, int] = {}  # key → index of the batch article that brought it
         local: list[_Candidate] = []
         for index, pending in enumerate(batch):
-            found: dict[int, _Candidate] = {}
-            for key in pending.profile.lookup_keys():
-                if key in stored_keys:
-                    article = stored_keys[key][1]
-                    if article in candidates:
-                        found[article] = candidates[article]
-                elif key in local_keys:
-                    c = local[local_keys[key]]
-                    found[c.article] = c
-            related = matches(
-                pending.profile, [(plan.resolve(c.story), c.article, c.profile) for c in found.values()]
-            )
-            if not related:
-                ref = _NEW + len(plan.new_stories)
-                plan.new_stories.append(ref)
-                assignment = Assignment(ref, pending.profile.version_mark or 1, "new")
+            exact = pending.profile.exact
+            twin: _Twin | _Candidate | None = repeats.get(exact)
+            if twin is None and exact in local_keys:
+                twin = local[local_keys[exact]]
+            if twin is not None:
+                # Its twin holds (or could not take) every key it has: nothing to claim.
+                assignment = Assignment(plan.resolve(twin.story), twin.version, "repeat")
             else:
-                story = self._join(plan, versions, {m.story for m in related})
-                best = related[0]
-                if best.relation is Relation.VERSION:
-                    version = pending.profile.version_mark or versions.get(story, 1) + 1
-                    assignment = Assignment(story, version, "version")
-                else:
-                    assignment = Assignment(story, found[best.article].version, "repeat")
+                assignment = self._match(pending, stored_keys, candidates, local_keys, local, plan, versions)
             versions[assignment.story] = max(versions.get(assignment.story, 0), assignment.version)
             plan.assignments.append(assignment)
             # A negative local article number: never equal to a stored id.
             local.append(_Candidate(assignment.story, -1 - index, pending.profile, assignment.version))
-            self._claim_keys(pending.profile, index, stored_keys, local_keys, local, plan)
+            if twin is None:
+                self._claim_keys(pending.profile, index, stored_keys, local_keys, local, plan)
         plan.new_stories = [ref for ref in plan.new_stories if ref not in plan.parent]
         return plan
+
+    def _match(
+        self,
+        pending: Pending,
+        stored_keys: dict[int, tuple[int, int]],
+        candidates: dict[int, _Candidate],
+        local_keys: dict[int, int],
+        local: list[_Candidate],
+        plan: Plan,
+        versions: dict[int, int],
+    ) -> Assignment:
+        """Compare with the candidates behind the article's keys: join the story (or stories) it
+        relates to, or start a new one."""
+        found: dict[int, _Candidate] = {}
+        for key in pending.profile.lookup_keys():
+            if key in stored_keys:
+                c = candidates.get(stored_keys[key][1])
+            elif key in local_keys:
+                c = local[local_keys[key]]
+            else:
+                continue
+            if c is not None:
+                found[c.article] = c
+        related = matches(
+            pending.profile, [(plan.resolve(c.story), c.article, c.profile) for c in found.values()]
+        )
+        if not related:
+            ref = _NEW + len(plan.new_stories)
+            plan.new_stories.append(ref)
+            return Assignment(ref, pending.profile.version_mark or 1, "new")
+        story = self._join(plan, versions, {m.story for m in related})
+        best = related[0]
+        if best.relation is Relation.VERSION:
+            return Assignment(story, pending.profile.version_mark or versions.get(story, 1) + 1, "version")
+        return Assignment(story, found[best.article].version, "repeat")
 
     @staticmethod
     def _join(plan: Plan, versions: dict[int, int], stories: set[int]) -> int:
@@ -232,69 +279,70 @@ class StoryIndex:
                 if plan.resolve(owner) == story:
                     break
 
-    def _lookup_keys(self, conn: Connection, keys: list[int]) -> dict[int, tuple[int, int]]:
-        if not keys:
-            return {}
+    def _lookup_exact(self, conn: Connection, keys: list[int]) -> dict[int, _Twin]:
+        """The stored articles behind ``keys`` (exact keys): key → its story and version."""
+        behind = {key: (story, article) for key, story, article in self._rows(conn, _KEYS, keys)}
+        ids = sorted({article for _, article in behind.values()})
+        versions: dict[int, int | None] = {i: v for i, v in self._rows(conn, _ARTICLE_VERSIONS, ids)}
+        return {key: _Twin(story, versions.get(article) or 1) for key, (story, article) in behind.items()}
+
+    def _lookup_keys(
+        self, conn: Connection, keys: list[int]
+    ) -> tuple[dict[int, tuple[int, int]], dict[int, int]]:
+        """The stored entries of ``keys`` (key → story, article) and their stories' version counts."""
+        found = {key: (story, article) for key, story, article in self._rows(conn, _KEYS, keys)}
+        stories = sorted({story for story, _ in found.values()})
+        versions: dict[int, int] = {i: v for i, v in self._rows(conn, _STORY_VERSIONS, stories)}
+        return found, versions
+
+    def _rows(self, conn: Connection, query: str, values: list[int]) -> list[Any]:
+        """``query`` (``... WHERE <column> {}``) for the rows whose column is one of ``values``.
+
+        PostgreSQL: one array parameter, sent as its text form in a plain-text statement (psycopg's
+        per-element dump of a list of ints, and SQLAlchemy's handling of the same array in an
+        expression, took seconds a batch, profiled). SQLite: chunks of ``LOOKUP_CHUNK`` (its
+        bound-parameter limit)."""
+        if not values:
+            return []
         if self.postgres:
-            rows = conn.execute(
-                sa.text("SELECT key, story_id, article_id FROM story_keys WHERE key = ANY(:keys)"),
-                {"keys": keys},
-            )
-            return {k: (s, a) for k, s, a in rows}
-        out: dict[int, tuple[int, int]] = {}
-        for start in range(0, len(keys), LOOKUP_CHUNK):
-            chunk = keys[start : start + LOOKUP_CHUNK]
-            query = sa.select(StoryKey.key, StoryKey.story_id, StoryKey.article_id).where(
-                StoryKey.key.in_(chunk)
-            )
-            out.update({k: (s, a) for k, s, a in conn.execute(query)})
-        return out
+            statement = sa.text(query.format("= ANY(CAST(:values AS bigint[]))"))
+            return list(conn.execute(statement, {"values": int_array(values)}))
+        statement = sa.text(query.format("IN :values")).bindparams(sa.bindparam("values", expanding=True))
+        rows: list[Any] = []
+        for start in range(0, len(values), LOOKUP_CHUNK):
+            rows.extend(conn.execute(statement, {"values": values[start : start + LOOKUP_CHUNK]}))
+        return rows
 
     def _load_articles(self, conn: Connection, ids: list[int]) -> dict[int, _Candidate]:
+        """The stored articles ``ids`` with their stories, versions and profiles (to compare with)."""
         out: dict[int, _Candidate] = {}
-        a = ArticleRow
-        for start in range(0, len(ids), LOOKUP_CHUNK):
-            query = sa.select(
-                a.id,
-                a.story_id,
-                a.story_version,
-                a.role,
-                a.place,
-                a.place_raw,
-                a.headline,
-                a.headline_version,
-                a.preamble,
-                a.body,
-            ).where(a.id.in_(ids[start : start + LOOKUP_CHUNK]), a.story_id.is_not(None))
-            for r in conn.execute(query):
-                out[r.id] = _Candidate(
-                    story=r.story_id,
-                    article=r.id,
-                    profile=profile(
-                        role=r.role,
-                        place=r.place or r.place_raw,
-                        headline=r.headline,
-                        headline_version=r.headline_version,
-                        preamble=r.preamble,
-                        body=r.body,
-                    ),
-                    version=r.story_version or 1,
-                )
-        return out
-
-    @staticmethod
-    def _story_versions(conn: Connection, ids: list[int]) -> dict[int, int]:
-        out: dict[int, int] = {}
-        for start in range(0, len(ids), LOOKUP_CHUNK):
-            query = sa.select(Story.id, Story.versions).where(Story.id.in_(ids[start : start + LOOKUP_CHUNK]))
-            out.update({i: v for i, v in conn.execute(query)})
+        for r in self._rows(conn, _ARTICLES, ids):
+            out[r.id] = _Candidate(
+                story=r.story_id,
+                article=r.id,
+                profile=profile(
+                    role=r.role,
+                    place=r.place or r.place_raw,
+                    headline=r.headline,
+                    headline_version=r.headline_version,
+                    preamble=r.preamble,
+                    body=r.body,
+                ),
+                version=r.story_version or 1,
+            )
         return out
 
     # ------------------------------------------------------------------ writing
 
     def create_stories(self, conn: Connection, batch: Sequence[Pending], plan: Plan) -> None:
-        """Insert the plan's new stories (empty figures: ``finish`` adds every article, old or new)."""
+        """Give the plan's new stories their ids, so articles can reference them. SQLite: insert them
+        (empty figures: ``finish`` adds every article, old or new). PostgreSQL: only take the ids from
+        the table's sequence; ``finish`` inserts the rows with their figures in one statement."""
         if not plan.new_stories:
+            return
+        if self.postgres:
+            ids = story_ids(conn, len(plan.new_stories))
+            plan.story_ids = dict(zip(plan.new_stories, ids, strict=True))
             return
         first: dict[int, Pending] = {}
         for pending, assignment in zip(batch, plan.assignments, strict=True):
@@ -358,7 +406,13 @@ class StoryIndex:
             t["pl"] = t["pl"] or pending.place
         if not touched:
             return
-        conn.execute(_figures(), [touched[k] for k in sorted(touched)])
+        figures = [touched[k] for k in sorted(touched)]
+        if not self.postgres:
+            conn.execute(_figures(), figures)
+            return
+        new = set(plan.story_ids.values())
+        insert_stories(conn, [f for f in figures if f["story"] in new])
+        update_story_figures(conn, [f for f in figures if f["story"] not in new])
 
     @staticmethod
     def _merge(conn: Connection, plan: Plan) -> None:
@@ -392,7 +446,7 @@ class StoryIndex:
             {"key": key, "story_id": plan.story_of(index), "article_id": article_ids[index]}
             for key, index in sorted(plan.keys)
         ]
-        inserted = copy_keys(conn, values) if self.postgres else _insert_keys_sqlite(conn, values)
+        inserted = insert_keys(conn, values) if self.postgres else _insert_keys_sqlite(conn, values)
         lost = len(values) - inserted
         if lost:
             raise StoryRace("another transaction indexed the same keys", keys=lost)

@@ -161,3 +161,79 @@ def test_best_match_prefers_the_strongest_relation_then_the_oldest_story() -> No
     match = best_match(new, [(9, 90, same), (4, 40, same)])
     assert match is not None and match.story == 4
     assert best_match(art(OTHER_AGENCY), [(1, 10, same)]) is None
+
+
+WEATHER = (
+    "Het KNMI verwacht voor {city} morgen een maximumtemperatuur van {degrees} graden, een zwakke tot "
+    "matige zuidwestenwind en in de middag kans op een enkele lokale bui. De nacht blijft droog en "
+    "vrij zacht."
+)
+
+
+def test_one_template_filled_in_for_two_cities_is_two_items() -> None:
+    """The weather for two cities: the same words but a place and a figure. Under one dateline, under
+    none, and as a cut (one a brief of the other's lead) they stay apart."""
+    utrecht = WEATHER.format(city="Utrecht", degrees=12)
+    groningen = WEATHER.format(city="Groningen", degrees=9)
+    assert relation(art(groningen, place="De Bilt"), art(utrecht, place="De Bilt")) is None
+    assert relation(art(groningen, place=None), art(utrecht, place=None)) is None
+    brief = art(groningen.split(", een zwakke")[0] + " en wind.", role="brief", place="De Bilt")
+    assert relation(brief, art(utrecht, place="De Bilt")) is None
+
+
+def test_a_template_for_another_place_with_the_dateline_only_on_one_is_another_item() -> None:
+    """A changed figure with a dateline place on one side only: another place's copy of the template."""
+    assert (
+        relation(
+            art(WEATHER.format(city="ons land", degrees=9), place=None),
+            art(WEATHER.format(city="ons land", degrees=12), place="De Bilt"),
+        )
+        is None
+    )
+
+
+def test_a_corrected_figure_keeps_its_names_and_place_so_it_is_still_a_version() -> None:
+    """The guard leaves a real correction alone: same city, same dateline, one figure changed."""
+    first = art(WEATHER.format(city="Utrecht", degrees=12), place="De Bilt")
+    corrected = art(WEATHER.format(city="Utrecht", degrees=13), place="De Bilt")
+    assert relation(corrected, first) is Relation.VERSION
+    # A changed name alone (no figure) is an edit too: a misspelt name corrected.
+    renamed = art(WEATHER.format(city="Utrecht-Stad", degrees=12), place="De Bilt")
+    assert relation(renamed, first) is Relation.VERSION
+
+
+def test_an_explicit_version_of_a_template_item_still_joins_it() -> None:
+    """A version marker under the same headline says it is the same item, whatever changed."""
+    old = art(WEATHER.format(city="Utrecht", degrees=12), headline="Weerbericht Utrecht")
+    new = art(WEATHER.format(city="Groningen", degrees=9), headline="Weerbericht Utrecht (2)", version=2)
+    assert relation(new, old) is Relation.VERSION
+
+
+def test_story_prints_from_enrich_give_the_store_the_same_keys() -> None:
+    """A profile built with enrich's print has the keys the store computes without one."""
+    from shared.messages import Article, Dateline
+    from shared.storyprint import story_print
+
+    article = Article(
+        seq=0,
+        role="main",
+        headline="Grote brand in Zwolle (2)",
+        headline_version=2,
+        preamble="N i e u w bericht, vervangt: Brand in Zwolle",
+        dateline=Dateline(place="ZWOLLE"),
+        body=LEAD + "\n" + REST,
+    )
+    fields = {
+        "role": article.role,
+        "place": "ZWOLLE",
+        "headline": article.headline,
+        "headline_version": 2,
+        "preamble": article.preamble,
+        "body": article.body,
+    }
+    given = profile(**fields, story_print=story_print(article))  # type: ignore[arg-type]
+    computed = profile(**fields)  # type: ignore[arg-type]
+    assert given.print is not computed.print
+    assert given.print == computed.print
+    assert given.lookup_keys() == computed.lookup_keys()
+    assert computed.exact in computed.index_keys()
