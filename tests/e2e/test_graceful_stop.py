@@ -9,6 +9,7 @@ every file ends archived, each distinct content stored once.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
 # Files per round: enough that a stop lands while some are queued, some being worked on, some done.
 FILES_PER_ROUND = 40
+DROPS_PER_SECOND = 8.0  # 40 files over 5 s: the stop lands while files still arrive
 # A stop waits for the task or batch in hand (well under a second each); the rest is interpreter exit.
 STOP_BOUND_SECONDS = 20.0
 FLOW_DEADLINE_SECONDS = 90.0
@@ -76,6 +78,13 @@ def round_counts(stack: Stack, names: set[str]) -> dict[str, int]:
     return out
 
 
+def drop_paced(stack: Stack, files: dict[str, bytes]) -> None:
+    """Drop ``files`` at DROPS_PER_SECOND, as a steady feed does."""
+    for name, data in files.items():
+        stack.drop(name, data)
+        time.sleep(1 / DROPS_PER_SECOND)  # pacing the feed, not waiting for the pipeline
+
+
 @pytest.fixture(scope="module")
 def stack(redis_server: str, pg_admin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """One pipeline for the three per-service rounds (each round stops and restarts its own service)."""
@@ -100,14 +109,17 @@ def test_sigterm_mid_flow_loses_and_tears_nothing_and_a_restart_carries_on(
     files = pages(service, FILES_PER_ROUND)
     names = set(files)
     before, _ = consistent(engine)
-    for name, data in files.items():
-        stack.drop(name, data)
+    # Files keep arriving while the service stops (a fast pipeline would otherwise have filed every
+    # file away before the stop): the stop always lands mid-flow.
+    dropper = threading.Thread(target=drop_paced, args=(stack, files), daemon=True)
+    dropper.start()
     wait_until(
         lambda: round_counts(stack, names)["archive"] >= 3, "the first files archived", FLOW_DEADLINE_SECONDS
     )
     started = time.monotonic()
     codes = stack.stop([service], timeout=STOP_BOUND_SECONDS)
     took = time.monotonic() - started
+    dropper.join(FLOW_DEADLINE_SECONDS)
     assert codes == {service: 0}, stack.describe()
     assert took < STOP_BOUND_SECONDS
     counts = round_counts(stack, names)
