@@ -44,13 +44,17 @@ FROM ${PYTHON_IMAGE} AS runtime
 LABEL org.opencontainers.image.title="dropwire" \
       org.opencontainers.image.description="Turns dropped Dutch news-wire files into clean, queryable, monitored data." \
       org.opencontainers.image.licenses="Apache-2.0"
+# /tmp/dropwire-metrics is sticky and world-writable like /tmp: compose mounts a tmpfs there
+# (mode=1777), and podman gives a tmpfs the owner root and the mode of the folder under it (its own
+# mode= is lost when the container restarts), so the mode must already be right here.
 # A fixed uid/gid, so an operator can give the bind-mounted spool folder to it (or override with `user:`).
 ARG DROPWIRE_UID=10001
 ARG DROPWIRE_GID=10001
 RUN groupadd --system --gid "${DROPWIRE_GID}" dropwire \
  && useradd --system --uid "${DROPWIRE_UID}" --gid dropwire --home-dir /data --shell /usr/sbin/nologin dropwire \
  && mkdir -p /data/spool /data/var /tmp/dropwire-metrics \
- && chown -R dropwire:dropwire /data /tmp/dropwire-metrics
+ && chown -R dropwire:dropwire /data \
+ && chmod 1777 /tmp/dropwire-metrics
 COPY --from=builder /opt/dropwire /opt/dropwire
 ENV PATH=/opt/dropwire/bin:$PATH \
     PYTHONUNBUFFERED=1 \

@@ -164,6 +164,14 @@ class Stack:
         self.wait_healthy(SERVICES)
         return time.monotonic() - started
 
+    def teardown(self) -> None:
+        """Containers (--scale ones included: podman-compose's `down` sees them only as orphans),
+        network and volumes, whatever state the stack is in."""
+        self.compose("down", "-v", "--remove-orphans", check=False)
+        for c in self.containers():
+            self.podman("rm", "-f", "-t", "5", c["Names"][0], check=False)
+        self.podman("network", "rm", "-f", f"{self.project}_default", check=False)
+
     def describe(self, names: list[str], lines: int = 15) -> str:
         out = []
         for name in names:
@@ -175,9 +183,14 @@ class Stack:
 
     # -- the spool on the host ---------------------------------------------------------------------
     def drop(self, name: str, data: bytes) -> None:
-        """Into the inbox as an operator's tool would: written under a dot name, then renamed."""
+        """Into the inbox as an operator's tool would: written under a dot name, then renamed.
+
+        Owned by the service's uid, as docs/how-to/deploy-compose.md asks: ingest renews a claimed file's
+        lease by setting its mtime (os.utime), which only the file's owner may do.
+        """
         part = self.spool / "inbox" / f".{name}.part"
         part.write_bytes(data)
+        os.chown(part, DROPWIRE_UID, DROPWIRE_UID)
         part.rename(self.spool / "inbox" / name)
 
     def folder(self, name: str) -> list[str]:
