@@ -198,17 +198,20 @@ class Run:
         stack = self.stack
         started = time.monotonic()
         stack.compose("stop", *SERVICES)
-        for c in stack.containers("enrich"):
-            if c["State"] == "running":
-                stack.podman("stop", "-t", "30", c["Names"][0])
         seconds = time.monotonic() - started
+        for c in stack.containers("enrich"):
+            if stack.inspect(c["Names"][0])["State"]["Running"]:
+                t = time.monotonic()
+                stack.podman("stop", "-t", "30", c["Names"][0])
+                self.say(f"{c['Names'][0]} (--scale) stopped in {time.monotonic() - t:.0f}s")
         codes = {
             c["Names"][0]: stack.inspect(c["Names"][0])["State"]["ExitCode"]
             for s in SERVICES
             for c in stack.containers(s)
         }
         stack.compose("stop")
-        assert all(code == 0 for code in codes.values()), f"exit codes after SIGTERM: {codes}"
+        bad = [name for name, code in codes.items() if code != 0]
+        assert not bad, f"exit codes after SIGTERM: {codes}\n{stack.describe(bad, 40)}"
         assert seconds < 30, f"stopping the services took {seconds:.0f}s"
         return f"stop: {len(codes)} services ended on SIGTERM in {seconds:.0f}s, exit codes {sorted(set(codes.values()))}"
 
