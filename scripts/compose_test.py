@@ -190,6 +190,14 @@ class Run:
                 self.faults.append(f"podman start {name}")
         stack.wait_healthy(("enrich", "store"))
 
+    def stop_scaled(self) -> None:
+        """`podman stop` (SIGTERM, 30 s) of the `--scale` containers that podman-compose does not see."""
+        for c in self.stack.containers("enrich"):
+            if self.stack.inspect(c["Names"][0])["State"]["Running"]:
+                t = time.monotonic()
+                self.stack.podman("stop", "-t", "30", c["Names"][0])
+                self.say(f"{c['Names'][0]} stopped in {time.monotonic() - t:.0f}s")
+
     def stop_cleanly(self) -> str:
         """Each dropwire service ends on SIGTERM, exit 0, within its grace period (30 s).
 
@@ -198,12 +206,8 @@ class Run:
         stack = self.stack
         started = time.monotonic()
         stack.compose("stop", *SERVICES)
+        self.stop_scaled()
         seconds = time.monotonic() - started
-        for c in stack.containers("enrich"):
-            if stack.inspect(c["Names"][0])["State"]["Running"]:
-                t = time.monotonic()
-                stack.podman("stop", "-t", "30", c["Names"][0])
-                self.say(f"{c['Names'][0]} (--scale) stopped in {time.monotonic() - t:.0f}s")
         codes = {
             c["Names"][0]: stack.inspect(c["Names"][0])["State"]["ExitCode"]
             for s in SERVICES
@@ -257,7 +261,10 @@ def main() -> int:
         run.say(summary[-1])
 
         t = time.monotonic()
-        stack.compose("down", "--remove-orphans")  # enrich_2 is an "orphan": not in the file's scale
+        # enrich_2 is an "orphan" to podman-compose (not in the file's scale): its `down` would stop it
+        # after Redis, with 10 s to go, so it is stopped first.
+        run.stop_scaled()
+        stack.compose("down", "--remove-orphans")
         assert not stack.containers(), [c["Names"][0] for c in stack.containers()]
         stack.up(scale_enrich=2)
         before = len(run.dropped)
