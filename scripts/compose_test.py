@@ -190,13 +190,20 @@ class Run:
                 self.faults.append(f"podman start {name}")
         stack.wait_healthy(("enrich", "store"))
 
-    def stop_scaled(self) -> None:
-        """`podman stop` (SIGTERM, 30 s) of the `--scale` containers that podman-compose does not see."""
+    def stop_scaled(self) -> str:
+        """`podman stop` (SIGTERM, 30 s) of the enrich containers (the `--scale` ones podman-compose
+        does not see); "name: seconds exit code" for each."""
+        out = []
         for c in self.stack.containers("enrich"):
-            if self.stack.inspect(c["Names"][0])["State"]["Running"]:
+            name = c["Names"][0]
+            if self.stack.inspect(name)["State"]["Running"]:
                 t = time.monotonic()
-                self.stack.podman("stop", "-t", "30", c["Names"][0])
-                self.say(f"{c['Names'][0]} stopped in {time.monotonic() - t:.0f}s")
+                self.stack.podman("stop", "-t", "30", name)
+                code = self.stack.inspect(name)["State"]["ExitCode"]
+                out.append(
+                    f"{name.rsplit('_', 2)[-2]}_{name.rsplit('_', 1)[-1]} {time.monotonic() - t:.0f}s exit {code}"
+                )
+        return ", ".join(out)
 
     def stop_cleanly(self) -> str:
         """Each dropwire service ends on SIGTERM, exit 0, within its grace period (30 s).
@@ -263,7 +270,11 @@ def main() -> int:
         t = time.monotonic()
         # enrich_2 is an "orphan" to podman-compose (not in the file's scale): its `down` would stop it
         # after Redis, with 10 s to go, so it is stopped first.
-        run.stop_scaled()
+        stopped = run.stop_scaled()
+        # Not asserted yet: the enrich whose network was cut has taken the whole grace period (SIGKILL,
+        # exit 137) to stop here; reported for the lead (see the report of issue 16).
+        summary.append(f"enrich stopped after the chaos: {stopped}")
+        run.say(summary[-1])
         stack.compose("down", "--remove-orphans")
         assert not stack.containers(), [c["Names"][0] for c in stack.containers()]
         stack.up(scale_enrich=2)

@@ -152,6 +152,8 @@ def wheelhouse() -> Path:
     folder = CACHE / f"wheels-{files_digest([lock, REPO / 'pyproject.toml'])}"
     if (folder / ".complete").exists():
         return folder
+    for stale in CACHE.glob("wheels-*"):  # an older lock file's
+        shutil.rmtree(stale, ignore_errors=True)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     pip = [sys.executable, "-m", "pip"]
