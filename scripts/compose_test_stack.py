@@ -185,12 +185,15 @@ class Stack:
     def drop(self, name: str, data: bytes) -> None:
         """Into the inbox as an operator's tool would: written under a dot name, then renamed.
 
-        Owned by the service's uid, as docs/how-to/deploy-compose.md asks: ingest renews a claimed file's
-        lease by setting its mtime (os.utime), which only the file's owner may do.
+        Every third file stays root's (mode 0644): a file another user dropped, which ingest adopts
+        (a copy of its own) to set its lease; the others belong to the service's uid.
         """
         part = self.spool / "inbox" / f".{name}.part"
         part.write_bytes(data)
-        os.chown(part, DROPWIRE_UID, DROPWIRE_UID)
+        part.chmod(0o644)
+        self.dropped_count = getattr(self, "dropped_count", 0) + 1
+        if self.dropped_count % 3:
+            os.chown(part, DROPWIRE_UID, DROPWIRE_UID)
         part.rename(self.spool / "inbox" / name)
 
     def folder(self, name: str) -> list[str]:
