@@ -1,10 +1,10 @@
-# The project's vocabulary: make install | run | test | lint | bench | chaos | model
+# The project's vocabulary: make install | run | test | lint | bench | chaos | model | compose-test
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench bench-quick chaos model clean lock docs docs-reference
+.PHONY: install run test lint format bench bench-quick chaos model clean lock docs docs-reference compose-test
 
 install: $(STAMP)
 
@@ -64,3 +64,9 @@ bench-quick: install
 
 chaos: install
 	$(BIN)/python -m pytest tests/chaos -m chaos -p no:randomly --chaos-files 2000
+
+# docker-compose.yml really started with podman-compose (root, podman, debootstrap: see
+# docs/how-to/deploy-compose.md), files dropped, container chaos, torn down. Images are cached by the
+# hash of their inputs (/var/cache/dropwire-compose-test holds the wheelhouse).
+compose-test: install
+	$(BIN)/python scripts/compose_test.py

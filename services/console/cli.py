@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
+
 import typer
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def console() -> None:
@@ -34,6 +41,10 @@ def console() -> None:
         port=settings.console_port,
         token_required=settings.console_token is not None,
     )
+    # uvicorn shuts down on SIGTERM, then raises the signal again once it has put back the handler it
+    # found: with the default one the process died there (exit 143, `close()` skipped under
+    # `docker stop`). This handler makes that a normal exit through the `finally` below.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
         typer.echo(
             f"dropwire console on http://{settings.console_host}:{settings.console_port}/  (Ctrl-C to stop)",

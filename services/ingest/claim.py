@@ -8,10 +8,13 @@ what is read.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
+import shutil
 import stat
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,8 +123,36 @@ def read_claimed(
 
 
 def touch_lease(spool: Spool, claim_name: str) -> None:
-    """Start (or renew) a claimed file's lease: its mtime in ``processing/`` is when it was last published."""
-    os.utime(spool.path("processing", claim_name))
+    """Start (or renew) a claimed file's lease: its mtime in ``processing/`` is when it was last published.
+
+    Setting a file's times needs write access to it (or owning it): a file another user dropped with
+    mode 0644 refuses. Ingest then adopts it: a copy of its own, the same bytes, replaces it atomically,
+    so this lease and every later one can be set. The copy keeps the file's mode bits, plus the owner's
+    write bit."""
+    path = spool.path("processing", claim_name)
+    try:
+        os.utime(path)
+    except PermissionError:
+        adopt(path)
+
+
+def adopt(path: Path) -> None:
+    """Replace ``path`` with a copy owned by this process (same bytes, same mode + owner write; its
+    mtime is now). A crash midway leaves the original in place and a dot-file the scans skip."""
+    st = os.stat(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".adopt-")
+    try:
+        with open(path, "rb") as src, os.fdopen(fd, "wb") as dst:
+            shutil.copyfileobj(src, dst, ADOPT_CHUNK_BYTES)
+            os.fchmod(dst.fileno(), stat.S_IMODE(st.st_mode) | stat.S_IWUSR)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+ADOPT_CHUNK_BYTES = 1 << 20
 
 
 def expired_leases(spool: Spool, *, lease_seconds: float, now: float) -> list[str]:

@@ -183,3 +183,16 @@ def test_dropwire_run_stops_on_sigterm_and_carries_on_after_a_restart(tmp_path: 
     assert (documents, torn) == (len(files), 0)
     assert stored_shas(engine) == {hashlib.sha256(d).hexdigest() for d in files.values()}
     engine.dispose()
+
+
+def test_console_ends_on_sigterm_with_exit_0_through_its_cleanup(tmp_path: Path) -> None:
+    """`docker stop` sends SIGTERM: the console shuts down, closes what it opened and exits 0 (uvicorn
+    raises the signal again after its shutdown; with the default handler that was exit 143, no cleanup)."""
+    from tests.e2e.console_harness import ConsoleProcess
+
+    (tmp_path / "spool").mkdir()
+    console = ConsoleProcess(tmp_path, tmp_path / "spool", f"sqlite:///{tmp_path / 'dropwire.db'}").start()
+    started = time.monotonic()
+    assert console.stop() == 0, console.log.read_text()[-2000:]
+    assert time.monotonic() - started < STOP_BOUND_SECONDS
+    assert '"console.stopped"' in console.log.read_text()

@@ -103,3 +103,42 @@ def test_settling_needs_an_unchanged_size_and_mtime_for_the_settle_time() -> Non
     assert tracker.observe("a", 20, 2) is False
     now[0] = 1.7
     assert tracker.observe("a", 20, 2) is True
+
+
+# What a service user lacks: writing another user's file, reading past its mode, owning it.
+_NOT_ROOT_FOR_FILES = "-dac_override,-dac_read_search,-fowner"
+
+
+def test_a_file_another_user_dropped_is_adopted_for_its_lease(tmp_path: Path) -> None:
+    """An operator's file (their uid, mode 0644) cannot have its times set by the service user: ingest
+    replaces it with a copy of its own, same bytes and mode, so the lease and every renewal work (it
+    failed as `internal` before, found by starting the compose stack)."""
+    import shutil
+    import subprocess
+    import sys
+
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root (to give the file to another uid) and setpriv (to drop root's file rights)")
+    spool = Spool(tmp_path)
+    spool.processing.mkdir(parents=True)
+    path = spool.processing / "000001_abc_pagina.txt"
+    data = b"GRONINGEN (ANP) - Een regel.\n" * 1000
+    path.write_bytes(data)
+    os.chown(path, 4242, 4242)
+    os.chmod(path, 0o644)
+    os.utime(path, (1_000_000, 1_000_000))
+    code = (
+        "import sys; from pathlib import Path; from shared.spool import Spool; "
+        "from services.ingest.claim import touch_lease; touch_lease(Spool(Path(sys.argv[1])), sys.argv[2])"
+    )
+    subprocess.run(
+        [setpriv, f"--bounding-set={_NOT_ROOT_FOR_FILES}", f"--inh-caps={_NOT_ROOT_FOR_FILES}",
+         sys.executable, "-c", code, str(tmp_path), path.name],
+        check=True, cwd=Path(__file__).resolve().parents[2], capture_output=True,
+    )  # fmt: skip
+    st = path.stat()
+    assert path.read_bytes() == data
+    assert (st.st_uid, oct(st.st_mode & 0o777)) == (0, oct(0o644))
+    assert st.st_mtime > 1_000_000  # the lease started
+    assert [p.name for p in spool.processing.iterdir()] == [path.name]  # no copy left behind

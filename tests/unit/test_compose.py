@@ -264,6 +264,12 @@ def dockerfile_stages() -> list[list[str]]:
     return stages
 
 
+def stage(name: str) -> list[str]:
+    """The build stage ``FROM ... AS <name>``."""
+    (found,) = [st for st in dockerfile_stages() if st[0].split()[-1] == name]
+    return found
+
+
 def test_dockerfile_is_multi_stage_slim_and_non_root() -> None:
     """Builder and runtime stages; the runtime is slim, runs as a non-root user, entrypoint dropwire."""
     stages = dockerfile_stages()
@@ -299,7 +305,9 @@ def test_dockerignore_sends_only_what_the_build_needs() -> None:
         "services",
         "dropwire",
     }
-    copied = {line.split()[1] for line in dockerfile_stages()[0] if line.startswith("COPY ")}
+    copied = {
+        line.split()[1] for line in stage("builder") if line.startswith("COPY ") and "--from=" not in line
+    }
     assert copied <= allowed | {"pyproject.toml", "README.md"}
     for path in allowed:
         assert (REPO_ROOT / path).exists(), path
@@ -308,9 +316,39 @@ def test_dockerignore_sends_only_what_the_build_needs() -> None:
 def test_the_image_installs_its_dependencies_from_the_lock_file() -> None:
     """The builder installs the locked runtime requirements with their hashes checked, then the project
     without resolving dependencies again: the image runs the versions CI tested."""
-    builder = " ".join(dockerfile_stages()[0])
+    builder = " ".join(stage("builder"))
     assert "pip install --require-hashes -r requirements/runtime.txt" in builder
     assert "pip install --no-deps ." in builder
+
+
+def test_the_image_builds_on_another_base_and_offline_from_a_wheelhouse() -> None:
+    """PYTHON_IMAGE picks the base of both stages; PIP_OFFLINE installs only from the stage (or named
+    build context) `wheelhouse`, which by default holds nothing but the lock file."""
+    assert stage("builder")[0] == "FROM ${PYTHON_IMAGE} AS builder"
+    assert stage("runtime")[0] == "FROM ${PYTHON_IMAGE} AS runtime"
+    assert stage("wheelhouse") == ["FROM scratch AS wheelhouse", "COPY requirements/runtime.txt /"]
+    builder = " ".join(stage("builder"))
+    assert "COPY --from=wheelhouse / /wheels/" in builder
+    assert builder.count("export PIP_NO_INDEX=1 PIP_FIND_LINKS=/wheels") == 2  # the lock file and the project
+
+
+def test_the_compose_test_override_swaps_only_third_party_images(compose: dict[str, Any]) -> None:
+    """deploy/compose-test's override changes nothing but the Redis, PostgreSQL and Prometheus images
+    and ingest's lease; Grafana (no package to build one from) is in a profile the test leaves off."""
+    override = yaml.safe_load((REPO_ROOT / "deploy" / "compose-test" / "docker-compose.test.yml").read_text())
+    assert {name: set(service) for name, service in override["services"].items()} == {
+        "redis": {"image"},
+        "postgres": {"image"},
+        "prometheus": {"image"},
+        "ingest": {"environment"},
+    }
+    assert override["services"]["ingest"]["environment"] == {"DROPWIRE_LEASE_SECONDS": "90"}
+    merged = {**compose["services"]["ingest"]["environment"], **override["services"]["ingest"]["environment"]}
+    known = compose_environment_names()
+    assert set(merged) <= known | {k for k in merged if not k.startswith("DROPWIRE_")}
+    assert set(override) == {"services"}
+    assert compose["services"]["grafana"]["profiles"] == ["grafana"]
+    assert all("profiles" not in s for n, s in compose["services"].items() if n != "grafana")
 
 
 def test_console_needs_its_token_and_is_published_on_loopback_only(compose: dict[str, Any]) -> None:
@@ -325,8 +363,8 @@ def test_console_needs_its_token_and_is_published_on_loopback_only(compose: dict
     assert [v["target"] for v in console["volumes"]] == ["/data/spool"] == [env["DROPWIRE_SPOOL_DIR"]]
 
 
-def test_compose_environment_names_are_real_settings(compose: dict[str, Any]) -> None:
-    """Every DROPWIRE_* variable the stack sets is a field of a settings class (no typo goes unnoticed)."""
+def compose_environment_names() -> set[str]:
+    """DROPWIRE_<FIELD> and DROPWIRE_<FIELD>_FILE for every field of every settings class."""
     from shared import settings as settings_module
 
     known = set()
@@ -334,6 +372,12 @@ def test_compose_environment_names_are_real_settings(compose: dict[str, Any]) ->
         if isinstance(obj, type) and issubclass(obj, settings_module.BaseSettings) and obj.model_fields:
             known |= {f"DROPWIRE_{name.upper()}" for name in obj.model_fields}
             known |= {f"DROPWIRE_{name.upper()}_FILE" for name in obj.model_fields}
+    return known
+
+
+def test_compose_environment_names_are_real_settings(compose: dict[str, Any]) -> None:
+    """Every DROPWIRE_* variable the stack sets is a field of a settings class (no typo goes unnoticed)."""
+    known = compose_environment_names()
     for name, service in compose["services"].items():
         for key in service.get("environment") or {}:
             if key.startswith("DROPWIRE_"):
