@@ -41,21 +41,22 @@ TASK_OUTCOMES = ("ok", "failed", "retry")
 # build_info's parser/model version in a service that neither parses nor runs the NER model.
 NOT_APPLICABLE = "n/a"
 
-# Buckets follow the distributions measured on the process stack (tests/e2e/stack.py: Redis, PostgreSQL,
-# enrich --concurrency 2, 2 shared cores); docs/explanation/monitoring.md gives the runs and figures.
-# Stage durations: one enrich task (parse + NER of a page) took 10 ms to 250 ms (p50 42-54 ms, p99
-# ~0.2 s), one store batch transaction 5 ms to 50 ms. 1 ms to 10 s in ~2.5x steps puts each body in
-# four buckets and leaves headroom for a slow database or a heavier model.
+# Buckets follow the distributions measured on the process stack by scripts/latency_survey.py (Redis,
+# PostgreSQL, enrich --concurrency 2, 2 cores); docs/explanation/monitoring.md gives the runs and figures.
+# Stage durations: one enrich document (parse + NER of a page) took 10 ms to 250 ms (p50 19-23 ms on a
+# quiet machine, 90-180 ms on a loaded one), one store batch transaction 10 ms to 250 ms. 1 ms to 10 s
+# in ~2.5x steps puts each body in four buckets and leaves headroom for a slow database or a heavier model.
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-# Drop to stored: measured p50 0.56 s, p90 1.1 s, all under 3 s at a steady 5 files/s, and 5 s to
-# 15 s for a burst of 200 files; polling adds the settle time (1 s by default). Fine steps from
-# 0.25 s to 15 s where the body lies, coarse ones up to the 10 minutes after which the stall alerts
-# have long fired.
+# Drop to stored: measured p50 52 ms, p90 93 ms at a steady 5 files/s on a quiet machine (0.43 s and
+# 2.5 s on a loaded one), 2-7 s for a burst or backlog of 200-600 files; polling adds the settle time
+# (1 s by default). Fine steps from 25 ms to 15 s where the bodies lie, coarse ones up to the 10
+# minutes after which the stall alerts have long fired.
 LATENCY_BUCKETS = (
-    0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+    0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 7.5, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0,
 )  # fmt: skip
-# Documents per store transaction: measured 2 to 3 at a steady 5 files/s and 5 to 20 in a burst;
-# the cap is DROPWIRE_BATCH_SIZE (default 50); the larger bounds serve a raised cap.
+# Documents per store transaction: measured 1 at a steady 5 files/s and 15 to 46 in a burst or backlog
+# (enrich hands the store whole batches); the cap is DROPWIRE_BATCH_SIZE (default 50); the larger
+# bounds serve a raised cap.
 BATCH_BUCKETS = (1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 500)
 
 disable_created_metrics()  # type: ignore[no-untyped-call]
