@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.store.stories import (
     SLOTS,
@@ -237,3 +239,44 @@ def test_story_prints_from_enrich_give_the_store_the_same_keys() -> None:
     assert given.print == computed.print
     assert given.lookup_keys() == computed.lookup_keys()
     assert computed.exact in computed.index_keys()
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    headline=st.one_of(st.none(), st.text(max_size=80)),
+    preamble=st.one_of(st.none(), st.text(max_size=60)),
+    place=st.one_of(st.none(), st.text(min_size=1, max_size=20)),
+    body=st.text(max_size=600),
+    role=st.sampled_from(["main", "brief"]),
+    version=st.one_of(st.none(), st.integers(1, 9)),
+)
+def test_any_text_gets_the_same_keys_from_enrich_and_from_the_store(
+    headline: str | None, preamble: str | None, place: str | None, body: str, role: str, version: int | None
+) -> None:
+    """Whatever the wire text (any Unicode, empty fields, odd places), the print enrich sends gives the
+    store the keys it would compute itself: a print can never split or join a story."""
+    from shared.messages import Article, Dateline
+    from shared.storyprint import story_print
+
+    article = Article(
+        seq=0,
+        role=role,  # type: ignore[arg-type]
+        headline=headline,
+        headline_version=version,
+        preamble=preamble,
+        dateline=Dateline(place=place) if place else None,
+        body=body,
+    )
+    fields = {
+        "role": role,
+        "place": place,
+        "headline": headline,
+        "headline_version": version,
+        "preamble": preamble,
+        "body": body,
+    }
+    given_print = profile(**fields, story_print=story_print(article))  # type: ignore[arg-type]
+    computed = profile(**fields)  # type: ignore[arg-type]
+    assert given_print.print == computed.print
+    assert given_print.lookup_keys() == computed.lookup_keys()
+    assert given_print.index_keys() == computed.index_keys()
