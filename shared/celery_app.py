@@ -128,6 +128,14 @@ def backoff_seconds(retries: int) -> float:
     return random.uniform(0, ceiling)
 
 
+def task_argument(body: Any) -> str | None:
+    """The single positional argument (our JSON text) of a Celery protocol-2 body ``[args, kwargs, embed]``."""
+    if isinstance(body, list | tuple) and body and isinstance(body[0], list | tuple) and body[0]:
+        first = body[0][0]
+        return first if isinstance(first, str) else None
+    return None
+
+
 def broker_errors(app: Celery) -> tuple[type[BaseException], ...]:
     """Every exception that means "the broker is away": kombu's own, the builtins, and the transport's
     (redis-py raises ``redis.exceptions.ConnectionError``, which is not the builtin one, when Redis restarts).

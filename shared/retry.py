@@ -8,6 +8,9 @@
   reported once in a while (every ``SAY_EVERY_SECONDS``), not on every attempt.
 * ``retry(fn, what=...)``: call ``fn`` until it succeeds, waiting on transient errors (up to an optional
   deadline), raising ``DependencyFailed`` at once on a permanent one.
+* ``failure_of(exc)``: the same split for an error raised while processing one document (enrich's
+  Celery task and its batch pool both ask it): transient -> retry with capped backoff; anything else
+  (bad input, a bug that raises the same way every time) -> dead-letter at once, with a reason code.
 
 The start-up waits, the CLI's one-line errors and the workers' reconnect loops all use this, so that
 "unreachable" and "misconfigured" are decided in one place.
@@ -21,7 +24,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-from shared.errors import DependencyUnavailable, DropwireError
+from shared.errors import (
+    DependencyUnavailable,
+    DropwireError,
+    InternalError,
+    PermanentError,
+    TransientError,
+)
 
 T = TypeVar("T")
 
@@ -221,3 +230,50 @@ def retry(
                     {"dependency": what, "error": _detail(exc), "waited_s": round(backoff.waited(), 1)},
                 )
             sleep(delay)
+
+
+# Class names drivers give "the server is away" (redis-py, kombu/amqp, SQLAlchemy, psycopg): matched by
+# name in the exception's MRO so that this module imports none of them (the read-only CLI imports it).
+_UNREACHABLE_CLASSES = frozenset(
+    {"ConnectionError", "TimeoutError", "OperationalError", "InterfaceError", "BusyLoadingError"}
+)
+_DRIVER_PACKAGES = frozenset({"redis", "kombu", "amqp", "sqlalchemy", "psycopg", "psycopg2"})
+
+
+@dataclass(frozen=True)
+class Failure:
+    """How processing that raised ends: ``transient`` is retried with capped backoff; ``permanent`` is
+    dead-lettered at once with ``reason`` (a ``shared.errors.FAILURE_REASONS`` code) and ``detail``."""
+
+    kind: Kind
+    reason: str
+    detail: str
+
+
+def _unreachable(exc: BaseException) -> bool:
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return True
+    return any(
+        cls.__name__ in _UNREACHABLE_CLASSES and cls.__module__.split(".")[0] in _DRIVER_PACKAGES
+        for cls in type(exc).__mro__
+    )
+
+
+def failure_of(exc: BaseException) -> Failure:
+    """Whether the work that raised ``exc`` may succeed if done again later, and its reason if not.
+
+    Transient: a ``TransientError``, or a driver's "unreachable"/timeout that ``classify`` does not
+    find permanent (a refused password is not healed by waiting). Permanent: a ``PermanentError``
+    (the input's fault, with its own reason) and everything else: an error that is neither the
+    input's nor a dependency's is a bug, which raises the same way on every attempt (``internal``).
+    """
+    if isinstance(exc, TransientError):
+        return Failure("transient", exc.reason, str(exc))
+    if isinstance(exc, PermanentError):
+        return Failure("permanent", exc.reason, str(exc))
+    if _unreachable(exc):
+        verdict = classify(exc)
+        if verdict.kind == "transient":
+            return Failure("transient", DependencyUnavailable.reason, verdict.line())
+        return Failure("permanent", InternalError.reason, verdict.line())
+    return Failure("permanent", InternalError.reason, f"{type(exc).__name__}: {exc}")

@@ -16,6 +16,8 @@ thread in the parent consumes the queue with kombu (the same Celery protocol-2 m
    several documents) and a failed ``DocumentDone`` for each that cannot be enriched (``pool.work``);
 3. the parent publishes those (``TASK_STORE``/``TASK_STORE_BATCH``, ``TASK_STORE_FAILURE``),
    retrying a broker that is away with capped backoff, and only then acknowledges the batch's messages.
+   Errors are judged as the Celery pool judges them (``shared.retry.failure_of``): only transient
+   ones are retried; a permanent one dead-letters the document at once, with its reason.
 
 A worker process killed mid-batch breaks the pool: every batch in flight is put back on the queue
 (unacknowledged, nothing published for it), a fresh pool is forked, and the redelivered documents
@@ -23,15 +25,14 @@ are enriched one per batch, so that a document that kills its process is isolate
 ``MAX_DELIVERIES``, dead-lettered (``retries_exhausted``) without taking its neighbours along. The
 parent killed: its unacknowledged messages come back after the visibility timeout. A document
 published to the store twice (killed between publish and acknowledge) is stored once: the store's
-upsert on the content hash makes the second a ``duplicate``.
-
-Worker processes are replaced after ``recycle_documents`` documents each (memory stays flat over
-long backlogs: spaCy's string store and the allocator's arenas only grow in a process that lives).
+upsert on the content hash makes the second a ``duplicate``. Worker processes are replaced after
+``recycle_documents`` documents each (spaCy's string store and the allocator's arenas only grow).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 import time
 from collections import Counter
@@ -53,12 +54,14 @@ from shared.celery_app import (
     backoff_seconds,
     broker_errors,
     redelivery_count,
-    send,
+    task_argument,
 )
-from shared.errors import BadMessage, RetriesExhausted, TransientError
+from shared.celery_app import send as publish
+from shared.errors import BadMessage, RetriesExhausted
 from shared.logging import get_logger
 from shared.messages import DocumentReceived, decode
 from shared.metrics import Metrics
+from shared.retry import failure_of
 
 log = get_logger(__name__)
 
@@ -88,7 +91,6 @@ class _Delivery:
 @dataclass
 class _Batch:
     deliveries: list[_Delivery]
-    submitted: float
 
 
 class EnrichConsumer:
@@ -114,7 +116,7 @@ class EnrichConsumer:
         self.batch_size = batch_size
         self.metrics = metrics
         self.stopping = stopping
-        self.send: Send = send or (lambda task, payload: _send(app, task, payload))
+        self.send: Send = send or functools.partial(publish, app)
         self.recycle_documents = recycle_documents
         self.pool_factory = pool_factory
         self.consuming = threading.Event()
@@ -204,7 +206,7 @@ class EnrichConsumer:
 
     def _on_message(self, body: Any, message: Any) -> None:
         headers = message.headers or {}
-        task, payload = headers.get("task"), _first_arg(body)
+        task, payload = headers.get("task"), task_argument(body)
         if task != TASK_ENRICH or payload is None:
             log.error("enrich.unknown_message", queue=self.queue, task=task)
             message.reject(requeue=False)
@@ -258,7 +260,7 @@ class EnrichConsumer:
         m = self.metrics
         m.tasks_started.labels(stage=STAGE).inc(len(batch))
         m.tasks_in_progress.labels(stage=STAGE).inc(len(batch))
-        self._inflight[future] = _Batch(batch, time.perf_counter())
+        self._inflight[future] = _Batch(batch)
         return True
 
     def _finish_done(self) -> None:
@@ -272,8 +274,20 @@ class EnrichConsumer:
                 self._finish(batch, future.result())
 
     def _lost(self, batch: _Batch, error: BaseException) -> None:
-        """A batch whose worker process died (or whose work failed): back on the queue, unpublished."""
+        """A batch whose worker process died, or whose work raised: back on the queue, unpublished.
+
+        An error that is not a crash is judged by the one policy (``failure_of``): a permanent one
+        would be raised again by the same document, so a batch of one is dead-lettered at once and a
+        larger batch's documents go again one by one (marked redelivered), to fail alone.
+        """
+        if not isinstance(error, BrokenProcessPool) and len(batch.deliveries) == 1:
+            judged = failure_of(error)
+            if judged.kind == "permanent":
+                log.error("enrich.batch_failed", error=repr(error))
+                self._dead_letter(batch.deliveries[0], judged.reason, judged.detail)
+                return
         log.error("enrich.batch_lost", documents=len(batch.deliveries), error=repr(error))
+        self.metrics.tasks_completed.labels(stage=STAGE, outcome="retry").inc(len(batch.deliveries))
         for delivery in batch.deliveries:
             if delivery.task_id is not None:
                 self._requeued[delivery.task_id] += 1
@@ -282,8 +296,16 @@ class EnrichConsumer:
             self._replace_pool()
 
     def _finish(self, batch: _Batch, result: BatchResult) -> None:
-        if result.store is not None and not self._publish(*result.store):
-            return  # stopping while the broker is away: left unacknowledged for redelivery
+        if result.store is not None:
+            try:
+                if not self._publish(*result.store):
+                    return  # stopping while the broker is away: left unacknowledged for redelivery
+            except Exception as exc:  # permanent (``_publish`` retries the rest): would fail again
+                log.error("enrich.unpublishable", documents=len(batch.deliveries), exc_info=True)
+                judged = failure_of(exc)
+                for delivery in batch.deliveries:
+                    self._dead_letter(delivery, judged.reason, judged.detail)
+                return
         for payload in result.failures:
             if not self._publish(TASK_STORE_FAILURE, payload):
                 return
@@ -305,28 +327,30 @@ class EnrichConsumer:
     def _exhausted(self, delivery: _Delivery) -> bool:
         """Whether ``delivery`` was redelivered too often; then it is dead-lettered and acknowledged."""
         count = self._requeued.get(delivery.task_id or "", 0)
-        if delivery.task_id is not None and (message_redelivered(delivery.message)):
+        if delivery.task_id is not None and (delivery.message.delivery_info or {}).get("redelivered"):
             count = max(count, redelivery_count(self.app, delivery.task_id, True))
         if count <= MAX_DELIVERIES:
             return False
+        self.metrics.tasks_started.labels(stage=STAGE).inc()  # ends in _dead_letter's record()
+        lost = RetriesExhausted("worker lost too often", redeliveries=count)
+        self._dead_letter(delivery, lost.reason, str(lost))
+        return True
+
+    def _dead_letter(self, delivery: _Delivery, reason: str, detail: str) -> None:
+        """A failed ``DocumentDone`` for ``delivery`` to the store, then its message acknowledged."""
         try:
             received = decode(DocumentReceived, delivery.payload)
         except BadMessage as exc:
             record(self.metrics, Outcome("dropped", reason=exc.reason, detail=str(exc)), delivery.task_id)
             delivery.message.ack()
-            return True
-        done = failed(
-            received, "retries_exhausted", str(RetriesExhausted("worker lost too often", redeliveries=count))
-        )
+            return
+        done = failed(received, reason, detail)
         if not self._publish(TASK_STORE_FAILURE, done.to_json()):
-            return True  # stopping: left unacknowledged
+            return  # stopping: left unacknowledged
         delivery.message.ack()
-        record(
-            self.metrics,
-            Outcome("failed", doc_id=done.doc_id, claim=done.claim, reason=done.reason, detail=done.detail),
-            delivery.task_id,
-        )
-        return True
+        self._requeued.pop(delivery.task_id or "", None)
+        outcome = Outcome("failed", doc_id=done.doc_id, claim=done.claim, reason=reason, detail=detail)
+        record(self.metrics, outcome, delivery.task_id)
 
     # ------------------------------------------------------------------ pool and publishing
 
@@ -359,7 +383,9 @@ class EnrichConsumer:
             try:
                 self.send(task, payload)
                 return True
-            except TransientError as exc:
+            except Exception as exc:
+                if failure_of(exc).kind == "permanent":
+                    raise  # waiting changes nothing: the caller dead-letters (shared.retry.failure_of)
                 delay = backoff_seconds(attempt)
                 self.metrics.retries.labels(stage=STAGE).inc()
                 log.warning("enrich.retry", attempt=attempt + 1, wait=round(delay, 2), error=str(exc))
@@ -371,19 +397,3 @@ class EnrichConsumer:
 def _broken(pool: Executor | None) -> bool:
     """Whether ``pool`` is a ``ProcessPoolExecutor`` one of whose processes died."""
     return bool(getattr(pool, "_broken", False))
-
-
-def message_redelivered(message: Any) -> bool:
-    return bool((message.delivery_info or {}).get("redelivered"))
-
-
-def _send(app: Celery, task: str, payload: str) -> None:
-    send(app, task, payload)
-
-
-def _first_arg(body: Any) -> str | None:
-    """The single positional argument of a Celery protocol-2 body ``[args, kwargs, embed]``."""
-    if isinstance(body, list | tuple) and body and isinstance(body[0], list | tuple) and body[0]:
-        first = body[0][0]
-        return first if isinstance(first, str) else None
-    return None

@@ -4,7 +4,8 @@ A pure function of a ``DocumentReceived`` and an entity extractor; no queue, no 
 does the same for several documents with one pass of the NER model over all their articles (the same
 result per document, fewer model calls). Input that can
 never be enriched comes back as a failed ``DocumentDone`` (the dead-letter path) rather than an
-exception, so the adapter around it cannot turn bad input into a crash loop.
+exception, so the adapter around it cannot turn bad input into a crash loop; ``failure`` makes that
+record for any error, judged by ``shared.retry.failure_of`` as both enrich pools do.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from services.enrich.parser import PARSER_VERSION, ParsedPage, parse_page
 from shared.errors import ParseError, PermanentError, TooLarge
 from shared.logging import get_logger
 from shared.messages import Article, DocumentDone, DocumentEnriched, DocumentReceived
+from shared.retry import failure_of
 from shared.storyprint import with_story_print
 
 log = get_logger(__name__)
@@ -41,7 +43,7 @@ def enrich(received: DocumentReceived, extractor: Extractor) -> Result:
         page = parse(received)
         articles = extractor.annotate(page.articles)
     except Exception as exc:
-        return _failure(received, exc)
+        return failure(received, exc)
     return enriched(received, page, articles, extractor.version)
 
 
@@ -61,7 +63,7 @@ def enrich_batch(batch: Sequence[DocumentReceived], extractor: Extractor) -> lis
             pages.append((len(results), parse(received)))
             results.append(None)
         except Exception as exc:
-            results.append(_failure(received, exc))
+            results.append(failure(received, exc))
     try:
         annotated = annotate_many([page.articles for _, page in pages])
     except Exception:
@@ -85,13 +87,19 @@ def parse(received: DocumentReceived) -> ParsedPage:
     return page
 
 
-def _failure(received: DocumentReceived, exc: Exception) -> DocumentDone:
-    if isinstance(exc, PermanentError):
-        return failed(received, exc.reason, str(exc))
-    # A parser or model bug on this input: recorded as a failure of this file (reason "internal")
-    # with the traceback in the log, instead of a task that fails again at every re-publish.
-    log.error("enrich.internal_error", doc_id=received.doc_id, exc_info=exc)
-    return failed(received, "internal", f"{type(exc).__name__}: {exc}")
+def failure(received: DocumentReceived, exc: BaseException) -> DocumentDone:
+    """The failed ``DocumentDone`` for ``exc``, judged by the project's one policy (``failure_of``).
+
+    Only called for errors that cannot heal: the input's own (``PermanentError``, with its reason) or a
+    parser/model bug on this input (reason ``internal``, the traceback in the log), so that a file is
+    recorded as failed instead of failing again at every re-publish.
+    """
+    judged = failure_of(exc)
+    if judged.kind == "transient":
+        raise exc  # a dependency away (none is used here today): the adapter around retries it
+    if not isinstance(exc, PermanentError):
+        log.error("enrich.internal_error", doc_id=received.doc_id, reason=judged.reason, exc_info=exc)
+    return failed(received, judged.reason, judged.detail)
 
 
 def enriched(

@@ -25,7 +25,7 @@ from typing import Any
 
 from structlog.contextvars import bound_contextvars
 
-from services.enrich.enrichment import Extractor, enrich_batch
+from services.enrich.enrichment import Extractor, enrich_batch, failure
 from services.enrich.journey import with_enrich_steps
 from shared.celery_app import TASK_STORE, TASK_STORE_BATCH
 from shared.errors import BadMessage
@@ -100,7 +100,12 @@ def work(payloads: Sequence[str]) -> BatchResult:
         result = next(results)
         if _provenance and not item.heartbeat:
             # One NER pass served the whole batch: each document's step carries the batch's time.
-            result = with_enrich_steps(result, started_at, time.perf_counter() - started, batch=len(batch))
+            try:
+                result = with_enrich_steps(
+                    result, started_at, time.perf_counter() - started, batch=len(batch)
+                )
+            except Exception as exc:  # judged as the Celery pool judges it (a transient one is raised)
+                result = failure(item, exc)
         if isinstance(result, DocumentDone):
             failures.append(result.to_json())
             outcomes.append(_failed(result))

@@ -3,6 +3,9 @@
 ``EnrichHandler`` is Celery-free (``dropwire run`` calls it from an in-process consumer);
 ``register(app, handler)`` wraps it as the Celery task ``TASK_ENRICH`` with late acks, bounded
 redelivery and exponential backoff with jitter for transient errors (the broker away while publishing).
+Errors are judged by the project's one policy (``shared.retry.failure_of``, which the batch pool uses
+too): only transient ones are retried; a permanent one (bad input, a bug that raises the same way
+every time) dead-letters the document at once, so its file goes to ``failed/`` with the reason.
 
 The NER model is loaded once per worker process: ``ExtractorSlot.load()`` runs in Celery's
 ``worker_process_init`` (each prefork child) and lazily on first use otherwise (solo pool, embedded run).
@@ -20,7 +23,7 @@ from typing import Any
 from celery import Celery, Task
 from structlog.contextvars import bound_contextvars
 
-from services.enrich.enrichment import Extractor, enrich, failed
+from services.enrich.enrichment import Extractor, enrich, failed, failure
 from services.enrich.journey import with_enrich_steps
 from shared.celery_app import (
     MAX_DELIVERIES,
@@ -32,10 +35,11 @@ from shared.celery_app import (
     send,
     task_options,
 )
-from shared.errors import BadMessage, RetriesExhausted, TransientError
+from shared.errors import BadMessage, DependencyUnavailable, RetriesExhausted, TransientError
 from shared.logging import get_logger
 from shared.messages import DocumentDone, DocumentEnriched, DocumentReceived, decode
 from shared.metrics import Metrics
+from shared.retry import failure_of
 from shared.settings import ProvenanceSettings
 
 log = get_logger(__name__)
@@ -98,18 +102,14 @@ class EnrichHandler:
         m.tasks_started.labels(stage="enrich").inc()
         m.tasks_in_progress.labels(stage="enrich").inc()
         started = time.perf_counter()
-        started_at = datetime.now(UTC) if self.provenance else None
         try:
-            result = enrich(received, self.extractor.load())
+            result = self.publish(received, started)
         finally:
             m.tasks_in_progress.labels(stage="enrich").dec()
             m.task_duration.labels(stage="enrich").observe(time.perf_counter() - started)
-        if started_at is not None and not received.heartbeat:
-            result = with_enrich_steps(result, started_at, time.perf_counter() - started)
         if isinstance(result, DocumentDone):
             self.dead_letter(result)
             return
-        self.send(TASK_STORE, result.to_json())
         self.count(result)
         (log.debug if result.heartbeat else log.info)(  # heartbeats: DEBUG, not ~120 lines an hour
             "enrich.done",
@@ -128,6 +128,27 @@ class EnrichHandler:
                 first_text=first.text,
                 truncated=result.truncated,
             )
+
+    def publish(self, received: DocumentReceived, started: float) -> DocumentEnriched | DocumentDone:
+        """Enrich ``received`` and send the result to the store; the failed ``DocumentDone`` to
+        dead-letter instead when any step fails permanently (``shared.retry.failure_of``: the input's
+        fault, or a bug that would fail the same way at every attempt). A transient error (the broker
+        away) is raised as ``TransientError`` for the task to retry."""
+        started_at = datetime.now(UTC) if self.provenance else None
+        try:
+            result = enrich(received, self.extractor.load())
+            if started_at is not None and not received.heartbeat:
+                result = with_enrich_steps(result, started_at, time.perf_counter() - started)
+            if isinstance(result, DocumentDone):
+                return result
+            self.send(TASK_STORE, result.to_json())
+            return result
+        except Exception as exc:
+            if failure_of(exc).kind == "permanent":
+                return failure(received, exc)
+            if isinstance(exc, TransientError):
+                raise
+            raise DependencyUnavailable(f"enrich: {failure_of(exc).detail}") from exc
 
     def count(self, result: DocumentEnriched) -> None:
         m = self.metrics

@@ -66,6 +66,7 @@ from shared.celery_app import (
     queue_depth,
     redelivery_count,
     send,
+    task_argument,
 )
 from shared.errors import BadMessage, RetriesExhausted, TransientError
 from shared.logging import get_logger
@@ -177,7 +178,7 @@ class BatchConsumer:
         self.consuming.clear()
 
     def _on_message(self, body: Any, message: Message) -> None:
-        self._buffer.append(_Received(message, (message.headers or {}).get("task"), _first_arg(body)))
+        self._buffer.append(_Received(message, (message.headers or {}).get("task"), task_argument(body)))
 
     def _on_decode_error(self, message: Message, exc: Exception) -> None:
         """A body that is not JSON (or a refused serializer such as pickle): nothing to recover a claim
@@ -340,11 +341,3 @@ def done_message(outcomes: list[DocumentDone]) -> tuple[str, str]:
 
 def _send(app: Celery, task_name: str, payload: str) -> None:
     send(app, task_name, payload)
-
-
-def _first_arg(body: Any) -> str | None:
-    """The single positional argument of a Celery protocol-2 body ``[args, kwargs, embed]``."""
-    if isinstance(body, list | tuple) and body and isinstance(body[0], list | tuple) and body[0]:
-        first = body[0][0]
-        return first if isinstance(first, str) else None
-    return None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.errors import DependencyUnavailable
-from shared.retry import Backoff, DependencyFailed, classify, retry
+from shared.errors import FAILURE_REASONS, DependencyUnavailable, ParseError
+from shared.retry import Backoff, DependencyFailed, classify, failure_of, retry
 
 pytestmark = pytest.mark.unit
 
@@ -90,3 +90,39 @@ def test_retry_gives_up_on_a_transient_error_after_its_deadline() -> None:
 
     with pytest.raises(DependencyUnavailable, match="cannot reach"):
         retry(down, what="db", retry_on=(DriverError,), deadline_seconds=0.0, sleep=lambda s: None)
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "reason"),
+    [
+        (DependencyUnavailable("broker unreachable while publishing"), "transient", "dependency_unavailable"),
+        (ConnectionRefusedError(111, "Connection refused"), "transient", "dependency_unavailable"),
+        (TimeoutError("timed out"), "transient", "dependency_unavailable"),
+        (ParseError("no article found in the page"), "permanent", "parse_error"),
+        (KeyError("dateline"), "permanent", "internal"),
+        (ValueError("Object of type X is not JSON serializable"), "permanent", "internal"),
+        (FileNotFoundError(2, "No such file"), "permanent", "internal"),  # an OSError, not an outage
+    ],
+)
+def test_a_documents_failure_is_transient_only_when_a_dependency_is_away(
+    error: BaseException, kind: str, reason: str
+) -> None:
+    """``failure_of`` (both enrich pools ask it): outages are retried; bad input keeps its own reason and
+    a bug, which raises the same way on every attempt, is dead-lettered as ``internal``."""
+    judged = failure_of(error)
+    assert (judged.kind, judged.reason) == (kind, reason)
+    assert judged.reason in FAILURE_REASONS or judged.kind == "transient"
+
+
+def test_driver_errors_are_judged_by_their_class_and_their_text() -> None:
+    """A redis-py/kombu/SQLAlchemy "OperationalError"/"ConnectionError" is an outage unless its text says
+    waiting will not help (a refused password), which is not retried."""
+    import kombu.exceptions
+    import redis.exceptions
+
+    assert failure_of(redis.exceptions.ConnectionError("Error 111 connecting")).kind == "transient"
+    assert failure_of(kombu.exceptions.OperationalError("Connection refused")).kind == "transient"
+    refused = failure_of(redis.exceptions.ConnectionError("invalid username-password pair"))
+    assert (refused.kind, refused.reason) == ("permanent", "internal")
+    assert "DROPWIRE_BROKER_PASSWORD" in refused.detail
+    assert failure_of(kombu.exceptions.EncodeError("not JSON serializable")).kind == "permanent"
