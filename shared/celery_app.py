@@ -149,14 +149,20 @@ def broker_errors(app: Celery) -> tuple[type[BaseException], ...]:
         probe.release()
 
 
-def send(app: Celery, task_name: str, payload: str) -> None:
-    """Publish one message (JSON text) to ``task_name``'s queue; ``DependencyUnavailable`` if the broker is away."""
+def send(app: Celery, task_name: str, payload: str, *, task_id: str | None = None) -> None:
+    """Publish one message (JSON text) to ``task_name``'s queue; ``DependencyUnavailable`` if the broker is away.
+
+    ``task_id``: the Celery task id (default: a fresh UUID). Ingest gives each enrich task its
+    document's ``doc_id``, the correlation id of every log line, so Celery's tools show the id an
+    operator greps for.
+    """
     from shared.errors import DependencyUnavailable
 
     try:
         app.send_task(
             task_name,
             args=[payload],
+            task_id=task_id,
             queue=TASK_QUEUES[task_name],
             routing_key=TASK_QUEUES[task_name],
             retry=True,
@@ -182,6 +188,19 @@ def redelivery_count(app: Celery, task_id: str, redelivered: bool) -> int:
         count = int(client.incr(key))
         client.expire(key, REDELIVERY_MEMORY_SECONDS)
         return count
+
+
+def forget_redeliveries(app: Celery, task_id: str) -> None:
+    """Drop ``task_id``'s redelivery count once its document is dead-lettered for it.
+
+    An enrich task's id is its document's ``doc_id`` (stable across lease re-publishes, so deaths are
+    counted per document, not per publish): forgetting lets ``dropwire failed retry`` give the same
+    bytes a fresh count instead of dead-lettering them at their first redelivery.
+    """
+    with app.connection_for_write() as conn:
+        client = getattr(conn.default_channel, "client", None)
+        if client is not None and hasattr(client, "delete"):
+            client.delete(f"dropwire:redeliveries:{task_id}")
 
 
 # Waiting for a free pooled broker connection: the pool only runs dry if callers leak connections.

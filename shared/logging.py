@@ -1,8 +1,8 @@
 """structlog set-up: key/value events, JSON when not on a terminal, context variables merged in.
 
-Bind ``doc_id`` (and in workers ``task_id``) with ``structlog.contextvars.bound_contextvars`` so
-every line of one document's journey carries it: ``grep '"doc_id": "…"'`` over all services' logs
-then tells that document's story.
+Bind ``doc_id`` with ``structlog.contextvars.bound_contextvars`` so every line of one document's
+journey carries it: ``grep '"doc_id": "…"'`` over all services' logs then tells that document's
+story. It is the one correlation id (the enrich task's Celery id is the doc_id too): bind no second one.
 """
 
 from __future__ import annotations

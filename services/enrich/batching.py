@@ -53,6 +53,7 @@ from shared.celery_app import (
     TASK_STORE_FAILURE,
     backoff_seconds,
     broker_errors,
+    forget_redeliveries,
     redelivery_count,
     task_argument,
 )
@@ -212,8 +213,7 @@ class EnrichConsumer:
             message.reject(requeue=False)
             return
         task_id = headers.get("id") if isinstance(headers.get("id"), str) else None
-        redelivered = bool((message.delivery_info or {}).get("redelivered"))
-        redelivered = redelivered or (task_id is not None and task_id in self._requeued)
+        redelivered = bool((message.delivery_info or {}).get("redelivered")) or task_id in self._requeued
         self._buffer.append(_Delivery(message, payload, task_id, redelivered))
         self._last_arrival = time.monotonic()
 
@@ -333,6 +333,7 @@ class EnrichConsumer:
             return False
         self.metrics.tasks_started.labels(stage=STAGE).inc()  # ends in _dead_letter's record()
         lost = RetriesExhausted("worker lost too often", redeliveries=count)
+        forget_redeliveries(self.app, delivery.task_id or "")  # a `failed retry` of them starts afresh
         self._dead_letter(delivery, lost.reason, str(lost))
         return True
 

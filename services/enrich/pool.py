@@ -149,10 +149,10 @@ def _failed(done: DocumentDone) -> Outcome:
 def record(metrics: Metrics, outcome: Outcome, task_id: str | None = None) -> None:
     """The metrics and log lines of one document's outcome (in the parent, which keeps the metrics)."""
     m = metrics
-    with bound_contextvars(doc_id=outcome.doc_id, claim=outcome.claim, task_id=task_id):
+    with bound_contextvars(doc_id=outcome.doc_id, claim=outcome.claim):
         if outcome.kind == "dropped":
             # Nothing to report to: without a claim no file can be named. The lease re-publishes it.
-            log.error("enrich.bad_message", error=outcome.detail)
+            log.error("enrich.bad_message", error=outcome.detail, task_id=task_id)
             m.dead_letters.labels(stage=STAGE, reason=outcome.reason or "bad_message").inc()
             return
         if outcome.kind == "failed":

@@ -31,6 +31,7 @@ from shared.celery_app import (
     TASK_STORE,
     TASK_STORE_FAILURE,
     backoff_seconds,
+    forget_redeliveries,
     redelivery_count,
     send,
     task_options,
@@ -80,12 +81,12 @@ class EnrichHandler:
         self.metrics = metrics
         self.provenance = ProvenanceSettings().provenance if provenance is None else provenance
 
-    def decode(self, payload: str) -> DocumentReceived | None:
+    def decode(self, payload: str, task_id: str | None = None) -> DocumentReceived | None:
         try:
             return decode(DocumentReceived, payload)
         except BadMessage as exc:
             # Nothing to report to: without a claim no file can be named. The lease re-publishes it.
-            log.error("enrich.bad_message", error=str(exc))
+            log.error("enrich.bad_message", error=str(exc), task_id=task_id)
             self.metrics.dead_letters.labels(stage="enrich", reason=exc.reason).inc()
             return None
 
@@ -183,26 +184,34 @@ def celery_sender(app: Celery) -> Send:
 
 
 def register(app: Celery, handler: EnrichHandler) -> Task:
-    """Register ``TASK_ENRICH`` on ``app``: the thin Celery shell around ``handler``."""
+    """Register ``TASK_ENRICH`` on ``app``: the thin Celery shell around ``handler``.
+
+    Every line it logs carries the document's ``doc_id`` (which ingest also makes the task id), not
+    Celery's task id under a key of its own: one correlation id from ingest through the store.
+    """
 
     @app.task(name=TASK_ENRICH, bind=True, **task_options())
     def enrich_document(self: Task, payload: str) -> None:
         request: Any = self.request
-        with bound_contextvars(task_id=request.id):
+        received = handler.decode(payload, task_id=request.id)
+        if received is None:
+            return
+        with bound_contextvars(doc_id=received.doc_id, claim=received.claim):
             delivery = request.delivery_info or {}
             redeliveries = redelivery_count(app, request.id, bool(delivery.get("redelivered")))
             if redeliveries > MAX_DELIVERIES:
+                forget_redeliveries(app, request.id)  # a `failed retry` of these bytes starts afresh
                 _give_up(
-                    handler, payload, RetriesExhausted("worker lost too often", redeliveries=redeliveries)
+                    handler, received, RetriesExhausted("worker lost too often", redeliveries=redeliveries)
                 )
                 return
             try:
-                handler.handle(payload)
+                handler.process(received)
             except TransientError as exc:
                 if request.retries >= RETRY_LIMIT:
                     _give_up(
                         handler,
-                        payload,
+                        received,
                         RetriesExhausted("transient failures outlived the retries", error=str(exc)),
                     )
                     return
@@ -216,13 +225,9 @@ def register(app: Celery, handler: EnrichHandler) -> Task:
 RETRY_LIMIT = task_options()["max_retries"]
 
 
-def _give_up(handler: EnrichHandler, payload: str, exc: RetriesExhausted) -> None:
-    received = handler.decode(payload)
-    if received is None:
-        return
-    with bound_contextvars(doc_id=received.doc_id, claim=received.claim):
-        try:
-            handler.dead_letter(failed(received, exc.reason, str(exc)))
-        except TransientError:
-            # The broker is still away: the file stays in processing/ and its lease re-publishes it.
-            log.error("enrich.dead_letter_unsent", reason=exc.reason)
+def _give_up(handler: EnrichHandler, received: DocumentReceived, exc: RetriesExhausted) -> None:
+    try:
+        handler.dead_letter(failed(received, exc.reason, str(exc)))
+    except TransientError:
+        # The broker is still away: the file stays in processing/ and its lease re-publishes it.
+        log.error("enrich.dead_letter_unsent", reason=exc.reason)

@@ -32,7 +32,8 @@ class CeleryPublisher:
         self.app = app
 
     def received(self, message: DocumentReceived) -> None:
-        send(self.app, TASK_ENRICH, message.to_json())
+        # The task id is the doc_id: the one correlation id of logs, Flower and `celery inspect`.
+        send(self.app, TASK_ENRICH, message.to_json(), task_id=message.doc_id)
 
     def failed(self, done: DocumentDone) -> None:
         send(self.app, TASK_STORE_FAILURE, done.to_json())

@@ -263,10 +263,10 @@ class BatchConsumer:
                 return
         for received in {id(r): r for r in kept + dropped}.values():
             received.message.ack()
-        for received, done in zip(kept, outcomes, strict=True):
-            # One line per document, so a document's story can be grepped by doc_id across services.
-            task_id = (received.message.headers or {}).get("id")
-            with structlog.contextvars.bound_contextvars(doc_id=done.doc_id, task_id=task_id):
+        for done in outcomes:
+            # One line per document, so a document's story can be grepped by doc_id across services
+            # (doc_id, not the message's task id: a store message may carry a whole enrich batch).
+            with structlog.contextvars.bound_contextvars(doc_id=done.doc_id):
                 log.info("store.document", outcome=done.outcome, reason=done.reason, claim=done.claim)
         stored = sum(1 for d in outcomes if d.outcome == "stored")
         log.info(

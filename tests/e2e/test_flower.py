@@ -7,6 +7,7 @@ skips, and fails under CI. Flower's HTTP API is queried as an operator's script 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -58,7 +59,7 @@ def test_flower_shows_the_named_enrich_worker_and_a_failed_document(
     tmp_path: Path, redis_url: str, pg_url: str
 ) -> None:
     """With task events on, Flower lists enrich under DROPWIRE_WORKER_NAME and a dead-lettered
-    document's task as FAILURE (not SUCCESS), next to a stored one's SUCCESS."""
+    document's task as FAILURE (not SUCCESS), next to a stored one's SUCCESS, each under its doc_id."""
     _flower_installed()
     env = {"DROPWIRE_TASK_EVENTS": "true", "DROPWIRE_WORKER_NAME": f"{WORKER_NAME}@%h"}
     with Stack(
@@ -89,9 +90,11 @@ def test_flower_shows_the_named_enrich_worker_and_a_failed_document(
                 "Flower to list the enrich worker by its set name",
                 60,
             )
-            stack.drop("goed.txt", b"Kop\nGRONINGEN (ANP) - De brug in Groningen gaat dicht.\n")
+            good = b"Kop\nGRONINGEN (ANP) - De brug in Groningen gaat dicht.\n"
+            stack.drop("goed.txt", good)
             line = "GRONINGEN (ANP) - " + "Een lange zin over de brug in Groningen, " * 25_000
-            stack.drop("te-lang.txt", ("Kop\n" + line + "\n").encode())
+            too_long = ("Kop\n" + line + "\n").encode()
+            stack.drop("te-lang.txt", too_long)
             wait_until(
                 lambda: stack.counts()["failed"] == 1 and stack.counts()["archive"] == 1, "both filed", 90
             )
@@ -103,6 +106,11 @@ def test_flower_shows_the_named_enrich_worker_and_a_failed_document(
             wait_until(
                 lambda: {"FAILURE", "SUCCESS"} <= set(states()), "Flower to show FAILURE and SUCCESS", 30
             )
+            # Flower names each task by the doc_id an operator greps in the logs (the task id is it).
+            tasks = _api(port, "/api/tasks?taskname=dropwire.enrich.document") or {}
+            by_id = {task_id: task.get("state") for task_id, task in tasks.items()}
+            assert by_id.get(hashlib.sha256(good).hexdigest()) == "SUCCESS", by_id
+            assert by_id.get(hashlib.sha256(too_long).hexdigest()) == "FAILURE", by_id
         finally:
             flower.terminate()
             flower.wait(10)

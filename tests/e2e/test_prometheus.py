@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -232,18 +233,38 @@ def test_enrich_with_two_processes_reports_counters_that_add_up(stack: Stack, pr
     assert prometheus.value('sum(dropwire_tasks_in_progress{job="enrich"})') == 0
 
 
-def test_one_documents_story_can_be_grepped_across_the_three_services(stack: Stack) -> None:
-    """Every service logs JSON lines carrying the doc id of each stored document (workers: and the task id)."""
-    dropped = drop_everything(stack)
+# Celery's own line for each task it runs names the task id: "Task dropwire.enrich.document[ID] ...".
+CELERY_TASK_LINE = re.compile(r"Task dropwire\.enrich\.document\[([0-9a-f-]+)\]")
+
+
+@pytest.mark.parametrize("pool", ["batch", "prefork"])
+def test_one_documents_story_can_be_grepped_across_the_three_services(
+    tmp_path: Path, redis_url: str, pg_url: str, pool: str
+) -> None:
+    """One correlation id, the doc_id, on every line of a document's journey: every service logs JSON
+    lines carrying each stored document's doc_id; no line about a document names it otherwise (no
+    second id under another key, no other doc_id beside its claim); with the Celery pool, the enrich
+    task's id is the doc_id too, which is what Flower and ``celery inspect`` show."""
+    args = {"enrich": ("--pool", pool, "--concurrency", "2")}
+    with Stack(tmp_path / "stack", redis_url=redis_url, database_url=pg_url, args=args) as stack:
+        dropped = drop_everything(stack)
+        events = {service: stack.events(service) for service in stack.services}
+        enrich_log = stack.log("enrich")
+    by_claim: dict[str, str] = {}
     doc_ids = {hashlib.sha256(data).hexdigest() for data in dropped.good.values()}
-    for service in stack.services:
-        events = stack.events(service)
-        assert events, f"{service} wrote no JSON log lines"
-        assert all(e.get("service") == service for e in events), [
-            e for e in events if e.get("service") != service
+    for service, lines in events.items():
+        assert lines, f"{service} wrote no JSON log lines"
+        assert all(e.get("service") == service for e in lines), [
+            e for e in lines if e.get("service") != service
         ][:3]
-        seen = {e["doc_id"] for e in events if e.get("doc_id")}
+        seen = {e["doc_id"] for e in lines if e.get("doc_id")}
         assert doc_ids <= seen, f"{service}: no log line for {sorted(doc_ids - seen)[:3]}"
-        if service in ("enrich", "store"):
-            with_doc = [e for e in events if e.get("doc_id") in doc_ids]
-            assert all(e.get("task_id") for e in with_doc), [e for e in with_doc if not e.get("task_id")][:3]
+        about = [e for e in lines if e.get("doc_id") in doc_ids]
+        assert not [e for e in about if "task_id" in e], f"{service}: a second id on a document's line"
+        for e in lines:
+            if e.get("claim") and e.get("doc_id"):
+                # One claim (one dropped file) has one id on every line of every service.
+                assert by_claim.setdefault(e["claim"], e["doc_id"]) == e["doc_id"], (service, e)
+    if pool == "prefork":
+        task_ids = set(CELERY_TASK_LINE.findall(enrich_log))
+        assert doc_ids <= task_ids, f"Celery's task ids are not the doc_ids: {sorted(task_ids)[:3]}"

@@ -18,6 +18,7 @@ from shared.celery_app import (
     TASK_STORE_BATCH,
     TASK_STORE_FAILURE,
     create_app,
+    forget_redeliveries,
     redelivery_count,
     send,
 )
@@ -102,8 +103,10 @@ def test_the_worker_enriches_dead_letters_and_survives_bad_messages(
 
 def test_redeliveries_are_counted_per_task_in_the_broker(redis_url: str) -> None:
     """Each redelivery of one task id raises its count in Redis (so a bound holds across worker deaths);
-    a first delivery counts nothing."""
+    a first delivery counts nothing; a count forgotten (its document dead-lettered) starts again."""
     app = create_app("test-redelivery", redis_url)
     assert redelivery_count(app, "task-1", redelivered=False) == 0
     assert [redelivery_count(app, "task-1", redelivered=True) for _ in range(3)] == [1, 2, 3]
     assert redelivery_count(app, "task-2", redelivered=True) == 1
+    forget_redeliveries(app, "task-1")  # its document was dead-lettered: a `failed retry` starts afresh
+    assert redelivery_count(app, "task-1", redelivered=True) == 1
