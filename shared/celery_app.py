@@ -149,12 +149,19 @@ def broker_errors(app: Celery) -> tuple[type[BaseException], ...]:
         probe.release()
 
 
-def send(app: Celery, task_name: str, payload: str, *, task_id: str | None = None) -> None:
+# The message header that marks a heartbeat document, so that a consumer can keep it out of its
+# document counters before decoding the body (the batch pool's parent decodes nothing).
+HEARTBEAT_HEADER = "dropwire_heartbeat"
+
+
+def send(
+    app: Celery, task_name: str, payload: str, *, task_id: str | None = None, heartbeat: bool = False
+) -> None:
     """Publish one message (JSON text) to ``task_name``'s queue; ``DependencyUnavailable`` if the broker is away.
 
     ``task_id``: the Celery task id (default: a fresh UUID). Ingest gives each enrich task its
     document's ``doc_id``, the correlation id of every log line, so Celery's tools show the id an
-    operator greps for.
+    operator greps for. ``heartbeat`` sets ``HEARTBEAT_HEADER``.
     """
     from shared.errors import DependencyUnavailable
 
@@ -163,6 +170,7 @@ def send(app: Celery, task_name: str, payload: str, *, task_id: str | None = Non
             task_name,
             args=[payload],
             task_id=task_id,
+            headers={HEARTBEAT_HEADER: True} if heartbeat else None,
             queue=TASK_QUEUES[task_name],
             routing_key=TASK_QUEUES[task_name],
             retry=True,

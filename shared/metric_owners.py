@@ -39,9 +39,10 @@ OWNERS: dict[str, frozenset[str]] = {
         "end_to_end_latency",
         "heartbeat_age",  # the whole round trip, back on ingest.done
     },
-    "enrich": _COMMON | {"articles", "entities", "parsed_documents", "warned_documents", "parse_warnings"},
+    "enrich": _COMMON
+    | {"articles", "entities", "parsed_documents", "warned_documents", "parse_warnings", "heartbeats"},
     "store": _COMMON
-    | {"store_batch_documents", "store_rows", "duplicates", "story_articles", "heartbeat_age"},
+    | {"store_batch_documents", "store_rows", "duplicates", "story_articles", "heartbeat_age", "heartbeats"},
 }
 
 

@@ -38,6 +38,8 @@ ARCHIVE_OUTCOMES = ("stored", "duplicate")
 # How a work item left a stage: done, dead-lettered, or handed back to be taken up again (a transient
 # error), so that started = sum of these + in progress.
 TASK_OUTCOMES = ("ok", "failed", "retry")
+# A heartbeat document passed through a stage, or was dead-lettered there (an alarm: the stage is broken).
+HEARTBEAT_OUTCOMES = ("ok", "failed")
 # build_info's parser/model version in a service that neither parses nor runs the NER model.
 NOT_APPLICABLE = "n/a"
 
@@ -93,6 +95,7 @@ class Metrics:
     queue_depth: Gauge
     end_to_end_latency: Histogram
     heartbeat_age: Gauge
+    heartbeats: Counter
     # Names of the families this service exports (None: all); see shared/metric_owners.py.
     exported: frozenset[str] | None = None
 
@@ -153,24 +156,28 @@ def create_metrics(
             multiprocess_mode="livemax",
         ),
         tasks_started=Counter(
-            "dropwire_tasks_started_total", "Work items taken up, by stage.", ["stage"], registry=reg
+            "dropwire_tasks_started_total",
+            "Documents taken up, by stage (heartbeats: dropwire_heartbeats_total).",
+            ["stage"],
+            registry=reg,
         ),
         tasks_in_progress=Gauge(
             "dropwire_tasks_in_progress",
-            "Work items being processed, by stage.",
+            "Documents being processed, by stage (heartbeats not counted).",
             ["stage"],
             registry=reg,
             multiprocess_mode="livesum",
         ),
         tasks_completed=Counter(
             "dropwire_tasks_completed_total",
-            "Work items left a stage, by outcome: ok, failed (dead-lettered), retry (handed back).",
+            "Documents that left a stage, by outcome: ok, failed (dead-lettered), retry (handed back);"
+            " heartbeats not counted.",
             ["stage", "outcome"],
             registry=reg,
         ),
         task_failures=Counter(
             "dropwire_task_failures_total",
-            "Work items that failed, by stage and reason.",
+            "Documents that failed, by stage and reason (heartbeats not counted).",
             ["stage", "reason"],
             registry=reg,
         ),
@@ -257,6 +264,12 @@ def create_metrics(
             registry=reg,
             multiprocess_mode="mostrecent",
         ),
+        heartbeats=Counter(
+            "dropwire_heartbeats_total",
+            "Heartbeat documents through a stage, by outcome (ok, failed); kept out of dropwire_tasks_*.",
+            ["stage", "outcome"],
+            registry=reg,
+        ),
     )
     m.build_info.labels(version=__version__, parser_version=parser_version, model_version=model_version).set(
         1
@@ -279,6 +292,8 @@ def create_metrics(
         for reason in FAILURE_REASONS:
             m.task_failures.labels(stage=stage, reason=reason)
             m.dead_letters.labels(stage=stage, reason=reason)
+        for outcome in HEARTBEAT_OUTCOMES if stage != "ingest" else ():
+            m.heartbeats.labels(stage=stage, outcome=outcome)
     for role in ROLES:
         m.articles.labels(role=role)
     for label in ENTITY_LABELS:

@@ -39,11 +39,18 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from typing import Any
 
 from celery import Celery
 
+from services.enrich.deliveries import (
+    Batch,
+    Delivery,
+    as_delivery,
+    count_handed_back,
+    count_started,
+    documents,
+)
 from services.enrich.enrichment import failed
 from services.enrich.pool import BatchResult, Outcome, record, start_pool, work
 from shared.celery_app import (
@@ -81,19 +88,6 @@ STOP_GRACE_SECONDS = 30.0
 Send = Callable[[str, str], None]
 
 
-@dataclass
-class _Delivery:
-    message: Any  # kombu's Message: typed in some releases, not in others
-    payload: str
-    task_id: str | None
-    redelivered: bool
-
-
-@dataclass
-class _Batch:
-    deliveries: list[_Delivery]
-
-
 class EnrichConsumer:
     """Consumes queue ``enrich`` in batches until ``stopping`` is set (run it in a thread)."""
 
@@ -123,8 +117,8 @@ class EnrichConsumer:
         self.consuming = threading.Event()
         self.crashed: BaseException | None = None
         self._pool: Executor | None = None
-        self._buffer: list[_Delivery] = []
-        self._inflight: dict[Future[BatchResult], _Batch] = {}
+        self._buffer: list[Delivery] = []
+        self._inflight: dict[Future[BatchResult], Batch] = {}
         self._last_arrival = 0.0
         self._through = 0  # documents given to the current pool (for recycling)
         self._requeued: Counter[str] = Counter()  # task ids this consumer put back (memory:// marks none)
@@ -178,8 +172,9 @@ class EnrichConsumer:
                     self.consuming.clear()
                     # Unacknowledged, on a connection that is gone: the broker hands them out again.
                     self._buffer.clear()
-                    held = sum(len(b.deliveries) for b in self._inflight.values())
-                    self.metrics.tasks_in_progress.labels(stage=STAGE).dec(held)
+                    count_handed_back(
+                        self.metrics, [d for b in self._inflight.values() for d in b.deliveries]
+                    )
                     self._inflight.clear()  # their results are dropped: nothing to acknowledge them on
                     log.warning("enrich.broker_unavailable", queue=self.queue, error=str(exc))
                     self.stopping.wait(RECONNECT_SECONDS)
@@ -212,9 +207,7 @@ class EnrichConsumer:
             log.error("enrich.unknown_message", queue=self.queue, task=task)
             message.reject(requeue=False)
             return
-        task_id = headers.get("id") if isinstance(headers.get("id"), str) else None
-        redelivered = bool((message.delivery_info or {}).get("redelivered")) or task_id in self._requeued
-        self._buffer.append(_Delivery(message, payload, task_id, redelivered))
+        self._buffer.append(as_delivery(message, payload, self._requeued))
         self._last_arrival = time.monotonic()
 
     def _on_decode_error(self, message: Any, exc: Exception) -> None:
@@ -257,23 +250,21 @@ class EnrichConsumer:
             self._buffer[:0] = batch  # the pool broke just now: submitted again to a fresh one
             return False
         self._through += len(batch)
-        m = self.metrics
-        m.tasks_started.labels(stage=STAGE).inc(len(batch))
-        m.tasks_in_progress.labels(stage=STAGE).inc(len(batch))
-        self._inflight[future] = _Batch(batch)
+        count_started(self.metrics, batch)  # documents only: heartbeats are not tasks_*
+        self._inflight[future] = Batch(batch)
         return True
 
     def _finish_done(self) -> None:
         for future in [f for f in self._inflight if f.done()]:
             batch = self._inflight.pop(future)
-            self.metrics.tasks_in_progress.labels(stage=STAGE).dec(len(batch.deliveries))
             error = future.exception()
             if error is not None:
                 self._lost(batch, error)
             else:
+                self.metrics.tasks_in_progress.labels(stage=STAGE).dec(documents(batch.deliveries))
                 self._finish(batch, future.result())
 
-    def _lost(self, batch: _Batch, error: BaseException) -> None:
+    def _lost(self, batch: Batch, error: BaseException) -> None:
         """A batch whose worker process died, or whose work raised: back on the queue, unpublished.
 
         An error that is not a crash is judged by the one policy (``failure_of``): a permanent one
@@ -284,10 +275,11 @@ class EnrichConsumer:
             judged = failure_of(error)
             if judged.kind == "permanent":
                 log.error("enrich.batch_failed", error=repr(error))
+                self.metrics.tasks_in_progress.labels(stage=STAGE).dec(documents(batch.deliveries))
                 self._dead_letter(batch.deliveries[0], judged.reason, judged.detail)
                 return
         log.error("enrich.batch_lost", documents=len(batch.deliveries), error=repr(error))
-        self.metrics.tasks_completed.labels(stage=STAGE, outcome="retry").inc(len(batch.deliveries))
+        count_handed_back(self.metrics, batch.deliveries)
         for delivery in batch.deliveries:
             if delivery.task_id is not None:
                 self._requeued[delivery.task_id] += 1
@@ -295,11 +287,11 @@ class EnrichConsumer:
         if _broken(self._pool) and not self._inflight and not self.stopping.is_set():
             self._replace_pool()
 
-    def _finish(self, batch: _Batch, result: BatchResult) -> None:
+    def _finish(self, batch: Batch, result: BatchResult) -> None:
         if result.store is not None:
             try:
                 if not self._publish(*result.store):
-                    return  # stopping while the broker is away: left unacknowledged for redelivery
+                    return self._unfinished(batch.deliveries)  # stopping: left for redelivery
             except Exception as exc:  # permanent (``_publish`` retries the rest): would fail again
                 log.error("enrich.unpublishable", documents=len(batch.deliveries), exc_info=True)
                 judged = failure_of(exc)
@@ -308,50 +300,58 @@ class EnrichConsumer:
                 return
         for payload in result.failures:
             if not self._publish(TASK_STORE_FAILURE, payload):
-                return
+                return self._unfinished(batch.deliveries)
         for delivery in batch.deliveries:
             delivery.message.ack()
             if delivery.task_id is not None:
                 self._requeued.pop(delivery.task_id, None)
         share = result.seconds / max(1, len(batch.deliveries))
         for delivery, outcome in zip(batch.deliveries, result.outcomes, strict=True):
-            self.metrics.task_duration.labels(stage=STAGE).observe(share)
-            record(self.metrics, outcome, delivery.task_id)
+            if not delivery.heartbeat:
+                self.metrics.task_duration.labels(stage=STAGE).observe(share)
+            record(self.metrics, outcome, delivery.task_id, document=not delivery.heartbeat)
         log.info(
             "enrich.batch",
-            documents=len(batch.deliveries),
+            documents=documents(batch.deliveries),  # heartbeats apart, as the tasks_* counters count
+            heartbeats=len(batch.deliveries) - documents(batch.deliveries),
             seconds=round(result.seconds, 4),
             worker=result.pid,
         )
 
-    def _exhausted(self, delivery: _Delivery) -> bool:
+    def _exhausted(self, delivery: Delivery) -> bool:
         """Whether ``delivery`` was redelivered too often; then it is dead-lettered and acknowledged."""
         count = self._requeued.get(delivery.task_id or "", 0)
         if delivery.task_id is not None and (delivery.message.delivery_info or {}).get("redelivered"):
             count = max(count, redelivery_count(self.app, delivery.task_id, True))
         if count <= MAX_DELIVERIES:
             return False
-        self.metrics.tasks_started.labels(stage=STAGE).inc()  # ends in _dead_letter's record()
+        count_started(self.metrics, [delivery])  # ends in _dead_letter's record()
+        self.metrics.tasks_in_progress.labels(stage=STAGE).dec(documents([delivery]))
         lost = RetriesExhausted("worker lost too often", redeliveries=count)
         forget_redeliveries(self.app, delivery.task_id or "")  # a `failed retry` of them starts afresh
         self._dead_letter(delivery, lost.reason, str(lost))
         return True
 
-    def _dead_letter(self, delivery: _Delivery, reason: str, detail: str) -> None:
+    def _dead_letter(self, delivery: Delivery, reason: str, detail: str) -> None:
         """A failed ``DocumentDone`` for ``delivery`` to the store, then its message acknowledged."""
         try:
             received = decode(DocumentReceived, delivery.payload)
         except BadMessage as exc:
-            record(self.metrics, Outcome("dropped", reason=exc.reason, detail=str(exc)), delivery.task_id)
+            dropped = Outcome("dropped", reason=exc.reason, detail=str(exc))
+            record(self.metrics, dropped, delivery.task_id, document=not delivery.heartbeat)
             delivery.message.ack()
             return
         done = failed(received, reason, detail)
         if not self._publish(TASK_STORE_FAILURE, done.to_json()):
-            return  # stopping: left unacknowledged
+            return self._unfinished([delivery])  # stopping: left unacknowledged
         delivery.message.ack()
         self._requeued.pop(delivery.task_id or "", None)
         outcome = Outcome("failed", doc_id=done.doc_id, claim=done.claim, reason=reason, detail=detail)
-        record(self.metrics, outcome, delivery.task_id)
+        record(self.metrics, outcome, delivery.task_id, document=not delivery.heartbeat)
+
+    def _unfinished(self, deliveries: list[Delivery]) -> None:
+        """Left unacknowledged at a stop (the broker hands them out again): completed as ``retry``."""
+        self.metrics.tasks_completed.labels(stage=STAGE, outcome="retry").inc(documents(deliveries))
 
     # ------------------------------------------------------------------ pool and publishing
 

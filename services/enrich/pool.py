@@ -146,20 +146,29 @@ def _failed(done: DocumentDone) -> Outcome:
     )
 
 
-def record(metrics: Metrics, outcome: Outcome, task_id: str | None = None) -> None:
-    """The metrics and log lines of one document's outcome (in the parent, which keeps the metrics)."""
+def record(metrics: Metrics, outcome: Outcome, task_id: str | None = None, *, document: bool = True) -> None:
+    """The metrics and log lines of one document's outcome (in the parent, which keeps the metrics).
+
+    ``document`` False (a heartbeat, by its message header): counted by ``dropwire_heartbeats_total``,
+    not by the ``tasks_*`` document counters, so that started = completed + in progress holds.
+    """
     m = metrics
     with bound_contextvars(doc_id=outcome.doc_id, claim=outcome.claim):
         if outcome.kind == "dropped":
             # Nothing to report to: without a claim no file can be named. The lease re-publishes it.
             log.error("enrich.bad_message", error=outcome.detail, task_id=task_id)
             m.dead_letters.labels(stage=STAGE, reason=outcome.reason or "bad_message").inc()
+            if document:  # taken up as a document (its batch started it): it ends here
+                m.tasks_completed.labels(stage=STAGE, outcome="failed").inc()
             return
         if outcome.kind == "failed":
             reason = outcome.reason or "internal"
-            m.task_failures.labels(stage=STAGE, reason=reason).inc()
-            m.dead_letters.labels(stage=STAGE, reason=reason).inc()
-            m.tasks_completed.labels(stage=STAGE, outcome="failed").inc()
+            if document:
+                m.task_failures.labels(stage=STAGE, reason=reason).inc()
+                m.dead_letters.labels(stage=STAGE, reason=reason).inc()
+                m.tasks_completed.labels(stage=STAGE, outcome="failed").inc()
+            else:  # an alarm of its own (the stage is broken), not a document's failure
+                m.heartbeats.labels(stage=STAGE, outcome="failed").inc()
             log.warning("enrich.failed", reason=reason, detail=outcome.detail)
             return
         if not outcome.heartbeat:
@@ -173,9 +182,12 @@ def record(metrics: Metrics, outcome: Outcome, task_id: str | None = None) -> No
                 m.warned_documents.inc()
             for kind in outcome.warnings:
                 m.parse_warnings.labels(kind=kind).inc()
-        m.tasks_completed.labels(stage=STAGE, outcome="ok").inc()
+        if document:
+            m.tasks_completed.labels(stage=STAGE, outcome="ok").inc()
+        else:
+            m.heartbeats.labels(stage=STAGE, outcome="ok").inc()
         m.last_success.labels(stage=STAGE).set(time.time())
-        log.info(
+        (log.info if document else log.debug)(  # heartbeats: DEBUG, as in the Celery pool
             "enrich.done",
             articles=len(outcome.roles),
             entities=len(outcome.labels),

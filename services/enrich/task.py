@@ -100,14 +100,21 @@ class EnrichHandler:
 
     def process(self, received: DocumentReceived) -> None:
         m = self.metrics
-        m.tasks_started.labels(stage="enrich").inc()
-        m.tasks_in_progress.labels(stage="enrich").inc()
+        counted = not received.heartbeat  # documents only: heartbeats go to dropwire_heartbeats_total
+        if counted:
+            m.tasks_started.labels(stage="enrich").inc()
+            m.tasks_in_progress.labels(stage="enrich").inc()
         started = time.perf_counter()
         try:
             result = self.publish(received, started)
+        except TransientError:
+            if counted:  # handed back to be taken up again: started = completed + in progress holds
+                m.tasks_completed.labels(stage="enrich", outcome="retry").inc()
+            raise
         finally:
-            m.tasks_in_progress.labels(stage="enrich").dec()
-            m.task_duration.labels(stage="enrich").observe(time.perf_counter() - started)
+            if counted:
+                m.tasks_in_progress.labels(stage="enrich").dec()
+                m.task_duration.labels(stage="enrich").observe(time.perf_counter() - started)
         if isinstance(result, DocumentDone):
             self.dead_letter(result)
             return
@@ -158,21 +165,26 @@ class EnrichHandler:
             m.articles.labels(role=article.role).inc()
             for entity in article.entities:
                 m.entities.labels(label=entity.label).inc()
-        if not result.heartbeat:
+        if result.heartbeat:
+            m.heartbeats.labels(stage="enrich", outcome="ok").inc()
+        else:
             m.parsed_documents.inc()
             if result.warnings:
                 m.warned_documents.inc()
             for warning in result.warnings:
                 m.parse_warnings.labels(kind=warning.kind).inc()
-        m.tasks_completed.labels(stage="enrich", outcome="ok").inc()
+            m.tasks_completed.labels(stage="enrich", outcome="ok").inc()
         m.last_success.labels(stage="enrich").set(time.time())
 
     def dead_letter(self, done: DocumentDone) -> None:
         reason = done.reason or "internal"
         self.send(TASK_STORE_FAILURE, done.to_json())
-        self.metrics.task_failures.labels(stage="enrich", reason=reason).inc()
-        self.metrics.dead_letters.labels(stage="enrich", reason=reason).inc()
-        self.metrics.tasks_completed.labels(stage="enrich", outcome="failed").inc()
+        if done.heartbeat:  # an alarm of its own (the stage is broken), not a document's failure
+            self.metrics.heartbeats.labels(stage="enrich", outcome="failed").inc()
+        else:
+            self.metrics.task_failures.labels(stage="enrich", reason=reason).inc()
+            self.metrics.dead_letters.labels(stage="enrich", reason=reason).inc()
+            self.metrics.tasks_completed.labels(stage="enrich", outcome="failed").inc()
         log.warning("enrich.failed", reason=reason, detail=done.detail)
 
 
@@ -226,8 +238,12 @@ RETRY_LIMIT = task_options()["max_retries"]
 
 
 def _give_up(handler: EnrichHandler, received: DocumentReceived, exc: RetriesExhausted) -> None:
+    if not received.heartbeat:  # taken up to be dead-lettered: started, then completed as failed
+        handler.metrics.tasks_started.labels(stage="enrich").inc()
     try:
         handler.dead_letter(failed(received, exc.reason, str(exc)))
     except TransientError:
         # The broker is still away: the file stays in processing/ and its lease re-publishes it.
         log.error("enrich.dead_letter_unsent", reason=exc.reason)
+        if not received.heartbeat:
+            handler.metrics.tasks_completed.labels(stage="enrich", outcome="retry").inc()

@@ -33,7 +33,7 @@ class CeleryPublisher:
 
     def received(self, message: DocumentReceived) -> None:
         # The task id is the doc_id: the one correlation id of logs, Flower and `celery inspect`.
-        send(self.app, TASK_ENRICH, message.to_json(), task_id=message.doc_id)
+        send(self.app, TASK_ENRICH, message.to_json(), task_id=message.doc_id, heartbeat=message.heartbeat)
 
     def failed(self, done: DocumentDone) -> None:
         send(self.app, TASK_STORE_FAILURE, done.to_json())

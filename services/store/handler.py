@@ -115,7 +115,8 @@ class StoreHandler:
         if not items:
             return []
         started = time.perf_counter()
-        documents = sum(1 for i in items if isinstance(i, DocumentEnriched))
+        # Documents only: heartbeats count in dropwire_heartbeats_total, not in the tasks_* counters.
+        documents = sum(1 for i in items if isinstance(i, DocumentEnriched) and not i.heartbeat)
         self._count_started(documents)
         try:
             out = self._write(items)
@@ -168,7 +169,7 @@ class StoreHandler:
 
     def _count_started(self, documents: int) -> None:
         """Enriched documents only: a failure passed on from enrich is recorded, not the store's work,
-        so started = completed (ok + failed + retry) + in progress."""
+        and a heartbeat is not a document, so started = completed (ok + failed + retry) + in progress."""
         if self.metrics is None:
             return
         self.metrics.tasks_started.labels(stage=STAGE).inc(documents)
@@ -193,7 +194,9 @@ class StoreHandler:
         m.task_duration.labels(stage=STAGE).observe(seconds)
         m.store_batch_documents.observe(sum(1 for i in items if isinstance(i, DocumentEnriched)))
         for item, done in zip(items, out, strict=True):
-            if isinstance(item, DocumentEnriched) and done.outcome != "failed":
+            if isinstance(item, DocumentEnriched) and item.heartbeat:
+                m.heartbeats.labels(stage=STAGE, outcome="failed" if done.outcome == "failed" else "ok").inc()
+            elif isinstance(item, DocumentEnriched) and done.outcome != "failed":
                 m.tasks_completed.labels(stage=STAGE, outcome="ok").inc()
             elif isinstance(item, DocumentEnriched):  # refused by the database: dead-lettered here
                 m.tasks_completed.labels(stage=STAGE, outcome="failed").inc()

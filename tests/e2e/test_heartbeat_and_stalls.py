@@ -152,6 +152,37 @@ def test_the_heartbeat_goes_round_and_its_age_stays_small(rig: Rig) -> None:
     assert not any("heartbeat" in n for n in stack.folder("archive") + stack.folder("failed"))
 
 
+def test_the_task_counters_reconcile_over_documents_only(rig: Rig) -> None:
+    """With a heartbeat every second going through enrich and store, each stage's task counters count
+    the dropped files alone: started = completed (ok + failed + retry) + in progress = the files that
+    reached it, while dropwire_heartbeats_total counts the heartbeats apart."""
+    rig.ensure_running()
+    stack = rig.stack
+    for i in range(3):
+        stack.drop(f"telling-{i}.txt", unique_page(f"telling-{i}"))
+    wait_until(lambda: not stack.folder("inbox") and not stack.folder("processing"), "all filed", 45)
+    files = len(stack.folder("archive")) + len(stack.folder("failed"))  # no file fails at ingest here
+
+    def counters(stage: str) -> dict[str, float]:
+        scraped = samples(stack.scrape(stage))
+        out = {
+            outcome: value(scraped, "dropwire_tasks_completed_total", stage=stage, outcome=outcome)
+            for outcome in ("ok", "failed", "retry")
+        }
+        out["started"] = value(scraped, "dropwire_tasks_started_total", stage=stage)
+        out["in_progress"] = value(scraped, "dropwire_tasks_in_progress", stage=stage)
+        out["heartbeats"] = value(scraped, "dropwire_heartbeats_total", stage=stage, outcome="ok")
+        return out
+
+    for stage in ("enrich", "store"):
+        before = counters(stage)["heartbeats"]
+        # A few more heartbeats through the stage: they must not move its document counters.
+        wait_until(lambda s=stage, b=before: counters(s)["heartbeats"] >= b + 3, f"heartbeats at {stage}")
+        c = counters(stage)
+        assert c["started"] == c["ok"] + c["failed"] + c["retry"] + c["in_progress"], (stage, c)
+        assert c["started"] == files, (stage, c, files)
+
+
 def test_every_consumer_consumes_again_after_a_redis_restart(rig: Rig) -> None:
     """Redis restarted under the running services: files dropped afterwards are archived (the enrich
     worker, the store consumer and ingest's done consumer all consume again) and heartbeats resume."""
