@@ -89,7 +89,7 @@ def queue_depths(url: str) -> dict[str, int | None]:
     Redis is asked directly (each queue is a list named after it), which spares this read-only
     command Celery's import; other brokers go through Celery.
     """
-    from shared.metrics import QUEUES
+    from shared.queues import QUEUES
 
     if url.startswith(("redis://", "rediss://", "unix://")):
         import redis

@@ -14,11 +14,8 @@ from celery import Celery
 from kombu.entity import Exchange, Queue
 
 from shared import broker
+from shared.queues import QUEUE_DONE, QUEUE_ENRICH, QUEUE_STORE
 from shared.settings import DEFAULT_VISIBILITY_TIMEOUT_SECONDS, BrokerSettings
-
-QUEUE_ENRICH = "enrich"
-QUEUE_STORE = "store"
-QUEUE_DONE = "ingest.done"
 
 TASK_ENRICH = "dropwire.enrich.document"
 TASK_STORE = "dropwire.store.document"

@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.metrics import QUEUES, Metrics
+from shared.metrics import Metrics
+from shared.queues import QUEUES
 
 # A readiness probe (kubelet, compose healthcheck) gives up after a few seconds; answering within 2 s
 # leaves it room while a healthy Redis ping or ``select 1`` takes about a millisecond.

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import structlog
+if TYPE_CHECKING:
+    import structlog
 
 Format = Literal["auto", "json", "console"]
 
@@ -23,6 +24,8 @@ def uses_json(fmt: Format = "auto") -> bool:
 
 def configure_logging(level: str = "INFO", fmt: Format = "auto", service: str | None = None) -> None:
     """Configure structlog and the standard library's root logger (Celery, SQLAlchemy) alike."""
+    import structlog
+
     use_json = uses_json(fmt)
     shared_processors: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -75,6 +78,30 @@ def _add_service(service: str) -> structlog.typing.Processor:
     return add
 
 
+class _Lazy:
+    """A logger that imports structlog at its first call, not when a module asks for it.
+
+    Modules take ``log = get_logger(__name__)`` at import time; importing structlog then (with its dev
+    renderer, rich's traceback support) cost the read-only commands ~0.1 s of start-up for loggers
+    they never call. Each call goes to structlog's own lazy proxy, so ``configure_logging`` and
+    ``structlog.testing.capture_logs`` apply whenever they run, as before.
+    """
+
+    __slots__ = ("_logger", "_name")
+
+    def __init__(self, name: str | None) -> None:
+        self._name = name
+        self._logger: Any = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._logger is None:
+            import structlog
+
+            self._logger = structlog.get_logger(self._name)
+        return getattr(self._logger, attr)
+
+
 def get_logger(name: str | None = None) -> structlog.typing.FilteringBoundLogger:
-    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(name)
+    """The logger of module ``name``; structlog itself is imported at its first use."""
+    logger: structlog.typing.FilteringBoundLogger = _Lazy(name)
     return logger

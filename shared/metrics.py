@@ -28,7 +28,7 @@ from shared.errors import FAILURE_REASONS
 from shared.messages import WARNING_KINDS
 
 STAGES = ("ingest", "enrich", "store")
-QUEUES = ("enrich", "store", "ingest.done")
+
 FOLDERS = ("inbox", "processing", "archive", "failed")
 ENTITY_LABELS = ("PER", "LOC", "ORG", "MISC")
 ROLES = ("main", "brief")

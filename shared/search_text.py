@@ -18,8 +18,6 @@ import sqlite3
 from functools import lru_cache
 from typing import Any
 
-import snowballstemmer
-
 # Letters and digits, with inner apostrophes and hyphens kept out: "kabinets-Rutte" is two words,
 # as PostgreSQL's parser splits it too.
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -31,6 +29,10 @@ MAX_WORD_CHARS = 64
 
 @lru_cache(maxsize=1)
 def _stemmer() -> Any:
+    # Imported at the first stem, not with this module: every SQLite connection registers the
+    # function, and the read-only commands that never stem should not pay for the stemmers' import.
+    import snowballstemmer
+
     return snowballstemmer.stemmer("dutch")
 
 

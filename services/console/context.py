@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from services.console.security import Guard
-from shared.metrics import QUEUES
+from shared.queues import QUEUES
 from shared.readmodel import Counts, FailureRecord, HeartbeatAge, RatePoint, ReadModel
 from shared.readmodel.journey import ClaimJourney, trace
 from shared.spool import Spool

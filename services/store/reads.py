@@ -8,7 +8,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from services.store.models import ArticleRow, Document, EntityRow, Failure, Heartbeat, Mention, Story
+from services.store.readtables import articles as A
+from services.store.readtables import documents as D
+from services.store.readtables import entities as E
+from services.store.readtables import failures as F
+from services.store.readtables import heartbeats as H
+from services.store.readtables import mentions as M
+from services.store.readtables import stories as S
 from services.store.times import aware, to_utc
 from services.store.views import (
     ArticleView,
@@ -35,7 +41,7 @@ class Reads:
 
     def counts(self) -> Counts:
         """Rows per table, for ``dropwire status``."""
-        tables = (Document, ArticleRow, EntityRow, Mention, Failure)
+        tables = (D, A, E, M, F)
         query = sa.select(*(sa.select(sa.func.count()).select_from(t).scalar_subquery() for t in tables))
         with self.engine.connect() as conn:
             row = conn.execute(query).one()
@@ -43,12 +49,12 @@ class Reads:
 
     def warned_documents(self, limit: int = 5) -> tuple[int, list[WarnedDocument]]:
         """How many stored documents have parse warnings, and the latest ``limit`` of them."""
-        warned = Document.parse_warnings.is_not(None)
-        count = sa.select(sa.func.count()).select_from(Document).where(warned)
+        warned = D.c.parse_warnings.is_not(None)
+        count = sa.select(sa.func.count()).select_from(D).where(warned)
         latest = (
-            sa.select(Document.sha256, Document.name, Document.stored_at, Document.parse_warnings)
+            sa.select(D.c.sha256, D.c.name, D.c.stored_at, D.c.parse_warnings)
             .where(warned)
-            .order_by(Document.stored_at.desc(), Document.id.desc())
+            .order_by(D.c.stored_at.desc(), D.c.id.desc())
             .limit(limit)
         )
         with self.engine.connect() as conn:
@@ -66,9 +72,7 @@ class Reads:
 
     def recent_failures(self, limit: int = 10) -> list[FailureView]:
         """The latest failures, newest first."""
-        query = (
-            sa.select(Failure.__table__).order_by(Failure.failed_at.desc(), Failure.id.desc()).limit(limit)
-        )
+        query = sa.select(*F.c).order_by(F.c.failed_at.desc(), F.c.id.desc()).limit(limit)
         with self.engine.connect() as conn:
             return [
                 FailureView(
@@ -93,26 +97,24 @@ class Reads:
         """Articles, newest first; filtered by an entity's canonical name, a place (canonical or as
         written) and a publication time (articles without one count from their document's receipt).
         Names and places match case-insensitively."""
-        when = sa.func.coalesce(ArticleRow.published_at, Document.received_at)
+        when = sa.func.coalesce(A.c.published_at, D.c.received_at)
         query = (
-            sa.select(ArticleRow.__table__, Document.sha256, Document.name.label("document_name"))
-            .join(Document, Document.id == ArticleRow.document_id)
-            .order_by(when.desc(), ArticleRow.id.desc())
+            sa.select(*A.c, D.c.sha256, D.c.name.label("document_name"))
+            .join(D, D.c.id == A.c.document_id)
+            .order_by(when.desc(), A.c.id.desc())
             .limit(limit)
         )
         if entity is not None:
             query = query.where(
                 sa.exists()
-                .where(Mention.article_id == ArticleRow.id)
-                .where(Mention.entity_id == EntityRow.id)
-                .where(sa.func.lower(EntityRow.name) == entity.lower())
+                .where(M.c.article_id == A.c.id)
+                .where(M.c.entity_id == E.c.id)
+                .where(sa.func.lower(E.c.name) == entity.lower())
             )
         if place is not None:
             wanted = place.lower()
             query = query.where(
-                sa.or_(
-                    sa.func.lower(ArticleRow.place) == wanted, sa.func.lower(ArticleRow.place_raw) == wanted
-                )
+                sa.or_(sa.func.lower(A.c.place) == wanted, sa.func.lower(A.c.place_raw) == wanted)
             )
         if since is not None:
             query = query.where(when >= to_utc(since))
@@ -122,26 +124,26 @@ class Reads:
     def top_entities(self, n: int = 10, label: str | None = None, by: str = "stories") -> list[EntityCount]:
         """The ``n`` entities in the most stories (``by="stories"``: a brief seen on 13 pages counts once)
         or with the most mentions (``by="mentions"``), ties by name; optionally of one label."""
-        mentions = sa.func.count(Mention.id).label("mentions")
-        story = sa.func.coalesce(ArticleRow.story_id, -ArticleRow.id)  # unassigned: its own story
+        mentions = sa.func.count(M.c.id).label("mentions")
+        story = sa.func.coalesce(A.c.story_id, -A.c.id)  # unassigned: its own story
         stories = sa.func.count(sa.distinct(story)).label("stories")
         first = stories if by == "stories" else mentions
         query = (
             sa.select(
-                EntityRow.label,
-                EntityRow.name,
+                E.c.label,
+                E.c.name,
                 mentions,
-                sa.func.count(sa.distinct(Mention.article_id)).label("articles"),
+                sa.func.count(sa.distinct(M.c.article_id)).label("articles"),
                 stories,
             )
-            .join(Mention, Mention.entity_id == EntityRow.id)
-            .join(ArticleRow, ArticleRow.id == Mention.article_id)
-            .group_by(EntityRow.id, EntityRow.label, EntityRow.name)
-            .order_by(first.desc(), mentions.desc(), EntityRow.name, EntityRow.label)
+            .join(M, M.c.entity_id == E.c.id)
+            .join(A, A.c.id == M.c.article_id)
+            .group_by(E.c.id, E.c.label, E.c.name)
+            .order_by(first.desc(), mentions.desc(), E.c.name, E.c.label)
             .limit(n)
         )
         if label is not None:
-            query = query.where(EntityRow.label == label.upper())
+            query = query.where(E.c.label == label.upper())
         with self.engine.connect() as conn:
             return [
                 EntityCount(r.label, r.name, int(r.mentions), int(r.articles), int(r.stories))
@@ -154,21 +156,21 @@ class Reads:
         """Stories, newest (first seen) first; filtered by an entity's canonical name (any of the
         story's articles mentions it, case-insensitively) and by being seen at or after ``since``."""
         query = (
-            sa.select(Story.__table__)
-            .where(Story.merged_into.is_(None))
-            .order_by(Story.first_seen.desc(), Story.id.desc())
+            sa.select(*S.c)
+            .where(S.c.merged_into.is_(None))
+            .order_by(S.c.first_seen.desc(), S.c.id.desc())
             .limit(limit)
         )
         if entity is not None:
             query = query.where(
                 sa.exists()
-                .where(ArticleRow.story_id == Story.id)
-                .where(Mention.article_id == ArticleRow.id)
-                .where(Mention.entity_id == EntityRow.id)
-                .where(sa.func.lower(EntityRow.name) == entity.lower())
+                .where(A.c.story_id == S.c.id)
+                .where(M.c.article_id == A.c.id)
+                .where(M.c.entity_id == E.c.id)
+                .where(sa.func.lower(E.c.name) == entity.lower())
             )
         if since is not None:
-            query = query.where(Story.last_seen >= to_utc(since))
+            query = query.where(S.c.last_seen >= to_utc(since))
         with self.engine.connect() as conn:
             return [
                 StoryView(
@@ -188,10 +190,10 @@ class Reads:
     def story_articles(self, story_id: int) -> list[ArticleView]:
         """The articles of one story, in the order they were stored."""
         query = (
-            sa.select(ArticleRow.__table__, Document.sha256, Document.name.label("document_name"))
-            .join(Document, Document.id == ArticleRow.document_id)
-            .where(ArticleRow.story_id == story_id)
-            .order_by(ArticleRow.id)
+            sa.select(*A.c, D.c.sha256, D.c.name.label("document_name"))
+            .join(D, D.c.id == A.c.document_id)
+            .where(A.c.story_id == story_id)
+            .order_by(A.c.id)
         )
         with self.engine.connect() as conn:
             return [article_view(r) for r in conn.execute(query)]
@@ -201,7 +203,7 @@ class Reads:
     def last_heartbeat(self) -> HeartbeatView | None:
         """When the store last saw the pipeline's heartbeat document, if ever."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(Heartbeat.__table__).where(Heartbeat.stage == STAGE)).first()
+            row = conn.execute(sa.select(*H.c).where(H.c.stage == STAGE)).first()
         if row is None:
             return None
         return HeartbeatView(row.sha256, aware(row.seen_at), aware(row.mtime))  # type: ignore[arg-type]
