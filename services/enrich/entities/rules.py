@@ -329,16 +329,9 @@ class Rules:
                 i += 1
                 continue
             end = name_end(words, i)
-            if any(taken[i:end]):
-                i = end
-                continue
-            if end - i == 1 and word.isupper() and len(word) > 1 and word.isalpha():
+            if end - i == 1 and not taken[i] and word.isupper() and len(word) > 1 and word.isalpha():
                 spans[(i, end)] = LEFTOVER_ACRONYM
-            else:
-                i = end
-                continue
-            for k in range(i, end):
-                taken[k] = True
+                taken[i] = True
             i = end
 
     def _name_compounds(self, words: list[str], spans: dict[tuple[int, int], str], taken: list[bool]) -> None:
