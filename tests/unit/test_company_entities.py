@@ -85,6 +85,8 @@ def test_no_company_in_the_top_entities_of_seeds_and_business_page_is_a_person(
         ("Bij Unilever verdwijnen banen, zegt de vakbond.", "Unilever", "ORG"),
         ("Ahold Delhaize, het moederbedrijf van Albert Heijn, groeit.", "Albert Heijn", "ORG"),
         ("Staalbedrijf Tata Steel krijgt steun van het Rijk.", "Tata Steel", "ORG"),
+        ("Het Brugse IT-bedrijf Tectrade bouwt websites.", "Tectrade", "ORG"),
+        ("Het Brugse IT-bedrijf Tectrade bouwt websites.", "Brugse", "MISC"),
         ("De Zuid-Afrikanen zijn blij met de uitslag.", "Zuid-Afrikanen", "MISC"),
         ("Minister Sophie Hermans van Klimaat sprak in Den Haag.", "Sophie Hermans", "PER"),
     ],

@@ -22,7 +22,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from services.enrich.entities.company import company_spans
+from services.enrich.entities.company import company_spans, drop_noun
 from services.enrich.entities.cues import (
     ARTICLES,
     ENGLISH_ARTICLE,
@@ -253,7 +253,8 @@ class Rules:
         for i in range(len(words) - 1):
             word = words[i]
             opening = (i == 0 or words[i - 1] in SENTENCE_OPENERS) and word[1:].islower()
-            if not (word.islower() or opening) or not is_capitalised(words[i + 1]):
+            compound = "-" in word and word.rsplit("-", 1)[1].islower()  # "het Brugse IT-bedrijf X"
+            if not (word.islower() or opening or compound) or not is_capitalised(words[i + 1]):
                 continue
             word = word.lower()  # "Supermarktketen Jumbo" opening a sentence is "supermarktketen Jumbo"
             if word.endswith(WORK_CONTEXT_SUFFIXES):
@@ -272,11 +273,8 @@ class Rules:
                 old_label = spans.pop(key)  # "de film X van Paul Thomas Anderson": two names, not one
                 if rest < key[1]:
                     spans[(rest, key[1])] = old_label
-            if opening:  # "Vakbond" or "Staalbedrijf Tata Steel" taken for a name: the noun is none
-                for key in [k for k in spans if k[0] == i and k[1] <= end]:
-                    del spans[key]
-                    for k in range(*key):
-                        taken[k] = False
+            if opening or compound:  # "Vakbond", "Brugse IT-bedrijf X" taken for a name: the noun is none
+                drop_noun(spans, taken, i, end, words, self.lexicon.phrases["MISC"])
             if claim(spans, taken, i + 1, end, label):
                 self.strong.add((i + 1, end))
 
