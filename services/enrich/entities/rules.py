@@ -31,6 +31,7 @@ from services.enrich.entities.cues import (
     NAME_COMPOUND,
     NAME_PARTICLES,
     ORG_CONTEXT_SUFFIXES,
+    ORG_HEADS,
     OVERRIDE_LABELS,
     PLACE_CONTEXT_OF,
     PLACE_CONTEXT_SUFFIXES,
@@ -206,7 +207,7 @@ class Rules:
         self._article_names(words, spans)
         cues = self.lexicon.org_cues
         for (start, end), label in list(spans.items()):  # "Newcastle United", "Omega Pharma"
-            if label != "ORG" and end - start > 1 and words[end - 1] in cues:
+            if label != "ORG" and end - start > 1 and (words[end - 1] in cues or words[start] in ORG_HEADS):
                 spans[(start, end)] = "ORG"
         i = 0
         while i < len(words):
@@ -214,10 +215,8 @@ class Rules:
                 i += 1
                 continue
             end = name_end(words, i)
-            if words[end - 1] in cues and end - i > 1 and not any(taken[i:end]):
-                spans[(i, end)] = "ORG"
-                for k in range(i, end):
-                    taken[k] = True
+            if words[end - 1] in cues and end - i > 1:  # "Omega Pharma" where the model saw "Pharma"
+                claim(spans, taken, i, end, "ORG")
             i = max(end, i + 1)
         return non_overlapping(spans)
 
