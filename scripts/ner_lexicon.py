@@ -16,7 +16,7 @@ from pathlib import Path
 
 import ner_companies
 from ner_cues import ORG_CUES, PERSON_TITLES
-from ner_names import FIRST_NAMES, MODERN_LOCS, MODERN_MISC, MODERN_ORGS
+from ner_names import FIRST_NAMES, INHABITANT_PLURALS, MODERN_LOCS, MODERN_MISC, MODERN_ORGS
 
 LABELS = ("LOC", "ORG", "MISC", "PER")
 BIG_CITY = 100_000  # world cities above this size are safe to tag as places on sight
@@ -178,7 +178,9 @@ def write(lexicon: Lexicon, folder: Path) -> None:
     # they were, so the model learns from the same data (the dev split chose that: see the model card).
     written = {
         **lexicon.phrases,
-        "MISC": lexicon.phrases["MISC"] | compound_demonyms(lexicon.phrases["MISC"]),
+        "MISC": lexicon.phrases["MISC"]
+        | compound_demonyms(lexicon.phrases["MISC"])
+        | ({p.strip() for p in INHABITANT_PLURALS if p.strip()} - lexicon.phrases["LOC"]),
         "LOC": lexicon.phrases["LOC"] | lexicon.villages,
     }
     for label, phrases in written.items():

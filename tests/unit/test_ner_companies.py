@@ -135,3 +135,11 @@ def test_the_place_list_holds_villages_of_the_low_countries_and_towns_of_the_nei
     assert {"Giethoorn", "Baarle-Hertog", "Durbuy", "Colmar"} <= places
     _, with_list = extractors
     assert ("Durbuy", "LOC") in labels(with_list, "Het toerisme in Durbuy groeit.")
+
+
+@pytest.mark.parametrize("name", ["Georgiërs", "Nieuw-Zeelanders", "Amsterdammers"])
+def test_plural_inhabitant_names_are_misc(
+    extractors: tuple[EntityExtractor, EntityExtractor], name: str
+) -> None:
+    _, with_list = extractors
+    assert (name, "MISC") in labels(with_list, f"Veel {name} gingen gisteren de straat op.")
