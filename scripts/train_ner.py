@@ -48,7 +48,7 @@ DATA = REPO.parent / "shared" / "data" / "ner-open-nl"
 MODELS = REPO / "services" / "enrich" / "models"
 MODERN_DEV = REPO / "tests" / "data" / "modern_nl" / "dev.conll"  # the team's own text: model selection
 MODEL_NAME = "dropwire_ner"  # spaCy prefixes the language: the package reads "nl_dropwire_ner"
-MODEL_VERSION = "0.1.2"
+MODEL_VERSION = "0.1.3"
 SEED = 20021  # any fixed value; changing it changes the model
 EPOCHS = 8  # the silver dev score peaks after four to eight passes
 BATCH_SIZE = 32  # sentences per update: small batches suit a small, noisy training set
@@ -194,6 +194,10 @@ COMPANY_SOURCES = [
     {
         "name": "Stock-index constituents via pytickersymbols (company list; names from Wikipedia)",
         "license": "MIT (package); CC BY-SA 4.0 (Wikipedia)",
+    },
+    {
+        "name": "Brands and operators of OpenStreetMap's name-suggestion-index 8.0.20260918 (brand list)",
+        "license": "BSD-3-Clause",
     },
 ]
 

@@ -91,7 +91,8 @@ class Lexicon:
             return frozenset(line for line in path.read_text(encoding="utf-8").splitlines() if line)
 
         phrases = {label: read(f"{label.lower()}.txt") for label in LIST_LABELS}
-        phrases["ORG"] |= read("companies.txt")  # listed companies (scripts/ner_companies.py)
+        # listed companies (scripts/ner_companies.py) and brands (scripts/ner_brands.py)
+        phrases["ORG"] |= read("companies.txt") | read("brands.txt")
         return cls(
             phrases=phrases,
             titles=read("titles.txt"),
