@@ -50,7 +50,9 @@ def test_extract_keeps_company_categories_serving_the_low_countries(tmp_path: Pa
         "operators/power/line": {"items": [_item("TenneT", ["nl"], key="operator")]},
         "operators/amenity/school": {"items": [_item("Gemeente Utrecht", ["nl"], key="operator")]},
         "transit/route/bus": {
-            "items": [{"locationSet": {"include": ["nl"]}, "tags": {"network": "Twente", "operator": "Keolis"}}]
+            "items": [
+                {"locationSet": {"include": ["nl"]}, "tags": {"network": "Twente", "operator": "Keolis"}}
+            ]
         },
         "flags/man_made/flagpole": {"items": [_item("Nederland", ["nl"])]},
     }
@@ -82,7 +84,7 @@ def test_build_applies_the_company_filters_and_keeps_local_founder_names(tmp_pat
 
 
 def test_the_committed_source_file_names_its_origin_version_and_licence() -> None:
-    header = [line for line in ner_brands.DATA_FILE.read_text(encoding="utf-8").splitlines()[:4]]
+    header = ner_brands.DATA_FILE.read_text(encoding="utf-8").splitlines()[:4]
     assert "name-suggestion-index 8.0.20260918" in header[0]
     assert "BSD-3-Clause" in header[1]
     assert len(ner_brands.read()) > 1500
