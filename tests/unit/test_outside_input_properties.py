@@ -38,8 +38,8 @@ def test_no_password_in_the_user_info_survives_masking(password: str, scheme: st
     last '@', so a password holding '@', '/' or '?' is hidden whole."""
     assume("@" not in password[-1:])  # a trailing '@' would make the host part empty, not a URL
     shown = mask_url(f"{scheme}://dropwire:{password}@db.internal:5432/dropwire")
-    assert password not in shown
-    assert shown.endswith("@db.internal:5432/dropwire") and shown.startswith(f"{scheme}://dropwire:***")
+    # The whole URL is compared: a password may well be a piece of the host name ('intern').
+    assert shown == f"{scheme}://dropwire:***@db.internal:5432/dropwire"
 
 
 @settings(max_examples=300, deadline=None)
