@@ -248,5 +248,25 @@ def where_time_goes(results: dict[str, Any]) -> list[str]:
         "story assignment is most of the store's time, above all inserting and looking up the story "
         "index keys (see the stories on/off row), and PostgreSQL also computes and indexes each "
         "article's `dutch` tsvector for search.",
+        *_memory_lines(results),
         "",
+    ]
+
+
+def _memory_lines(results: dict[str, Any]) -> list[str]:
+    """How to read the memory rows: the recycling saw-tooth, and which samples are compared."""
+    peaks = results.get("enrich_cycle_peaks_mb")
+    if not peaks or "enrich_rss_tenths_growth_pct" not in results:
+        return []
+    listed = ", ".join(f"{float(mb):.0f}" for mb in peaks)
+    return [
+        "- Enrich's memory over the long backlog is a saw-tooth: a fresh fork shares the model with the "
+        "parent and makes private copies of the pages it touches as it works (a reference count is a "
+        "write), and every `DROPWIRE_ENRICH_RECYCLE_DOCUMENTS` documents per process fresh forks start "
+        f"over. The growth row compares like with like, the {results['enrich_growth_method']} (the "
+        f"peaks of all complete cycles: {listed} MB); the last tenth of the samples against the first "
+        f"({float(results['enrich_rss_tenths_growth_pct']):+.1f} %) compares different points of the "
+        f"saw-tooth. The highest sample of all, {float(results['memory_enrich_peak_mb']):.0f} MB, "
+        "falls on a recycle when it is caught: the fresh forks beside the old ones finishing their "
+        "batches (`dropwire/bench_memory.py`).",
     ]
