@@ -42,8 +42,9 @@ def tree_pids(pid: int) -> list[int]:
     return out
 
 
-def own_cpu_seconds(pids: Sequence[int]) -> float:
-    """CPU time (user + system) used so far by exactly these processes, not their descendants."""
+def own_cpu_seconds(pids: Sequence[int], *, reaped: bool = False) -> float:
+    """CPU time (user + system) used so far by exactly these processes, not their descendants;
+    ``reaped``: also that of their children which ended and were waited for (``cutime``/``cstime``)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for p in pids:
@@ -52,12 +53,16 @@ def own_cpu_seconds(pids: Sequence[int]) -> float:
         except OSError:
             continue  # a process that ended during the run: its CPU is not counted (a lower bound)
         total += int(fields[11]) + int(fields[12])
+        if reaped:
+            total += int(fields[13]) + int(fields[14])
     return total / ticks
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) used so far by ``pid`` and its live descendants."""
-    return own_cpu_seconds(tree_pids(pid))
+    """CPU time (user + system) used so far by ``pid`` and its descendants, those that ended too:
+    enrich's recycled worker processes exit mid-run, and their CPU is in their parent's ``cutime``
+    once it has waited for them (a process not yet waited for is not counted: a lower bound)."""
+    return own_cpu_seconds(tree_pids(pid), reaped=True)
 
 
 def tree_pss_mb(pid: int) -> dict[int, float]:
