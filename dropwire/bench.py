@@ -48,6 +48,7 @@ from dropwire.bench_enrich import (
     measure_ner_quality,
     measure_store,
 )
+from dropwire.bench_memory import growth as memory_growth
 from dropwire.bench_pipeline import (
     drop_all,
     measure_backlog,
@@ -242,8 +243,9 @@ def interleaved_rounds(stack: Any, ceiling: Ceiling, corpus: list[Any], seed: in
     return out
 
 
-def measure_memory(options: BenchOptions, count: int, processes: int) -> dict[str, float]:
-    """Enrich's RSS across a long backlog: the first and last tenth of the samples, compared."""
+def measure_memory(options: BenchOptions, count: int, processes: int) -> dict[str, Any]:
+    """Enrich's memory across a long backlog, cycle by cycle of its recycled worker processes
+    (``dropwire.bench_memory`` says why cycles, not the first and last samples, are compared)."""
     from dropwire.stack import Stack
 
     files = list(generate(count, seed=options.seed + 2, duplicate_share=0.0))
@@ -257,22 +259,16 @@ def measure_memory(options: BenchOptions, count: int, processes: int) -> dict[st
         ) as stack:
             stack.start()
             pids = {name: proc.pid for name, proc in stack.procs.items()}
-            with RssSampler(pids) as sampler:
+            with RssSampler(pids, detailed=("enrich",)) as sampler:
                 console.print(f"[bold]memory[/]: {count} files backlog")
                 start = time.perf_counter()
                 drop_all(stack.spool / "inbox", files)
                 wait_drained(stack.spool, count, "memory backlog")
                 elapsed = time.perf_counter() - start
-    series = [mb for _, mb in sampler.samples.get("enrich", [])]
-    tenth = max(1, len(series) // 10)
-    first, last = statistics.mean(series[:tenth]), statistics.mean(series[-tenth:])
     return {
         "memory_files": count,
         "memory_backlog_docs_per_s": count / elapsed,
-        "enrich_rss_first_tenth_mb": first,
-        "enrich_rss_last_tenth_mb": last,
-        "enrich_rss_growth_pct": (last - first) / first * 100,
-        "memory_enrich_peak_mb": max(series),
+        **memory_growth(sampler.details.get("enrich", []), pids["enrich"]),
         "memory_ingest_peak_mb": sampler.peak("ingest"),
         "memory_store_peak_mb": sampler.peak("store"),
     }

@@ -42,8 +42,9 @@ def tree_pids(pid: int) -> list[int]:
     return out
 
 
-def own_cpu_seconds(pids: Sequence[int]) -> float:
-    """CPU time (user + system) used so far by exactly these processes, not their descendants."""
+def own_cpu_seconds(pids: Sequence[int], *, reaped: bool = False) -> float:
+    """CPU time (user + system) used so far by exactly these processes, not their descendants;
+    ``reaped``: also that of their children which ended and were waited for (``cutime``/``cstime``)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for p in pids:
@@ -52,38 +53,54 @@ def own_cpu_seconds(pids: Sequence[int]) -> float:
         except OSError:
             continue  # a process that ended during the run: its CPU is not counted (a lower bound)
         total += int(fields[11]) + int(fields[12])
+        if reaped:
+            total += int(fields[13]) + int(fields[14])
     return total / ticks
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) used so far by ``pid`` and its live descendants."""
-    return own_cpu_seconds(tree_pids(pid))
+    """CPU time (user + system) used so far by ``pid`` and its descendants, those that ended too:
+    enrich's recycled worker processes exit mid-run, and their CPU is in their parent's ``cutime``
+    once it has waited for them (a process not yet waited for is not counted: a lower bound)."""
+    return own_cpu_seconds(tree_pids(pid), reaped=True)
 
 
-def rss_mb(pid: int) -> float:
-    """Memory of ``pid`` and its descendants in MB: the sum of their proportional set sizes (PSS).
+def tree_pss_mb(pid: int) -> dict[int, float]:
+    """Proportional set size (PSS) in MB of ``pid`` and of each of its descendants, by pid.
 
     PSS shares each page among the processes that map it, so forked workers sharing the model's
     pages are not counted twice, as a sum of RSS would.
     """
-    total = 0
+    out: dict[int, float] = {}
     for p in tree_pids(pid):
         try:
             for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
-                    total += int(line.split()[1])
+                    out[p] = int(line.split()[1]) / 1024
                     break
         except OSError:
             continue
-    return total / 1024
+    return out
+
+
+def rss_mb(pid: int) -> float:
+    """Memory of ``pid`` and its descendants in MB: the sum of their PSS (see ``tree_pss_mb``)."""
+    return sum(tree_pss_mb(pid).values())
 
 
 @dataclass
 class RssSampler:
-    """Samples the RSS of some process trees in a background thread."""
+    """Samples the memory (PSS) of some process trees in a background thread.
+
+    ``samples`` holds each tree's total; for the trees named in ``detailed`` ``details`` also keeps
+    each sample's PSS per process, so that a tree whose worker processes are replaced can be read
+    cycle by cycle (``dropwire.bench_memory``).
+    """
 
     pids: dict[str, int]
+    detailed: tuple[str, ...] = ()
     samples: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    details: dict[str, list[tuple[float, dict[int, float]]]] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -101,7 +118,11 @@ class RssSampler:
         start = time.monotonic()
         while not self._stop.wait(RSS_SAMPLE_SECONDS):
             for name, pid in self.pids.items():
-                self.samples.setdefault(name, []).append((time.monotonic() - start, rss_mb(pid)))
+                now = time.monotonic() - start
+                per_process = tree_pss_mb(pid)
+                self.samples.setdefault(name, []).append((now, sum(per_process.values())))
+                if name in self.detailed:
+                    self.details.setdefault(name, []).append((now, per_process))
 
     def peak(self, name: str) -> float:
         return max((mb for _, mb in self.samples.get(name, [])), default=0.0)

@@ -120,9 +120,31 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("ingest_rss_mb", "Peak memory (PSS), ingest", "MB", ""),
     ("enrich_rss_mb", "Peak memory (PSS), enrich: the parent and its worker processes", "MB", "<="),
     ("store_rss_mb", "Peak memory (PSS), store", "MB", ""),
-    ("enrich_rss_first_tenth_mb", "Enrich memory over a long backlog: first tenth of the samples", "MB", ""),
-    ("enrich_rss_last_tenth_mb", "Enrich memory over a long backlog: last tenth of the samples", "MB", ""),
-    ("enrich_rss_growth_pct", "Enrich memory growth over the long backlog", "%", "<="),
+    (
+        "enrich_rss_first_mb",
+        "Enrich memory over a long backlog: peak of the first complete worker cycle",
+        "MB",
+        "",
+    ),
+    (
+        "enrich_rss_last_mb",
+        "Enrich memory over a long backlog: peak of the last complete worker cycle",
+        "MB",
+        "",
+    ),
+    ("enrich_rss_growth_pct", "Enrich memory growth over the long backlog (last cycle / first)", "%", "<="),
+    (
+        "enrich_rss_tenths_growth_pct",
+        "Same, last tenth of the samples / first (compares different points of the recycling saw-tooth)",
+        "%",
+        "",
+    ),
+    (
+        "memory_enrich_peak_mb",
+        "Peak memory (PSS), enrich, over the long backlog (a recycle: fresh forks beside the old)",
+        "MB",
+        "",
+    ),
     ("embedded_docs_per_s", "Embedded dropwire run (SQLite, in-process queue)", "docs/s", ""),
     ("embedded_ratio", "Embedded / ceiling, median of the interleaved rounds", "x", ">="),
     ("embedded_ratio_min", "Embedded / ceiling, lowest round", "x", ""),
@@ -226,5 +248,25 @@ def where_time_goes(results: dict[str, Any]) -> list[str]:
         "story assignment is most of the store's time, above all inserting and looking up the story "
         "index keys (see the stories on/off row), and PostgreSQL also computes and indexes each "
         "article's `dutch` tsvector for search.",
+        *_memory_lines(results),
         "",
+    ]
+
+
+def _memory_lines(results: dict[str, Any]) -> list[str]:
+    """How to read the memory rows: the recycling saw-tooth, and which samples are compared."""
+    peaks = results.get("enrich_cycle_peaks_mb")
+    if not peaks or "enrich_rss_tenths_growth_pct" not in results:
+        return []
+    listed = ", ".join(f"{float(mb):.0f}" for mb in peaks)
+    return [
+        "- Enrich's memory over the long backlog is a saw-tooth: a fresh fork shares the model with the "
+        "parent and makes private copies of the pages it touches as it works (a reference count is a "
+        "write), and every `DROPWIRE_ENRICH_RECYCLE_DOCUMENTS` documents per process fresh forks start "
+        f"over. The growth row compares like with like, the {results['enrich_growth_method']} (the "
+        f"peaks of all complete cycles: {listed} MB); the last tenth of the samples against the first "
+        f"({float(results['enrich_rss_tenths_growth_pct']):+.1f} %) compares different points of the "
+        f"saw-tooth. The highest sample of all, {float(results['memory_enrich_peak_mb']):.0f} MB, "
+        "falls on a recycle when it is caught: the fresh forks beside the old ones finishing their "
+        "batches (`dropwire/bench_memory.py`).",
     ]

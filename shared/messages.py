@@ -221,7 +221,17 @@ M = TypeVar("M", bound=Message)
 
 
 def decode(model: type[M], payload: str | bytes) -> M:
-    """Decode one wire payload into ``model``, or raise ``BadMessage`` saying why."""
+    """Decode one wire payload into ``model``, or raise ``BadMessage`` saying why.
+
+    A payload that fits is parsed and validated in one pass by pydantic's own JSON parser: for an
+    enrich batch's ``DocumentsEnriched`` that costs a third of ``json.loads`` followed by
+    ``model_validate`` of the dicts (0.09-0.16 against 0.28-0.35 ms per document,
+    ``scripts/decode_cost.py``), CPU the store spends on every document. One that does not fit is taken apart step by step below, to say why.
+    """
+    try:
+        return model.model_validate_json(payload)
+    except (ValidationError, ValueError, TypeError):
+        pass  # not valid, or not as JSON: the steps below say which, or accept what Python's parser reads
     try:
         data = json.loads(payload)
     except (ValueError, TypeError) as exc:
