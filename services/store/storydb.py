@@ -101,6 +101,7 @@ class Plan:
     keys: list[tuple[int, int]] = field(default_factory=list)  # (key, index into the batch) to insert
     story_ids: dict[int, int] = field(default_factory=dict)  # local reference → real id
     parent: dict[int, int] = field(default_factory=dict)  # merged story → the story it joined
+    _stories: list[int] | None = None  # ``stories()``, once worked out
 
     def resolve(self, story: int) -> int:
         """The story ``story`` is now part of (itself unless merged)."""
@@ -113,17 +114,16 @@ class Plan:
         return self.story_ids.get(ref, ref)
 
     def stories(self) -> list[int]:
-        """Each batch article's story id, in batch order (``story_of`` of every index, resolved once per
-        story rather than once per key: a batch writes thousands of keys)."""
-        real: dict[int, int] = {}
-        out = []
-        for a in self.assignments:
-            story = real.get(a.story)
-            if story is None:
-                ref = self.resolve(a.story)
-                story = real[a.story] = self.story_ids.get(ref, ref)
-            out.append(story)
-        return out
+        """Each batch article's story id, in batch order: ``story_of`` of every index, worked out once
+        (a batch writes thousands of keys), so only after ``create_stories`` gave the new ids."""
+        if self._stories is None:
+            real: dict[int, int] = {}
+            for a in self.assignments:
+                if a.story not in real:
+                    ref = self.resolve(a.story)
+                    real[a.story] = self.story_ids.get(ref, ref)
+            self._stories = [real[a.story] for a in self.assignments]
+        return self._stories
 
     def merged(self) -> list[tuple[int, int]]:
         """Stored stories merged into another: (merged, joined), by id."""
