@@ -166,14 +166,18 @@ def int_array(values: Iterable[int]) -> str:
     return "{" + ",".join(map(str, values)) + "}"
 
 
-def _quoted(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _quoted(value: str | None) -> str:
+    if value is None:
+        return "NULL"
+    if "\\" in value or '"' in value:
+        value = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{value}"'
 
 
 def text_array(values: Iterable[str | None]) -> str:
     """A PostgreSQL array literal of texts (NULL for None), to send as text and CAST, for the same
     reason as ``int_array``: every element double-quoted, backslashes and quotes escaped."""
-    return "{" + ",".join("NULL" if v is None else _quoted(v) for v in values) + "}"
+    return "{" + ",".join(map(_quoted, values)) + "}"
 
 
 def _figure_arrays(figures: list[dict[str, Any]]) -> dict[str, str]:
@@ -186,6 +190,16 @@ def _figure_arrays(figures: list[dict[str, Any]]) -> dict[str, str]:
         else:
             out[c] = text_array(r[c] for r in figures)
     return out
+
+
+def select_by_ids(conn: Connection, query: str, values: Iterable[int]) -> list[tuple[Any, ...]]:
+    """PostgreSQL: ``query`` with its one parameter (``%s``) the integer array ``values`` as text, on
+    the batch's own transaction; the rows as the driver's tuples."""
+    raw: Any = conn.connection.dbapi_connection
+    with raw.cursor() as cursor:
+        cursor.execute(query, (int_array(values),))
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+    return rows
 
 
 def story_ids(conn: Connection, count: int) -> list[int]:

@@ -40,7 +40,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from services.store.models import ArticleRow, Story, StoryKey
-from services.store.pgfast import copy_keys, int_array, story_ids, upsert_stories
+from services.store.pgfast import copy_keys, select_by_ids, story_ids, upsert_stories
 from services.store.stories import Profile, Relation, matches, profile, slots
 from shared.errors import TransientError
 from shared.logging import get_logger
@@ -321,15 +321,14 @@ class StoryIndex:
     def _rows(self, conn: Connection, query: str, values: list[int]) -> list[Any]:
         """``query`` (``... WHERE <column> {}``) for the rows whose column is one of ``values``.
 
-        PostgreSQL: one array parameter, sent as its text form in a plain-text statement (psycopg's
-        per-element dump of a list of ints, and SQLAlchemy's handling of the same array in an
-        expression, took seconds a batch, profiled). SQLite: chunks of ``LOOKUP_CHUNK`` (its
-        bound-parameter limit)."""
+        PostgreSQL: one array parameter, sent as its text form (psycopg's per-element dump of a list
+        of ints, and SQLAlchemy's handling of the same array in an expression, took seconds a batch,
+        profiled), on the driver's cursor: plain tuples, as SQLAlchemy's result rows cost more than
+        the look-up (profiled). SQLite: chunks of ``LOOKUP_CHUNK`` (its bound-parameter limit)."""
         if not values:
             return []
         if self.postgres:
-            statement = sa.text(query.format("= ANY(CAST(:values AS bigint[]))"))
-            return list(conn.execute(statement, {"values": int_array(values)}))
+            return select_by_ids(conn, query.format("= ANY(CAST(%s AS bigint[]))"), values)
         statement = sa.text(query.format("IN :values")).bindparams(sa.bindparam("values", expanding=True))
         rows: list[Any] = []
         for start in range(0, len(values), LOOKUP_CHUNK):
@@ -339,19 +338,21 @@ class StoryIndex:
     def _load_articles(self, conn: Connection, ids: list[int]) -> dict[int, _Candidate]:
         """The stored articles ``ids`` with their stories, versions and profiles (to compare with)."""
         out: dict[int, _Candidate] = {}
-        for r in self._rows(conn, _ARTICLES, ids):
-            out[r.id] = _Candidate(
-                story=r.story_id,
-                article=r.id,
+        for article, story, version, role, place, place_raw, headline, mark, preamble, body in self._rows(
+            conn, _ARTICLES, ids
+        ):
+            out[article] = _Candidate(
+                story=story,
+                article=article,
                 profile=profile(
-                    role=r.role,
-                    place=r.place or r.place_raw,
-                    headline=r.headline,
-                    headline_version=r.headline_version,
-                    preamble=r.preamble,
-                    body=r.body,
+                    role=role,
+                    place=place or place_raw,
+                    headline=headline,
+                    headline_version=mark,
+                    preamble=preamble,
+                    body=body,
                 ),
-                version=r.story_version or 1,
+                version=version or 1,
             )
         return out
 
