@@ -8,7 +8,8 @@ one corpus, so their ratio means something on a noisy machine:
 2. ceiling: the enrichment function alone, one process per core, no queue, no database, in batches
    as the enrich worker makes them under a backlog (``enrich_batch``, ``DROPWIRE_ENRICH_BATCH_SIZE``);
 3. NER alone: words/s on one core;
-4. store alone: rows/s of batched upserts into PostgreSQL and SQLite;
+4. store alone: rows/s of batched upserts into PostgreSQL and SQLite; on PostgreSQL with story
+   assignment on and off, ``ROUNDS`` interleaved pairs (median; the ratio: the median of the pairs');
 5. pipeline, backlog: the three services as separate processes on the real Redis and PostgreSQL,
    the whole corpus dropped at once. Rounds interleave with the ceiling (ceiling, pipeline, ceiling,
    pipeline, ...; ``ROUNDS`` of each, each round a fresh corpus of the same size and both halves of a
@@ -99,6 +100,27 @@ def run(options: BenchOptions) -> dict[str, Any]:
         return _run(options, sizes, results, corpus, ceiling)
 
 
+def _store_rounds(pg_admin_url: str, docs: list[Any]) -> dict[str, float]:
+    """Store alone on PostgreSQL with story assignment on and off, ``ROUNDS`` pairs interleaved (on, off;
+    off, on; ...), each run in a fresh database: rows/s of each mode is the median of its runs and the
+    ratio the median of the pairs' ratios, so that neither mode always runs first (the process's first
+    run pays its warm-up) and a disturbance of the machine moves one pair, not the result."""
+    runs: dict[bool, list[float]] = {True: [], False: []}
+    ratios = []
+    for n in range(ROUNDS):
+        for stories in (True, False) if n % 2 == 0 else (False, True):
+            with fresh_postgres(pg_admin_url) as url:
+                runs[stories].append(measure_store(url, docs, batch=50, stories=stories))
+        ratios.append(runs[True][-1] / runs[False][-1])
+    return {
+        "store_rows_per_s_postgres": statistics.median(runs[True]),
+        "store_rows_per_s_postgres_no_stories": statistics.median(runs[False]),
+        "store_stories_ratio": statistics.median(ratios),
+        "store_stories_ratio_min": min(ratios),
+        "store_stories_ratio_max": max(ratios),
+    }
+
+
 def _run(
     options: BenchOptions,
     sizes: dict[str, float],
@@ -117,15 +139,7 @@ def _run(
 
     console.print("[bold]store alone[/]: PostgreSQL and SQLite")
     store_docs = distinct_copies(docs, int(sizes["store_docs"]))
-    with fresh_postgres(options.pg_admin_url) as url:
-        results["store_rows_per_s_postgres"] = measure_store(url, store_docs, batch=50)
-    with fresh_postgres(options.pg_admin_url) as url:
-        results["store_rows_per_s_postgres_no_stories"] = measure_store(
-            url, store_docs, batch=50, stories=False
-        )
-    results["store_stories_ratio"] = (
-        results["store_rows_per_s_postgres"] / results["store_rows_per_s_postgres_no_stories"]
-    )
+    results.update(_store_rounds(options.pg_admin_url, store_docs))
     with tempfile.TemporaryDirectory(prefix="dropwire-bench-") as tmp:
         results["store_rows_per_s_sqlite"] = measure_store(f"sqlite:///{tmp}/store.db", store_docs, batch=50)
     console.print("[bold]broker transport[/]: kombu's stock Redis transport vs shared.broker's")

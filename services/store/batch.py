@@ -203,8 +203,9 @@ class BatchWriter:
                 batch = [signatures[(d.doc_id, a.seq)] for d, a in pending]
                 plan = self._index.plan(conn, batch)
                 self._index.create_stories(conn, batch, plan)
+                story_ids = plan.stories()
                 for i, (d, a) in enumerate(pending):
-                    assigned[(d.doc_id, a.seq)] = (plan.story_of(i), plan.assignments[i].version)
+                    assigned[(d.doc_id, a.seq)] = (story_ids[i], plan.assignments[i].version)
             article_ids = self._insert_articles(conn, fresh, new_ids, assigned)
             if self.stories:
                 ids = [article_ids[(new_ids[d.doc_id], a.seq)] for d, a in pending]

@@ -3,7 +3,8 @@
 Natural keys carry the idempotency: ``documents.sha256`` (identity is the content), ``articles
 (document_id, seq)``, ``entities (label, name)``, ``failures (claim, stage, failed_at)``, ``story_keys
 (key)`` (one story per index key: two workers cannot both start a story for the same item). Every
-insert uses ``ON CONFLICT DO NOTHING`` on them, so a redelivered message writes nothing new.
+insert uses ``ON CONFLICT DO NOTHING`` on them, so a redelivered message writes nothing new (story keys
+on PostgreSQL go in by COPY: a key already there rolls the batch back to run again, see ``storydb``).
 
 Times are stored in UTC. PostgreSQL keeps the zone (``timestamptz``); SQLite keeps naive UTC text,
 which the repository turns back into aware datetimes on the way out.
@@ -131,11 +132,13 @@ class StoryKey(Base):
     article whose text gave it (what a new article is compared with)."""
 
     __tablename__ = "story_keys"
-    __table_args__ = (Index(None, "story_id"), Index(None, "article_id"))
+    __table_args__ = (Index(None, "story_id"),)
 
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    story_id: Mapped[int] = mapped_column(Key, ForeignKey("stories.id", ondelete="CASCADE"))
-    article_id: Mapped[int] = mapped_column(Key, ForeignKey("articles.id", ondelete="CASCADE"))
+    # No foreign keys (migration 0006): their checks doubled the cost of every key inserted; stories
+    # are never deleted, and a key whose article is gone still names its story.
+    story_id: Mapped[int] = mapped_column(Key)
+    article_id: Mapped[int] = mapped_column(Key)
 
 
 class EntityRow(Base):

@@ -13,17 +13,18 @@ values as one array (PostgreSQL) or in chunks (SQLite).
 Writing is three steps around the caller's article insert: ``create_stories`` (the new stories' ids,
 so articles can reference them; SQLite inserts the rows there), then, once the articles have ids,
 ``finish``: the touched stories' figures (sightings, first/last seen, fullest and newest article,
-versions) as relative updates (PostgreSQL inserts its new stories here, complete, in one statement), and
-the new index keys (one statement).
+versions) as relative updates (PostgreSQL: the new stories inserted complete and the stored ones updated
+in one statement), and the new index keys (one statement; COPY on PostgreSQL).
 
 Two workers at once (PostgreSQL): a batch with documents takes a transaction-level advisory lock
 (``lock``) before it writes anything, so story assignment is serialised between workers (the signatures,
 the CPU-heavy part, are computed before the transaction). As a second line of defence, ``story_keys.key``
-is the primary key and keys are inserted with ``ON CONFLICT DO NOTHING``. A key another transaction
-inserted but has not committed makes this insert wait for it; once it commits, the key comes back as not
-inserted. A key that was not there at look-up time but is now means another worker started (or extended) a
-story for the same item while this batch was being matched: ``StoryRace`` is raised, the caller rolls the
-whole batch back and runs it again, and the second run finds the other worker's story. Story rows and
+is the primary key. A key another transaction inserted but has not committed makes this insert wait for
+it; once it commits, the key is refused (PostgreSQL: the COPY fails on the primary key; SQLite: ``ON
+CONFLICT DO NOTHING`` leaves it out). A key that was not there at look-up time but is now means another
+writer started (or extended) a story for the same item while this batch was being matched: ``StoryRace``
+is raised, the caller rolls the whole batch back and runs it again, and the second run finds the other
+writer's story. Story rows and
 keys are only written under the story lock, so two batches never wait on each other's rows there.
 """
 
@@ -39,7 +40,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from services.store.models import ArticleRow, Story, StoryKey
-from services.store.pgfast import insert_keys, insert_stories, int_array, story_ids, update_story_figures
+from services.store.pgfast import copy_keys, select_by_ids, story_ids, upsert_stories
 from services.store.stories import Profile, Relation, matches, profile, slots
 from shared.errors import TransientError
 from shared.logging import get_logger
@@ -51,9 +52,16 @@ LOOKUP_CHUNK = 500
 # Arbitrary constant key of the advisory lock that serialises story assignment between workers.
 STORY_LOCK_KEY = 0x73746F72  # "stor"
 # The look-ups, by one column's values (see ``StoryIndex._rows``): single-table statements.
-_KEYS = "SELECT key, story_id, article_id FROM story_keys WHERE key {}"
-_ARTICLE_VERSIONS = "SELECT id, story_version FROM articles WHERE id {}"
-_STORY_VERSIONS = "SELECT id, versions FROM stories WHERE id {}"
+# Each key with what its look-up needs besides: an exact key the version of the article behind it (a
+# repeat is that version), any other key its story's version count. Joined, so one round trip each.
+_EXACT_KEYS = (
+    "SELECT k.key, k.story_id, a.story_version FROM story_keys k"
+    " LEFT JOIN articles a ON a.id = k.article_id WHERE k.key {}"
+)
+_KEYS = (
+    "SELECT k.key, k.story_id, k.article_id, s.versions FROM story_keys k"
+    " LEFT JOIN stories s ON s.id = k.story_id WHERE k.key {}"
+)
 _ARTICLES = (
     "SELECT id, story_id, story_version, role, place, place_raw, headline, headline_version, preamble,"
     " body FROM articles WHERE story_id IS NOT NULL AND id {}"
@@ -93,6 +101,7 @@ class Plan:
     keys: list[tuple[int, int]] = field(default_factory=list)  # (key, index into the batch) to insert
     story_ids: dict[int, int] = field(default_factory=dict)  # local reference → real id
     parent: dict[int, int] = field(default_factory=dict)  # merged story → the story it joined
+    _stories: list[int] | None = None  # ``stories()``, once worked out
 
     def resolve(self, story: int) -> int:
         """The story ``story`` is now part of (itself unless merged)."""
@@ -103,6 +112,18 @@ class Plan:
     def story_of(self, index: int) -> int:
         ref = self.resolve(self.assignments[index].story)
         return self.story_ids.get(ref, ref)
+
+    def stories(self) -> list[int]:
+        """Each batch article's story id, in batch order: ``story_of`` of every index, worked out once
+        (a batch writes thousands of keys), so only after ``create_stories`` gave the new ids."""
+        if self._stories is None:
+            real: dict[int, int] = {}
+            for a in self.assignments:
+                if a.story not in real:
+                    ref = self.resolve(a.story)
+                    real[a.story] = self.story_ids.get(ref, ref)
+            self._stories = [real[a.story] for a in self.assignments]
+        return self._stories
 
     def merged(self) -> list[tuple[int, int]]:
         """Stored stories merged into another: (merged, joined), by id."""
@@ -281,32 +302,33 @@ class StoryIndex:
 
     def _lookup_exact(self, conn: Connection, keys: list[int]) -> dict[int, _Twin]:
         """The stored articles behind ``keys`` (exact keys): key → its story and version."""
-        behind = {key: (story, article) for key, story, article in self._rows(conn, _KEYS, keys)}
-        ids = sorted({article for _, article in behind.values()})
-        versions: dict[int, int | None] = {i: v for i, v in self._rows(conn, _ARTICLE_VERSIONS, ids)}
-        return {key: _Twin(story, versions.get(article) or 1) for key, (story, article) in behind.items()}
+        return {
+            key: _Twin(story, version or 1) for key, story, version in self._rows(conn, _EXACT_KEYS, keys)
+        }
 
     def _lookup_keys(
         self, conn: Connection, keys: list[int]
     ) -> tuple[dict[int, tuple[int, int]], dict[int, int]]:
         """The stored entries of ``keys`` (key → story, article) and their stories' version counts."""
-        found = {key: (story, article) for key, story, article in self._rows(conn, _KEYS, keys)}
-        stories = sorted({story for story, _ in found.values()})
-        versions: dict[int, int] = {i: v for i, v in self._rows(conn, _STORY_VERSIONS, stories)}
+        found: dict[int, tuple[int, int]] = {}
+        versions: dict[int, int] = {}
+        for key, story, article, count in self._rows(conn, _KEYS, keys):
+            found[key] = (story, article)
+            if count is not None:
+                versions[story] = count
         return found, versions
 
     def _rows(self, conn: Connection, query: str, values: list[int]) -> list[Any]:
         """``query`` (``... WHERE <column> {}``) for the rows whose column is one of ``values``.
 
-        PostgreSQL: one array parameter, sent as its text form in a plain-text statement (psycopg's
-        per-element dump of a list of ints, and SQLAlchemy's handling of the same array in an
-        expression, took seconds a batch, profiled). SQLite: chunks of ``LOOKUP_CHUNK`` (its
-        bound-parameter limit)."""
+        PostgreSQL: one array parameter, sent as its text form (psycopg's per-element dump of a list
+        of ints, and SQLAlchemy's handling of the same array in an expression, took seconds a batch,
+        profiled), on the driver's cursor: plain tuples, as SQLAlchemy's result rows cost more than
+        the look-up (profiled). SQLite: chunks of ``LOOKUP_CHUNK`` (its bound-parameter limit)."""
         if not values:
             return []
         if self.postgres:
-            statement = sa.text(query.format("= ANY(CAST(:values AS bigint[]))"))
-            return list(conn.execute(statement, {"values": int_array(values)}))
+            return select_by_ids(conn, query.format("= ANY(CAST(%s AS bigint[]))"), values)
         statement = sa.text(query.format("IN :values")).bindparams(sa.bindparam("values", expanding=True))
         rows: list[Any] = []
         for start in range(0, len(values), LOOKUP_CHUNK):
@@ -316,19 +338,21 @@ class StoryIndex:
     def _load_articles(self, conn: Connection, ids: list[int]) -> dict[int, _Candidate]:
         """The stored articles ``ids`` with their stories, versions and profiles (to compare with)."""
         out: dict[int, _Candidate] = {}
-        for r in self._rows(conn, _ARTICLES, ids):
-            out[r.id] = _Candidate(
-                story=r.story_id,
-                article=r.id,
+        for article, story, version, role, place, place_raw, headline, mark, preamble, body in self._rows(
+            conn, _ARTICLES, ids
+        ):
+            out[article] = _Candidate(
+                story=story,
+                article=article,
                 profile=profile(
-                    role=r.role,
-                    place=r.place or r.place_raw,
-                    headline=r.headline,
-                    headline_version=r.headline_version,
-                    preamble=r.preamble,
-                    body=r.body,
+                    role=role,
+                    place=place or place_raw,
+                    headline=headline,
+                    headline_version=mark,
+                    preamble=preamble,
+                    body=body,
                 ),
-                version=r.story_version or 1,
+                version=version or 1,
             )
         return out
 
@@ -377,8 +401,9 @@ class StoryIndex:
         self, conn: Connection, batch: Sequence[Pending], plan: Plan, article_ids: Sequence[int]
     ) -> None:
         touched: dict[int, dict[str, Any]] = {}
+        stories = plan.stories()
         for index, pending in enumerate(batch):
-            story = plan.story_of(index)
+            story = stories[index]
             version = plan.assignments[index].version
             article = article_ids[index]
             t = touched.get(story)
@@ -410,9 +435,7 @@ class StoryIndex:
         if not self.postgres:
             conn.execute(_figures(), figures)
             return
-        new = set(plan.story_ids.values())
-        insert_stories(conn, [f for f in figures if f["story"] in new])
-        update_story_figures(conn, [f for f in figures if f["story"] not in new])
+        upsert_stories(conn, figures)
 
     @staticmethod
     def _merge(conn: Connection, plan: Plan) -> None:
@@ -442,16 +465,19 @@ class StoryIndex:
     def _insert_keys(self, conn: Connection, plan: Plan, article_ids: Sequence[int]) -> None:
         if not plan.keys:
             return
-        values = [
-            {"key": key, "story_id": plan.story_of(index), "article_id": article_ids[index]}
-            for key, index in sorted(plan.keys)
-        ]
-        inserted = insert_keys(conn, values) if self.postgres else _insert_keys_sqlite(conn, values)
-        lost = len(values) - inserted
+        stories = plan.stories()
+        rows = [(key, stories[index], article_ids[index]) for key, index in sorted(plan.keys)]
+        if self.postgres:
+            if not copy_keys(conn, rows):
+                raise StoryRace("another transaction indexed one of the same keys")
+            return
+        lost = len(rows) - _insert_keys_sqlite(conn, rows)
         if lost:
             raise StoryRace("another transaction indexed the same keys", keys=lost)
 
 
-def _insert_keys_sqlite(conn: Connection, values: list[dict[str, Any]]) -> int:
+def _insert_keys_sqlite(conn: Connection, rows: list[tuple[int, int, int]]) -> int:
+    """SQLite: insert the keys that are not indexed yet; how many went in."""
     stmt = sqlite.insert(StoryKey).on_conflict_do_nothing(index_elements=["key"]).returning(StoryKey.key)
+    values = [{"key": key, "story_id": story, "article_id": article} for key, story, article in rows]
     return len(conn.execute(stmt, values).all())

@@ -20,6 +20,8 @@ REQUIRED = (
     "latency_p99_ms",
     "ner_words_per_s_per_core",
     "store_rows_per_s_postgres",
+    "store_stories_ratio",
+    "store_stories_ratio_min",
     "enrich_rss_mb",
 )
 

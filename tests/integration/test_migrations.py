@@ -155,4 +155,5 @@ def test_migrations_ship_inside_the_package() -> None:
         "0003_stories.py",
         "0004_search.py",
         "0005_journey.py",
+        "0006_story_keys_lean.py",
     ]
