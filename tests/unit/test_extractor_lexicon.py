@@ -19,5 +19,7 @@ def test_a_model_folder_brings_its_own_lexicon(tmp_path: Path) -> None:
     model = tmp_path / "model"
     shutil.copytree(SHIPPED_MODEL, model)
     (model / "lexicon" / "org.txt").write_text("Stichting Proefkonijn Nederland\n", encoding="utf-8")
+    for built in ("companies.txt", "brands.txt"):  # the organisation lists built with the model
+        (model / "lexicon" / built).write_text("", encoding="utf-8")
     extractor = load_extractor(str(model))
     assert extractor.rules.lexicon.phrases["ORG"] == frozenset({"Stichting Proefkonijn Nederland"})
