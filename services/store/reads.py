@@ -8,13 +8,6 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from services.store.readtables import articles as A
-from services.store.readtables import documents as D
-from services.store.readtables import entities as E
-from services.store.readtables import failures as F
-from services.store.readtables import heartbeats as H
-from services.store.readtables import mentions as M
-from services.store.readtables import stories as S
 from services.store.times import aware, to_utc
 from services.store.views import (
     ArticleView,
@@ -26,6 +19,20 @@ from services.store.views import (
     WarnedDocument,
     article_view,
 )
+from shared.readmodel.clauses import (
+    at_place,
+    counts_query,
+    failures_query,
+    mentions_entity,
+    published_or_received,
+    with_document,
+)
+from shared.readmodel.schema import articles as A
+from shared.readmodel.schema import documents as D
+from shared.readmodel.schema import entities as E
+from shared.readmodel.schema import heartbeats as H
+from shared.readmodel.schema import mentions as M
+from shared.readmodel.schema import stories as S
 
 STAGE = "store"
 # Default page of `dropwire articles`: a screenful.
@@ -41,10 +48,8 @@ class Reads:
 
     def counts(self) -> Counts:
         """Rows per table, for ``dropwire status``."""
-        tables = (D, A, E, M, F)
-        query = sa.select(*(sa.select(sa.func.count()).select_from(t).scalar_subquery() for t in tables))
         with self.engine.connect() as conn:
-            row = conn.execute(query).one()
+            row = conn.execute(counts_query()).one()
         return Counts(*(int(n) for n in row))
 
     def warned_documents(self, limit: int = 5) -> tuple[int, list[WarnedDocument]]:
@@ -72,7 +77,6 @@ class Reads:
 
     def recent_failures(self, limit: int = 10) -> list[FailureView]:
         """The latest failures, newest first."""
-        query = sa.select(*F.c).order_by(F.c.failed_at.desc(), F.c.id.desc()).limit(limit)
         with self.engine.connect() as conn:
             return [
                 FailureView(
@@ -84,7 +88,7 @@ class Reads:
                     detail=r.detail,
                     failed_at=aware(r.failed_at),  # type: ignore[arg-type]
                 )
-                for r in conn.execute(query)
+                for r in conn.execute(failures_query(limit))
             ]
 
     def articles(
@@ -97,25 +101,12 @@ class Reads:
         """Articles, newest first; filtered by an entity's canonical name, a place (canonical or as
         written) and a publication time (articles without one count from their document's receipt).
         Names and places match case-insensitively."""
-        when = sa.func.coalesce(A.c.published_at, D.c.received_at)
-        query = (
-            sa.select(*A.c, D.c.sha256, D.c.name.label("document_name"))
-            .join(D, D.c.id == A.c.document_id)
-            .order_by(when.desc(), A.c.id.desc())
-            .limit(limit)
-        )
+        when = published_or_received()
+        query = with_document(sa.select(*A.c)).order_by(when.desc(), A.c.id.desc()).limit(limit)
         if entity is not None:
-            query = query.where(
-                sa.exists()
-                .where(M.c.article_id == A.c.id)
-                .where(M.c.entity_id == E.c.id)
-                .where(sa.func.lower(E.c.name) == entity.lower())
-            )
+            query = query.where(mentions_entity(entity))
         if place is not None:
-            wanted = place.lower()
-            query = query.where(
-                sa.or_(sa.func.lower(A.c.place) == wanted, sa.func.lower(A.c.place_raw) == wanted)
-            )
+            query = query.where(at_place(place))
         if since is not None:
             query = query.where(when >= to_utc(since))
         with self.engine.connect() as conn:
@@ -162,13 +153,7 @@ class Reads:
             .limit(limit)
         )
         if entity is not None:
-            query = query.where(
-                sa.exists()
-                .where(A.c.story_id == S.c.id)
-                .where(M.c.article_id == A.c.id)
-                .where(M.c.entity_id == E.c.id)
-                .where(sa.func.lower(E.c.name) == entity.lower())
-            )
+            query = query.where(mentions_entity(entity).where(A.c.story_id == S.c.id))
         if since is not None:
             query = query.where(S.c.last_seen >= to_utc(since))
         with self.engine.connect() as conn:
@@ -189,12 +174,7 @@ class Reads:
 
     def story_articles(self, story_id: int) -> list[ArticleView]:
         """The articles of one story, in the order they were stored."""
-        query = (
-            sa.select(*A.c, D.c.sha256, D.c.name.label("document_name"))
-            .join(D, D.c.id == A.c.document_id)
-            .where(A.c.story_id == story_id)
-            .order_by(A.c.id)
-        )
+        query = with_document(sa.select(*A.c)).where(A.c.story_id == story_id).order_by(A.c.id)
         with self.engine.connect() as conn:
             return [article_view(r) for r in conn.execute(query)]
 

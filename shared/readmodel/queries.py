@@ -9,6 +9,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from shared.readmodel.clauses import (
+    at_place,
+    counts_query,
+    failures_query,
+    mentions_entity,
+    published_or_received,
+    with_document,
+)
 from shared.readmodel.records import (
     ArticleRecord,
     Counts,
@@ -24,15 +32,7 @@ from shared.readmodel.records import (
     RatePoint,
     SearchHit,
 )
-from shared.readmodel.schema import (
-    articles,
-    articles_search,
-    documents,
-    entities,
-    failures,
-    heartbeats,
-    mentions,
-)
+from shared.readmodel.schema import articles, articles_search, documents, entities, heartbeats, mentions
 from shared.readmodel.schema import aware as _aware
 from shared.search_text import fts5_match
 
@@ -58,10 +58,8 @@ class ReadModel:
     # ---------------------------------------------------------------- overview
 
     def counts(self) -> Counts:
-        tables = (documents, articles, entities, mentions, failures)
-        query = sa.select(*(sa.select(sa.func.count()).select_from(t).scalar_subquery() for t in tables))
         with self.engine.connect() as conn:
-            row = conn.execute(query).one()
+            row = conn.execute(counts_query()).one()
         return Counts(**dict(zip(Counts.model_fields, (int(n) for n in row), strict=True)))
 
     def documents_per_minute(self, minutes: int, now: datetime | None = None) -> list[RatePoint]:
@@ -90,9 +88,8 @@ class ReadModel:
 
     def recent_failures(self, limit: int = 10) -> list[FailureRecord]:
         """Failures recorded in the database, newest first."""
-        query = sa.select(failures).order_by(failures.c.failed_at.desc(), failures.c.id.desc())
         with self.engine.connect() as conn:
-            rows = conn.execute(query.limit(_bounded(limit))).all()
+            rows = conn.execute(failures_query(_bounded(limit))).all()
         return [
             FailureRecord(
                 claim=r.claim,
@@ -111,19 +108,9 @@ class ReadModel:
         """Conditions on one ``articles`` row for the place, entity, section and role filters."""
         conditions: list[Any] = []
         if filters.place:
-            wanted = filters.place.lower()
-            conditions.append(
-                sa.or_(
-                    sa.func.lower(articles.c.place) == wanted, sa.func.lower(articles.c.place_raw) == wanted
-                )
-            )
+            conditions.append(at_place(filters.place))
         if filters.entity:
-            conditions.append(
-                sa.exists()
-                .where(mentions.c.article_id == articles.c.id)
-                .where(mentions.c.entity_id == entities.c.id)
-                .where(sa.func.lower(entities.c.name) == filters.entity.lower())
-            )
+            conditions.append(mentions_entity(filters.entity))
         if filters.section:
             conditions.append(sa.func.lower(articles.c.section) == filters.section.lower())
         if filters.role:
@@ -284,10 +271,8 @@ class ReadModel:
                 .where(sa.literal_column("articles_search").op("MATCH")(match))
             )
             order = [sa.literal_column(SQLITE_BM25), articles.c.id.desc()]
-        query = query.add_columns(documents.c.sha256, documents.c.name.label("document_name")).join(
-            documents, documents.c.id == articles.c.document_id
-        )
-        when = sa.func.coalesce(articles.c.published_at, documents.c.received_at)
+        query = with_document(query)
+        when = published_or_received()
         if filters.since is not None:
             query = query.where(when >= filters.since)
         if filters.until is not None:
