@@ -14,20 +14,14 @@ from services.enrich.task import EnrichHandler, ExtractorSlot
 from services.store.db import make_engine, upgrade
 from services.store.repository import Repository
 from shared.celery_app import TASK_STORE
-from shared.messages import WARNING_KINDS, Article, DocumentEnriched, DocumentReceived, decode
+from shared.messages import WARNING_KINDS, DocumentEnriched, DocumentReceived, decode
 from shared.metrics import create_metrics
+from tests.documents import PassThrough
 
 pytestmark = pytest.mark.unit
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
 NOW = datetime(2017, 10, 14, 12, 0, tzinfo=UTC)
-
-
-class PassThrough:
-    version = "test-0"
-
-    def annotate(self, articles: tuple[Article, ...]) -> tuple[Article, ...]:
-        return articles
 
 
 def received(name: str, *, heartbeat: bool = False) -> DocumentReceived:
