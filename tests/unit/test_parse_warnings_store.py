@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from services.store.repository import Repository
 from shared.celery_app import TASK_STORE
 from shared.messages import WARNING_KINDS, DocumentEnriched, DocumentReceived, decode
 from shared.metrics import create_metrics
-from tests.documents import PassThrough
+from tests.documents import PassThrough, received_text
 
 pytestmark = pytest.mark.unit
 
@@ -26,17 +25,7 @@ NOW = datetime(2017, 10, 14, 12, 0, tzinfo=UTC)
 
 def received(name: str, *, heartbeat: bool = False) -> DocumentReceived:
     text = (PAGES / name).read_text(encoding="utf-8")
-    return DocumentReceived(
-        doc_id=hashlib.sha256(text.encode()).hexdigest(),
-        claim=f"abcd__{name}",
-        name=name,
-        received_at=NOW,
-        mtime=NOW,
-        size=len(text),
-        encoding="utf-8",
-        text=text,
-        heartbeat=heartbeat,
-    )
+    return received_text(text, claim=f"abcd__{name}", name=name, at=NOW, heartbeat=heartbeat)
 
 
 def run_enrich(*docs: DocumentReceived) -> tuple[list[DocumentEnriched], str]:
