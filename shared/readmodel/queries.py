@@ -90,17 +90,7 @@ class ReadModel:
         """Failures recorded in the database, newest first."""
         with self.engine.connect() as conn:
             rows = conn.execute(failures_query(_bounded(limit))).all()
-        return [
-            FailureRecord(
-                claim=r.claim,
-                name=r.name,
-                stage=r.stage,
-                reason=r.reason,
-                detail=r.detail,
-                failed_at=_aware(r.failed_at),
-            )
-            for r in rows
-        ]
+        return [FailureRecord.model_validate(r) for r in rows]
 
     # ---------------------------------------------------------------- documents
 
@@ -152,19 +142,7 @@ class ReadModel:
             )
         with self.engine.connect() as conn:
             rows = conn.execute(query.limit(_bounded(limit))).all()
-        return [
-            DocumentSummary(
-                id=r.id,
-                sha256=r.sha256,
-                name=r.name,
-                section=r.section,
-                article_count=r.article_count,
-                received_at=_aware(r.received_at),
-                stored_at=_aware(r.stored_at),
-                headline=r.headline,
-            )
-            for r in rows
-        ]
+        return [DocumentSummary.model_validate(r) for r in rows]
 
     def document(self, sha256: str) -> DocumentDetail | None:
         """One document with its articles in page order and each article's mentions in text order."""
@@ -176,40 +154,10 @@ class ReadModel:
                 sa.select(articles).where(articles.c.document_id == doc.id).order_by(articles.c.seq)
             ).all()
             by_article = self._mentions(conn, [r.id for r in rows])
-        return DocumentDetail(
-            id=doc.id,
-            sha256=doc.sha256,
-            name=doc.name,
-            size=doc.size,
-            encoding=doc.encoding,
-            section=doc.section,
-            received_at=_aware(doc.received_at),
-            stored_at=_aware(doc.stored_at),
-            parser_version=doc.parser_version,
-            model_version=doc.model_version,
-            articles=[
-                ArticleRecord(
-                    id=r.id,
-                    seq=r.seq,
-                    role=r.role,
-                    section=r.section,
-                    headline=r.headline,
-                    preamble=r.preamble,
-                    place_raw=r.place_raw,
-                    place=r.place,
-                    country=r.country,
-                    lat=r.lat,
-                    lon=r.lon,
-                    agencies=r.agencies.split("/") if r.agencies else [],
-                    relative_time=r.relative_time,
-                    published_at=_aware(r.published_at),
-                    subheads=r.subheads.split("\n") if r.subheads else [],
-                    body=r.body,
-                    mentions=by_article.get(r.id, []),
-                )
-                for r in rows
-            ],
-        )
+        with_mentions = [
+            ArticleRecord.model_validate({**r._mapping, "mentions": by_article.get(r.id, [])}) for r in rows
+        ]
+        return DocumentDetail.model_validate({**doc._mapping, "articles": with_mentions})
 
     @staticmethod
     def _mentions(conn: sa.Connection, article_ids: Sequence[int]) -> dict[int, list[MentionRecord]]:
@@ -219,8 +167,8 @@ class ReadModel:
             sa.select(
                 mentions.c.article_id,
                 mentions.c.entity_id,
-                mentions.c.start_offset,
-                mentions.c.end_offset,
+                mentions.c.start_offset.label("start"),
+                mentions.c.end_offset.label("end"),
                 mentions.c.surface,
                 entities.c.label,
                 entities.c.name,
@@ -231,16 +179,7 @@ class ReadModel:
         )
         out: dict[int, list[MentionRecord]] = {}
         for r in conn.execute(query):
-            out.setdefault(r.article_id, []).append(
-                MentionRecord(
-                    entity_id=r.entity_id,
-                    label=r.label,
-                    name=r.name,
-                    start=r.start_offset,
-                    end=r.end_offset,
-                    surface=r.surface,
-                )
-            )
+            out.setdefault(r.article_id, []).append(MentionRecord.model_validate(r))
         return out
 
     # ---------------------------------------------------------------- search
@@ -271,7 +210,10 @@ class ReadModel:
                 .where(sa.literal_column("articles_search").op("MATCH")(match))
             )
             order = [sa.literal_column(SQLITE_BM25), articles.c.id.desc()]
-        query = with_document(query)
+        # The hit's own names for the article's id and its document's hash.
+        query = with_document(query).add_columns(
+            articles.c.id.label("article_id"), documents.c.sha256.label("document_sha256")
+        )
         when = published_or_received()
         if filters.since is not None:
             query = query.where(when >= filters.since)
@@ -282,21 +224,7 @@ class ReadModel:
             query = query.where(*conditions)
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(*order).limit(_bounded(limit))).all()
-        return [
-            SearchHit(
-                article_id=r.id,
-                document_sha256=r.sha256,
-                document_name=r.document_name,
-                seq=r.seq,
-                role=r.role,
-                headline=r.headline,
-                place=r.place,
-                published_at=_aware(r.published_at),
-                rank=float(r.rank),
-                body=r.body,
-            )
-            for r in rows
-        ]
+        return [SearchHit.model_validate(r) for r in rows]
 
     # ---------------------------------------------------------------- entities
 
@@ -319,10 +247,7 @@ class ReadModel:
         if label:
             query = query.where(entities.c.label == label.upper())
         with self.engine.connect() as conn:
-            return [
-                EntityCount(id=r.id, label=r.label, name=r.name, mentions=r.mentions, articles=r.articles)
-                for r in conn.execute(query)
-            ]
+            return [EntityCount.model_validate(r) for r in conn.execute(query)]
 
     def entity(self, entity_id: int, limit: int = DEFAULT_LIMIT) -> EntityDetail | None:
         """One entity and the articles that mention it, newest first."""
@@ -333,12 +258,12 @@ class ReadModel:
             count = sa.func.count(mentions.c.id).label("mentions")
             query = (
                 sa.select(
-                    articles.c.id,
+                    articles.c.id.label("article_id"),
                     articles.c.seq,
                     articles.c.headline,
                     articles.c.place,
                     articles.c.published_at,
-                    documents.c.sha256,
+                    documents.c.sha256.label("document_sha256"),
                     documents.c.name.label("document_name"),
                     count,
                 )
@@ -358,21 +283,5 @@ class ReadModel:
                 .limit(_bounded(limit))
             )
             rows = conn.execute(query).all()
-        return EntityDetail(
-            id=row.id,
-            label=row.label,
-            name=row.name,
-            articles=[
-                EntityArticle(
-                    article_id=r.id,
-                    document_sha256=r.sha256,
-                    document_name=r.document_name,
-                    seq=r.seq,
-                    headline=r.headline,
-                    place=r.place,
-                    published_at=_aware(r.published_at),
-                    mentions=r.mentions,
-                )
-                for r in rows
-            ],
-        )
+        found = [EntityArticle.model_validate(r) for r in rows]
+        return EntityDetail.model_validate({**row._mapping, "articles": found})
