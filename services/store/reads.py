@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from services.store.times import aware, to_utc
+from services.store.times import to_utc
 from services.store.views import (
     ArticleView,
     Counts,
@@ -18,6 +18,7 @@ from services.store.views import (
     StoryView,
     WarnedDocument,
     article_view,
+    from_row,
 )
 from shared.readmodel.clauses import (
     at_place,
@@ -65,12 +66,7 @@ class Reads:
         with self.engine.connect() as conn:
             total = int(conn.execute(count).scalar_one())
             rows = [
-                WarnedDocument(
-                    sha256=r.sha256,
-                    name=r.name,
-                    stored_at=aware(r.stored_at),  # type: ignore[arg-type]
-                    warnings=json.loads(r.parse_warnings),
-                )
+                from_row(WarnedDocument, r, warnings=json.loads(r.parse_warnings))
                 for r in conn.execute(latest)
             ]
         return total, rows
@@ -78,18 +74,7 @@ class Reads:
     def recent_failures(self, limit: int = 10) -> list[FailureView]:
         """The latest failures, newest first."""
         with self.engine.connect() as conn:
-            return [
-                FailureView(
-                    sha256=r.sha256,
-                    claim=r.claim,
-                    name=r.name,
-                    stage=r.stage,
-                    reason=r.reason,
-                    detail=r.detail,
-                    failed_at=aware(r.failed_at),  # type: ignore[arg-type]
-                )
-                for r in conn.execute(failures_query(limit))
-            ]
+            return [from_row(FailureView, r) for r in conn.execute(failures_query(limit))]
 
     def articles(
         self,
@@ -157,20 +142,7 @@ class Reads:
         if since is not None:
             query = query.where(S.c.last_seen >= to_utc(since))
         with self.engine.connect() as conn:
-            return [
-                StoryView(
-                    id=r.id,
-                    headline=r.headline,
-                    place=r.place,
-                    first_seen=aware(r.first_seen),  # type: ignore[arg-type]
-                    last_seen=aware(r.last_seen),  # type: ignore[arg-type]
-                    sightings=r.sightings,
-                    versions=r.versions,
-                    fullest_article_id=r.fullest_article_id,
-                    newest_article_id=r.newest_article_id,
-                )
-                for r in conn.execute(query)
-            ]
+            return [from_row(StoryView, r) for r in conn.execute(query)]
 
     def story_articles(self, story_id: int) -> list[ArticleView]:
         """The articles of one story, in the order they were stored."""
@@ -186,4 +158,4 @@ class Reads:
             row = conn.execute(sa.select(*H.c).where(H.c.stage == STAGE)).first()
         if row is None:
             return None
-        return HeartbeatView(row.sha256, aware(row.seen_at), aware(row.mtime))  # type: ignore[arg-type]
+        return from_row(HeartbeatView, row)
