@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+# The read-only commands (``tests/unit/test_cli_start_imports.py`` checks the same ones).
 COMMANDS = (
     ("version",),
     ("config",),
@@ -44,6 +45,29 @@ def _run(tree: str, args: tuple[str, ...], env: dict[str, str]) -> tuple[float, 
     return wall, cpu
 
 
+def scratch_env(root: Path, tree: str, broker_url: str) -> dict[str, str]:
+    """The environment for a read command against a scratch spool and SQLite database under ``root``
+    (migrated by ``tree``'s code), none of the caller's ``DROPWIRE_`` settings, and ``broker_url``
+    for ``status`` (point it where nothing listens). Also used by ``tests/unit/test_cli_start_imports``."""
+    for folder in ("inbox", "processing", "archive", "failed"):
+        (root / "spool" / folder).mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DROPWIRE_")}
+    env |= {
+        "DROPWIRE_DATABASE_URL": f"sqlite:///{root}/db.sqlite",
+        "DROPWIRE_SPOOL_DIR": str(root / "spool"),
+        "DROPWIRE_STATUS_SERVICES": "",
+        "DROPWIRE_BROKER_URL": broker_url,
+    }
+    subprocess.run(
+        [sys.executable, "-c", ENTRY, "db", "upgrade"],
+        env=env | {"PYTHONPATH": tree},
+        cwd=tree,
+        capture_output=True,
+        check=True,
+    )
+    return env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("before")
@@ -53,23 +77,7 @@ def main() -> None:
     # instead of reading queue lengths from someone's Redis database 0, the default URL.
     parser.add_argument("--broker-url", default="redis://127.0.0.1:1/0")
     opts = parser.parse_args()
-    scratch = Path(tempfile.mkdtemp(prefix="dropwire-start-"))
-    for folder in ("inbox", "processing", "archive", "failed"):
-        (scratch / "spool" / folder).mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DROPWIRE_")}
-    env |= {
-        "DROPWIRE_DATABASE_URL": f"sqlite:///{scratch}/db.sqlite",
-        "DROPWIRE_SPOOL_DIR": str(scratch / "spool"),
-        "DROPWIRE_STATUS_SERVICES": "",
-        "DROPWIRE_BROKER_URL": opts.broker_url,
-    }
-    subprocess.run(
-        [sys.executable, "-c", ENTRY, "db", "upgrade"],
-        env=env | {"PYTHONPATH": opts.after},
-        cwd=opts.after,
-        capture_output=True,
-        check=True,
-    )
+    env = scratch_env(Path(tempfile.mkdtemp(prefix="dropwire-start-")), opts.after, opts.broker_url)
     trees = {"before": opts.before, "after": opts.after}
     times: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for _ in range(opts.rounds):

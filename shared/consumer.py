@@ -90,52 +90,29 @@ class TaskConsumer:
 
     def run(self) -> None:
         """Consume until ``stopping`` is set, reconnecting whenever the broker goes away."""
-        queue = self.app.amqp.queues[self.queue]
-        errors = broker_errors(self.app)  # includes redis-py's own ConnectionError (a Redis restart)
-        backoff = Backoff(
-            first=RECONNECT_SECONDS, cap=RECONNECT_CAP_SECONDS
-        )  # shared.retry: capped, jittered, said once a while
+        refused = consume_reconnecting(
+            self.app,
+            self.queue,
+            stopping=self.stopping,
+            consuming=self.consuming,
+            on_message=self._on_message,
+            on_decode_error=self._on_decode_error,
+            prefetch=1,
+            serve=self._drain,
+            events="consumer",
+        )
+        if refused is not None:
+            self.crashed = refused
+            if self.on_crash is not None:
+                self.on_crash(refused)
+
+    def _drain(self, conn: Any) -> None:
+        log.info("consumer.started", queue=self.queue)
         while not self.stopping.is_set():
             try:
-                with self.app.connection_for_read() as conn:
-                    conn.ensure_connection(max_retries=1)
-                    with conn.Consumer(
-                        [queue],
-                        callbacks=[self._on_message],
-                        accept=["json"],
-                        on_decode_error=self._on_decode_error,
-                    ) as consumer:
-                        consumer.qos(prefetch_count=1)
-                        self.consuming.set()
-                        log.info("consumer.started", queue=self.queue)
-                        backoff = Backoff(
-                            first=RECONNECT_SECONDS, cap=RECONNECT_CAP_SECONDS
-                        )  # connected: a later outage starts short
-                        while not self.stopping.is_set():
-                            try:
-                                conn.drain_events(timeout=DRAIN_TIMEOUT_SECONDS)
-                            except TimeoutError:
-                                continue
-            except errors as exc:
-                self.consuming.clear()
-                verdict = classify(exc)
-                if verdict.kind == "permanent":  # a wrong password: waiting will not help
-                    self.crashed = DependencyFailed(f"broker: {verdict.line()}")
-                    log.error(
-                        "consumer.broker_refused", queue=self.queue, cause=verdict.cause, fix=verdict.fix
-                    )
-                    if self.on_crash is not None:
-                        self.on_crash(self.crashed)
-                    return
-                if backoff.due_to_say():
-                    log.warning(
-                        "consumer.broker_unavailable",
-                        queue=self.queue,
-                        error=str(exc),
-                        waited_s=round(backoff.waited(), 1),
-                    )
-                self.stopping.wait(backoff.next_delay())
-        self.consuming.clear()
+                conn.drain_events(timeout=DRAIN_TIMEOUT_SECONDS)
+            except TimeoutError:
+                continue
 
     def _on_decode_error(self, message: Message, exc: Exception) -> None:
         """A body that is not JSON (or a refused serializer such as pickle): logged, counted and dropped
@@ -181,6 +158,63 @@ class TaskConsumer:
             delivery.reject(requeue=False)
             return
         delivery.ack()
+
+
+def consume_reconnecting(
+    app: Celery,
+    queue: str,
+    *,
+    stopping: threading.Event,
+    consuming: threading.Event,
+    on_message: Callable[[Any, Message], None],
+    on_decode_error: Callable[[Message, Exception], None],
+    prefetch: int,
+    serve: Callable[[Any], None],
+    events: str,
+    on_lost: Callable[[], None] | None = None,
+) -> DependencyFailed | None:
+    """Consume ``queue`` (JSON bodies, ``prefetch`` unacknowledged at a time) until ``stopping`` is
+    set, reconnecting whenever the broker goes away; ``consuming`` is set while connected.
+
+    ``serve(conn)`` does the work while connected (draining events until ``stopping``); a broker error
+    out of it clears ``consuming``, calls ``on_lost`` (what was received unacknowledged comes again)
+    and reconnects after a capped, jittered pause, with one ``EVENTS.broker_unavailable`` warning a
+    while. A refusal that waiting will not cure (a wrong password) ends it: logged as
+    ``EVENTS.broker_refused`` and returned; None when stopped. Shared by ``TaskConsumer`` and the
+    store's batch consumer, so both recover from a broker restart alike."""
+    kombu_queue = app.amqp.queues[queue]
+    errors = broker_errors(app)  # includes redis-py's own ConnectionError (a Redis restart)
+    backoff = Backoff(first=RECONNECT_SECONDS, cap=RECONNECT_CAP_SECONDS)  # shared.retry
+    while not stopping.is_set():
+        try:
+            with app.connection_for_read() as conn:
+                conn.ensure_connection(max_retries=1)
+                with conn.Consumer(
+                    [kombu_queue], callbacks=[on_message], accept=["json"], on_decode_error=on_decode_error
+                ) as consumer:
+                    consumer.qos(prefetch_count=prefetch)
+                    consuming.set()
+                    # Connected: a later outage starts short.
+                    backoff = Backoff(first=RECONNECT_SECONDS, cap=RECONNECT_CAP_SECONDS)
+                    serve(conn)
+        except errors as exc:
+            consuming.clear()
+            if on_lost is not None:
+                on_lost()
+            verdict = classify(exc)
+            if verdict.kind == "permanent":  # a wrong password: waiting will not help
+                log.error(f"{events}.broker_refused", queue=queue, cause=verdict.cause, fix=verdict.fix)
+                return DependencyFailed(f"broker: {verdict.line()}")
+            if backoff.due_to_say():
+                log.warning(
+                    f"{events}.broker_unavailable",
+                    queue=queue,
+                    error=str(exc),
+                    waited_s=round(backoff.waited(), 1),
+                )
+            stopping.wait(backoff.next_delay())
+    consuming.clear()
+    return None
 
 
 def _first_arg(body: Any) -> str | None:

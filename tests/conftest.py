@@ -9,10 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from dropwire.stack import leased_redis_db
+
+if TYPE_CHECKING:
+    from services.store.repository import Repository
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEAM_FOLDER = REPO_ROOT.parent / "shared"
@@ -102,3 +106,22 @@ def pg_url(pg_admin: str) -> Iterator[str]:
 def sqlite_url(tmp_path: Path) -> str:
     """A SQLite database file of this test's own."""
     return f"sqlite:///{tmp_path / 'dropwire.db'}"
+
+
+@pytest.fixture
+def db_url(sqlite_url: str) -> str:
+    """The database ``repo`` opens: SQLite; a module re-binds it to run the same cases elsewhere
+    (``tests/integration/test_store_postgres.py``: PostgreSQL)."""
+    return sqlite_url
+
+
+@pytest.fixture
+def repo(db_url: str) -> Iterator[Repository]:
+    """The store's ``Repository`` on a database of this test's own, migrated to head."""
+    from services.store.db import make_engine, upgrade
+    from services.store.repository import Repository
+
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    yield Repository(engine)
+    engine.dispose()

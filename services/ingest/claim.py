@@ -51,19 +51,20 @@ def inspect(path: Path) -> Entry:
 
 def claim(spool: Spool, name: str) -> str | None:
     """Rename ``inbox/name`` into ``processing/`` under a fresh claim name; None if someone else got it."""
-    claim_name = new_claim_name(name)
-    try:
-        os.rename(spool.path("inbox", name), spool.path("processing", claim_name))
-    except FileNotFoundError:
-        return None
-    return claim_name
+    return _take(spool, name, "processing")
 
 
 def refuse(spool: Spool, name: str) -> str | None:
     """Move a non-regular inbox entry (symlink, FIFO, socket) as it is into ``failed/``, unfollowed."""
+    return _take(spool, name, "failed")
+
+
+def _take(spool: Spool, name: str, folder: str) -> str | None:
+    """Rename ``inbox/name`` (the entry itself, never what a link points at) into ``folder`` under a
+    fresh claim name, atomically; None if it is gone (another ingest took it first)."""
     claim_name = new_claim_name(name)
     try:
-        os.rename(spool.path("inbox", name), spool.path("failed", claim_name))
+        os.rename(spool.path("inbox", name), spool.path(folder, claim_name))
     except FileNotFoundError:
         return None
     return claim_name

@@ -8,14 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from services.store.readtables import articles as A
-from services.store.readtables import documents as D
-from services.store.readtables import entities as E
-from services.store.readtables import failures as F
-from services.store.readtables import heartbeats as H
-from services.store.readtables import mentions as M
-from services.store.readtables import stories as S
-from services.store.times import aware, to_utc
+from services.store.times import to_utc
 from services.store.views import (
     ArticleView,
     Counts,
@@ -25,7 +18,22 @@ from services.store.views import (
     StoryView,
     WarnedDocument,
     article_view,
+    from_row,
 )
+from shared.readmodel.clauses import (
+    at_place,
+    counts_query,
+    failures_query,
+    mentions_entity,
+    published_or_received,
+    with_document,
+)
+from shared.readmodel.schema import articles as A
+from shared.readmodel.schema import documents as D
+from shared.readmodel.schema import entities as E
+from shared.readmodel.schema import heartbeats as H
+from shared.readmodel.schema import mentions as M
+from shared.readmodel.schema import stories as S
 
 STAGE = "store"
 # Default page of `dropwire articles`: a screenful.
@@ -41,10 +49,8 @@ class Reads:
 
     def counts(self) -> Counts:
         """Rows per table, for ``dropwire status``."""
-        tables = (D, A, E, M, F)
-        query = sa.select(*(sa.select(sa.func.count()).select_from(t).scalar_subquery() for t in tables))
         with self.engine.connect() as conn:
-            row = conn.execute(query).one()
+            row = conn.execute(counts_query()).one()
         return Counts(*(int(n) for n in row))
 
     def warned_documents(self, limit: int = 5) -> tuple[int, list[WarnedDocument]]:
@@ -60,32 +66,15 @@ class Reads:
         with self.engine.connect() as conn:
             total = int(conn.execute(count).scalar_one())
             rows = [
-                WarnedDocument(
-                    sha256=r.sha256,
-                    name=r.name,
-                    stored_at=aware(r.stored_at),  # type: ignore[arg-type]
-                    warnings=json.loads(r.parse_warnings),
-                )
+                from_row(WarnedDocument, r, warnings=json.loads(r.parse_warnings))
                 for r in conn.execute(latest)
             ]
         return total, rows
 
     def recent_failures(self, limit: int = 10) -> list[FailureView]:
         """The latest failures, newest first."""
-        query = sa.select(*F.c).order_by(F.c.failed_at.desc(), F.c.id.desc()).limit(limit)
         with self.engine.connect() as conn:
-            return [
-                FailureView(
-                    sha256=r.sha256,
-                    claim=r.claim,
-                    name=r.name,
-                    stage=r.stage,
-                    reason=r.reason,
-                    detail=r.detail,
-                    failed_at=aware(r.failed_at),  # type: ignore[arg-type]
-                )
-                for r in conn.execute(query)
-            ]
+            return [from_row(FailureView, r) for r in conn.execute(failures_query(limit))]
 
     def articles(
         self,
@@ -97,25 +86,12 @@ class Reads:
         """Articles, newest first; filtered by an entity's canonical name, a place (canonical or as
         written) and a publication time (articles without one count from their document's receipt).
         Names and places match case-insensitively."""
-        when = sa.func.coalesce(A.c.published_at, D.c.received_at)
-        query = (
-            sa.select(*A.c, D.c.sha256, D.c.name.label("document_name"))
-            .join(D, D.c.id == A.c.document_id)
-            .order_by(when.desc(), A.c.id.desc())
-            .limit(limit)
-        )
+        when = published_or_received()
+        query = with_document(sa.select(*A.c)).order_by(when.desc(), A.c.id.desc()).limit(limit)
         if entity is not None:
-            query = query.where(
-                sa.exists()
-                .where(M.c.article_id == A.c.id)
-                .where(M.c.entity_id == E.c.id)
-                .where(sa.func.lower(E.c.name) == entity.lower())
-            )
+            query = query.where(mentions_entity(entity))
         if place is not None:
-            wanted = place.lower()
-            query = query.where(
-                sa.or_(sa.func.lower(A.c.place) == wanted, sa.func.lower(A.c.place_raw) == wanted)
-            )
+            query = query.where(at_place(place))
         if since is not None:
             query = query.where(when >= to_utc(since))
         with self.engine.connect() as conn:
@@ -162,39 +138,15 @@ class Reads:
             .limit(limit)
         )
         if entity is not None:
-            query = query.where(
-                sa.exists()
-                .where(A.c.story_id == S.c.id)
-                .where(M.c.article_id == A.c.id)
-                .where(M.c.entity_id == E.c.id)
-                .where(sa.func.lower(E.c.name) == entity.lower())
-            )
+            query = query.where(mentions_entity(entity).where(A.c.story_id == S.c.id))
         if since is not None:
             query = query.where(S.c.last_seen >= to_utc(since))
         with self.engine.connect() as conn:
-            return [
-                StoryView(
-                    id=r.id,
-                    headline=r.headline,
-                    place=r.place,
-                    first_seen=aware(r.first_seen),  # type: ignore[arg-type]
-                    last_seen=aware(r.last_seen),  # type: ignore[arg-type]
-                    sightings=r.sightings,
-                    versions=r.versions,
-                    fullest_article_id=r.fullest_article_id,
-                    newest_article_id=r.newest_article_id,
-                )
-                for r in conn.execute(query)
-            ]
+            return [from_row(StoryView, r) for r in conn.execute(query)]
 
     def story_articles(self, story_id: int) -> list[ArticleView]:
         """The articles of one story, in the order they were stored."""
-        query = (
-            sa.select(*A.c, D.c.sha256, D.c.name.label("document_name"))
-            .join(D, D.c.id == A.c.document_id)
-            .where(A.c.story_id == story_id)
-            .order_by(A.c.id)
-        )
+        query = with_document(sa.select(*A.c)).where(A.c.story_id == story_id).order_by(A.c.id)
         with self.engine.connect() as conn:
             return [article_view(r) for r in conn.execute(query)]
 
@@ -206,4 +158,4 @@ class Reads:
             row = conn.execute(sa.select(*H.c).where(H.c.stage == STAGE)).first()
         if row is None:
             return None
-        return HeartbeatView(row.sha256, aware(row.seen_at), aware(row.mtime))  # type: ignore[arg-type]
+        return from_row(HeartbeatView, row)

@@ -62,17 +62,17 @@ from shared.celery_app import (
     TASK_DONE,
     TASK_DONE_BATCH,
     backoff_seconds,
-    broker_errors,
     queue_depth,
     redelivery_count,
     send,
     task_argument,
 )
+from shared.consumer import consume_reconnecting
 from shared.errors import BadMessage, RetriesExhausted, TransientError
 from shared.logging import get_logger
 from shared.messages import DocumentDone, DocumentsDone
 from shared.metrics import Metrics
-from shared.retry import Backoff, DependencyFailed, classify
+from shared.retry import Backoff, DependencyFailed
 
 log = get_logger(__name__)
 
@@ -83,11 +83,6 @@ DRAIN_TIMEOUT_SECONDS = 0.5
 # write what we have. Long next to Redis's sub-millisecond hand-over of a waiting message, short next
 # to a document's own cost (~50 ms of enrichment), so it adds almost nothing to latency.
 LULL_SECONDS = 0.005
-# Pause before reconnecting to a broker that went away.
-RECONNECT_SECONDS = 1.0
-# Reconnect waits double from RECONNECT_SECONDS up to this: a broker back after a restart is used
-# again within seconds, while a long outage costs few attempts and one warning per half minute.
-RECONNECT_CAP_SECONDS = 5.0
 
 Send = Callable[[str, str], None]  # (task name, JSON payload)
 _STOPPED = object()  # what a retried action "returns" when a stop interrupted its backoff
@@ -133,49 +128,27 @@ class BatchConsumer:
 
     def run(self) -> None:
         """Consume until ``stopping`` is set, reconnecting whenever the broker goes away."""
-        queue = self.app.amqp.queues[self.queue]
-        errors = broker_errors(self.app)  # includes redis-py's own ConnectionError (a Redis restart)
-        backoff = Backoff(
-            first=RECONNECT_SECONDS, cap=RECONNECT_CAP_SECONDS
-        )  # shared.retry: capped, jittered, said once a while
+        self.refused = consume_reconnecting(
+            self.app,
+            self.queue,
+            stopping=self.stopping,
+            consuming=self.consuming,
+            on_message=self._on_message,
+            on_decode_error=self._on_decode_error,
+            prefetch=self.batch_size,
+            serve=self._serve,
+            events="store",
+            on_lost=self._buffer.clear,  # unacknowledged: the broker hands them out again
+        )
+        if self.refused is not None:
+            self.stopping.set()
+
+    def _serve(self, conn: Any) -> None:
+        log.info("store.consuming", queue=self.queue, batch_size=self.batch_size)
         while not self.stopping.is_set():
-            try:
-                with self.app.connection_for_read() as conn:
-                    conn.ensure_connection(max_retries=1)
-                    with conn.Consumer(
-                        [queue],
-                        callbacks=[self._on_message],
-                        accept=["json"],
-                        on_decode_error=self._on_decode_error,
-                    ) as consumer:
-                        consumer.qos(prefetch_count=self.batch_size)
-                        self.consuming.set()
-                        log.info("store.consuming", queue=self.queue, batch_size=self.batch_size)
-                        backoff = Backoff(
-                            first=RECONNECT_SECONDS, cap=RECONNECT_CAP_SECONDS
-                        )  # connected: a later outage starts short
-                        while not self.stopping.is_set():
-                            batch = self._collect(conn)
-                            if batch:
-                                self._process(batch)
-            except errors as exc:
-                self.consuming.clear()
-                self._buffer.clear()  # unacknowledged: the broker hands them out again
-                verdict = classify(exc)
-                if verdict.kind == "permanent":  # a wrong password: waiting will not help
-                    self.refused = DependencyFailed(f"broker: {verdict.line()}")
-                    log.error("store.broker_refused", queue=self.queue, cause=verdict.cause, fix=verdict.fix)
-                    self.stopping.set()
-                    return
-                if backoff.due_to_say():
-                    log.warning(
-                        "store.broker_unavailable",
-                        queue=self.queue,
-                        error=str(exc),
-                        waited_s=round(backoff.waited(), 1),
-                    )
-                self.stopping.wait(backoff.next_delay())
-        self.consuming.clear()
+            batch = self._collect(conn)
+            if batch:
+                self._process(batch)
 
     def _on_message(self, body: Any, message: Message) -> None:
         self._buffer.append(_Received(message, (message.headers or {}).get("task"), task_argument(body)))

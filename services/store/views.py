@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from services.store.times import aware
+
+V = TypeVar("V")  # a view dataclass
 
 
 @dataclass(frozen=True)
@@ -102,26 +104,23 @@ class HeartbeatView:
     mtime: datetime
 
 
+def from_row(view: type[V], row: Any, **given: Any) -> V:
+    """The ``view`` dataclass of a query row whose columns carry its field names (other columns are
+    left out), stored times as aware UTC; ``given`` sets fields the row holds in another form."""
+    values = row._mapping
+    return view(
+        **{
+            f.name: given[f.name] if f.name in given else _as_read(values[f.name])
+            for f in fields(view)  # type: ignore[arg-type]
+            if f.name in given or f.name in values
+        }
+    )
+
+
+def _as_read(value: Any) -> Any:
+    return aware(value) if isinstance(value, datetime) else value
+
+
 def article_view(r: Any) -> ArticleView:
     """One ``articles`` row (joined with its document's sha256 and name) as an ``ArticleView``."""
-    return ArticleView(
-        id=r.id,
-        sha256=r.sha256,
-        document_name=r.document_name,
-        seq=r.seq,
-        role=r.role,
-        section=r.section,
-        headline=r.headline,
-        place_raw=r.place_raw,
-        place=r.place,
-        country=r.country,
-        lat=r.lat,
-        lon=r.lon,
-        agencies=tuple(r.agencies.split("/")) if r.agencies else (),
-        relative_time=r.relative_time,
-        published_at=aware(r.published_at),
-        body=r.body,
-        headline_version=r.headline_version,
-        story_id=r.story_id,
-        story_version=r.story_version,
-    )
+    return from_row(ArticleView, r, agencies=tuple(r.agencies.split("/")) if r.agencies else ())

@@ -9,6 +9,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from shared.readmodel.clauses import (
+    at_place,
+    counts_query,
+    failures_query,
+    mentions_entity,
+    published_or_received,
+    with_document,
+)
 from shared.readmodel.records import (
     ArticleRecord,
     Counts,
@@ -24,15 +32,7 @@ from shared.readmodel.records import (
     RatePoint,
     SearchHit,
 )
-from shared.readmodel.schema import (
-    articles,
-    articles_search,
-    documents,
-    entities,
-    failures,
-    heartbeats,
-    mentions,
-)
+from shared.readmodel.schema import articles, articles_search, documents, entities, heartbeats, mentions
 from shared.readmodel.schema import aware as _aware
 from shared.search_text import fts5_match
 
@@ -58,10 +58,8 @@ class ReadModel:
     # ---------------------------------------------------------------- overview
 
     def counts(self) -> Counts:
-        tables = (documents, articles, entities, mentions, failures)
-        query = sa.select(*(sa.select(sa.func.count()).select_from(t).scalar_subquery() for t in tables))
         with self.engine.connect() as conn:
-            row = conn.execute(query).one()
+            row = conn.execute(counts_query()).one()
         return Counts(**dict(zip(Counts.model_fields, (int(n) for n in row), strict=True)))
 
     def documents_per_minute(self, minutes: int, now: datetime | None = None) -> list[RatePoint]:
@@ -90,20 +88,9 @@ class ReadModel:
 
     def recent_failures(self, limit: int = 10) -> list[FailureRecord]:
         """Failures recorded in the database, newest first."""
-        query = sa.select(failures).order_by(failures.c.failed_at.desc(), failures.c.id.desc())
         with self.engine.connect() as conn:
-            rows = conn.execute(query.limit(_bounded(limit))).all()
-        return [
-            FailureRecord(
-                claim=r.claim,
-                name=r.name,
-                stage=r.stage,
-                reason=r.reason,
-                detail=r.detail,
-                failed_at=_aware(r.failed_at),
-            )
-            for r in rows
-        ]
+            rows = conn.execute(failures_query(_bounded(limit))).all()
+        return [FailureRecord.model_validate(r) for r in rows]
 
     # ---------------------------------------------------------------- documents
 
@@ -111,19 +98,9 @@ class ReadModel:
         """Conditions on one ``articles`` row for the place, entity, section and role filters."""
         conditions: list[Any] = []
         if filters.place:
-            wanted = filters.place.lower()
-            conditions.append(
-                sa.or_(
-                    sa.func.lower(articles.c.place) == wanted, sa.func.lower(articles.c.place_raw) == wanted
-                )
-            )
+            conditions.append(at_place(filters.place))
         if filters.entity:
-            conditions.append(
-                sa.exists()
-                .where(mentions.c.article_id == articles.c.id)
-                .where(mentions.c.entity_id == entities.c.id)
-                .where(sa.func.lower(entities.c.name) == filters.entity.lower())
-            )
+            conditions.append(mentions_entity(filters.entity))
         if filters.section:
             conditions.append(sa.func.lower(articles.c.section) == filters.section.lower())
         if filters.role:
@@ -165,19 +142,7 @@ class ReadModel:
             )
         with self.engine.connect() as conn:
             rows = conn.execute(query.limit(_bounded(limit))).all()
-        return [
-            DocumentSummary(
-                id=r.id,
-                sha256=r.sha256,
-                name=r.name,
-                section=r.section,
-                article_count=r.article_count,
-                received_at=_aware(r.received_at),
-                stored_at=_aware(r.stored_at),
-                headline=r.headline,
-            )
-            for r in rows
-        ]
+        return [DocumentSummary.model_validate(r) for r in rows]
 
     def document(self, sha256: str) -> DocumentDetail | None:
         """One document with its articles in page order and each article's mentions in text order."""
@@ -189,40 +154,10 @@ class ReadModel:
                 sa.select(articles).where(articles.c.document_id == doc.id).order_by(articles.c.seq)
             ).all()
             by_article = self._mentions(conn, [r.id for r in rows])
-        return DocumentDetail(
-            id=doc.id,
-            sha256=doc.sha256,
-            name=doc.name,
-            size=doc.size,
-            encoding=doc.encoding,
-            section=doc.section,
-            received_at=_aware(doc.received_at),
-            stored_at=_aware(doc.stored_at),
-            parser_version=doc.parser_version,
-            model_version=doc.model_version,
-            articles=[
-                ArticleRecord(
-                    id=r.id,
-                    seq=r.seq,
-                    role=r.role,
-                    section=r.section,
-                    headline=r.headline,
-                    preamble=r.preamble,
-                    place_raw=r.place_raw,
-                    place=r.place,
-                    country=r.country,
-                    lat=r.lat,
-                    lon=r.lon,
-                    agencies=r.agencies.split("/") if r.agencies else [],
-                    relative_time=r.relative_time,
-                    published_at=_aware(r.published_at),
-                    subheads=r.subheads.split("\n") if r.subheads else [],
-                    body=r.body,
-                    mentions=by_article.get(r.id, []),
-                )
-                for r in rows
-            ],
-        )
+        with_mentions = [
+            ArticleRecord.model_validate({**r._mapping, "mentions": by_article.get(r.id, [])}) for r in rows
+        ]
+        return DocumentDetail.model_validate({**doc._mapping, "articles": with_mentions})
 
     @staticmethod
     def _mentions(conn: sa.Connection, article_ids: Sequence[int]) -> dict[int, list[MentionRecord]]:
@@ -232,8 +167,8 @@ class ReadModel:
             sa.select(
                 mentions.c.article_id,
                 mentions.c.entity_id,
-                mentions.c.start_offset,
-                mentions.c.end_offset,
+                mentions.c.start_offset.label("start"),
+                mentions.c.end_offset.label("end"),
                 mentions.c.surface,
                 entities.c.label,
                 entities.c.name,
@@ -244,16 +179,7 @@ class ReadModel:
         )
         out: dict[int, list[MentionRecord]] = {}
         for r in conn.execute(query):
-            out.setdefault(r.article_id, []).append(
-                MentionRecord(
-                    entity_id=r.entity_id,
-                    label=r.label,
-                    name=r.name,
-                    start=r.start_offset,
-                    end=r.end_offset,
-                    surface=r.surface,
-                )
-            )
+            out.setdefault(r.article_id, []).append(MentionRecord.model_validate(r))
         return out
 
     # ---------------------------------------------------------------- search
@@ -284,10 +210,11 @@ class ReadModel:
                 .where(sa.literal_column("articles_search").op("MATCH")(match))
             )
             order = [sa.literal_column(SQLITE_BM25), articles.c.id.desc()]
-        query = query.add_columns(documents.c.sha256, documents.c.name.label("document_name")).join(
-            documents, documents.c.id == articles.c.document_id
+        # The hit's own names for the article's id and its document's hash.
+        query = with_document(query).add_columns(
+            articles.c.id.label("article_id"), documents.c.sha256.label("document_sha256")
         )
-        when = sa.func.coalesce(articles.c.published_at, documents.c.received_at)
+        when = published_or_received()
         if filters.since is not None:
             query = query.where(when >= filters.since)
         if filters.until is not None:
@@ -297,21 +224,7 @@ class ReadModel:
             query = query.where(*conditions)
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(*order).limit(_bounded(limit))).all()
-        return [
-            SearchHit(
-                article_id=r.id,
-                document_sha256=r.sha256,
-                document_name=r.document_name,
-                seq=r.seq,
-                role=r.role,
-                headline=r.headline,
-                place=r.place,
-                published_at=_aware(r.published_at),
-                rank=float(r.rank),
-                body=r.body,
-            )
-            for r in rows
-        ]
+        return [SearchHit.model_validate(r) for r in rows]
 
     # ---------------------------------------------------------------- entities
 
@@ -334,10 +247,7 @@ class ReadModel:
         if label:
             query = query.where(entities.c.label == label.upper())
         with self.engine.connect() as conn:
-            return [
-                EntityCount(id=r.id, label=r.label, name=r.name, mentions=r.mentions, articles=r.articles)
-                for r in conn.execute(query)
-            ]
+            return [EntityCount.model_validate(r) for r in conn.execute(query)]
 
     def entity(self, entity_id: int, limit: int = DEFAULT_LIMIT) -> EntityDetail | None:
         """One entity and the articles that mention it, newest first."""
@@ -348,12 +258,12 @@ class ReadModel:
             count = sa.func.count(mentions.c.id).label("mentions")
             query = (
                 sa.select(
-                    articles.c.id,
+                    articles.c.id.label("article_id"),
                     articles.c.seq,
                     articles.c.headline,
                     articles.c.place,
                     articles.c.published_at,
-                    documents.c.sha256,
+                    documents.c.sha256.label("document_sha256"),
                     documents.c.name.label("document_name"),
                     count,
                 )
@@ -373,21 +283,5 @@ class ReadModel:
                 .limit(_bounded(limit))
             )
             rows = conn.execute(query).all()
-        return EntityDetail(
-            id=row.id,
-            label=row.label,
-            name=row.name,
-            articles=[
-                EntityArticle(
-                    article_id=r.id,
-                    document_sha256=r.sha256,
-                    document_name=r.document_name,
-                    seq=r.seq,
-                    headline=r.headline,
-                    place=r.place,
-                    published_at=_aware(r.published_at),
-                    mentions=r.mentions,
-                )
-                for r in rows
-            ],
-        )
+        found = [EntityArticle.model_validate(r) for r in rows]
+        return EntityDetail.model_validate({**row._mapping, "articles": found})

@@ -1,14 +1,31 @@
-"""The read model's typed results: frozen pydantic records, which the console's API serves as they are."""
+"""The read model's typed results: frozen pydantic records, which the console's API serves as they are.
+
+A record reads a query row itself (``Record.model_validate(row)``: the query labels its columns with
+the record's field names), so the read model holds no field-by-field copying: stored times become
+aware UTC (``UtcTime``) and the joined text columns lists (``agencies``, ``subheads``) on the way in.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+
+from shared.readmodel.schema import aware
+
+#: A stored time, as aware UTC whichever backend read it (SQLite hands back naive UTC).
+UtcTime = Annotated[datetime, AfterValidator(aware)]
+
+
+def _split_on(separator: str) -> Callable[[Any], Any]:
+    """A stored joined text (``"ANP/RTR"``) as its list; NULL or empty as []; a list as it is."""
+    return lambda value: value.split(separator) if isinstance(value, str) and value else (value or [])
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, from_attributes=True)
 
 
 class Filters(_Record):
@@ -31,13 +48,13 @@ class Counts(_Record):
 
 
 class RatePoint(_Record):
-    minute: datetime
+    minute: UtcTime
     documents: int
 
 
 class HeartbeatAge(_Record):
     stage: str
-    seen_at: datetime
+    seen_at: UtcTime
     age_seconds: float
 
 
@@ -47,7 +64,7 @@ class FailureRecord(_Record):
     stage: str
     reason: str
     detail: str | None
-    failed_at: datetime
+    failed_at: UtcTime
 
 
 class DocumentSummary(_Record):
@@ -56,8 +73,8 @@ class DocumentSummary(_Record):
     name: str
     section: str | None
     article_count: int
-    received_at: datetime
-    stored_at: datetime
+    received_at: UtcTime
+    stored_at: UtcTime
     headline: str | None  # the first article's
 
 
@@ -82,10 +99,10 @@ class ArticleRecord(_Record):
     country: str | None
     lat: float | None
     lon: float | None
-    agencies: list[str]
+    agencies: Annotated[list[str], BeforeValidator(_split_on("/"))]
     relative_time: str | None
-    published_at: datetime | None
-    subheads: list[str]
+    published_at: UtcTime | None
+    subheads: Annotated[list[str], BeforeValidator(_split_on("\n"))]
     body: str
     mentions: list[MentionRecord]
 
@@ -97,8 +114,8 @@ class DocumentDetail(_Record):
     size: int
     encoding: str
     section: str | None
-    received_at: datetime
-    stored_at: datetime
+    received_at: UtcTime
+    stored_at: UtcTime
     parser_version: str
     model_version: str
     articles: list[ArticleRecord]
@@ -112,7 +129,7 @@ class SearchHit(_Record):
     role: str
     headline: str | None
     place: str | None
-    published_at: datetime | None
+    published_at: UtcTime | None
     rank: float
     body: str
 
@@ -132,7 +149,7 @@ class EntityArticle(_Record):
     seq: int
     headline: str | None
     place: str | None
-    published_at: datetime | None
+    published_at: UtcTime | None
     mentions: int
 
 

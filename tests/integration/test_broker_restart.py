@@ -12,6 +12,7 @@ from dropwire.stack import wait_until
 from shared.celery_app import QUEUE_DONE, QUEUE_ENRICH, TASK_DONE, TASK_ENRICH, create_app, queue_depth, send
 from shared.consumer import TaskConsumer
 from shared.errors import DependencyUnavailable
+from shared.retry import DependencyFailed
 from tests.redis_server import RedisServer
 
 pytestmark = [pytest.mark.integration]
@@ -94,3 +95,28 @@ def test_queue_depth_and_send_report_a_restarted_or_stopped_redis_instead_of_rai
     wait_until(
         lambda: queue_depth(app, QUEUE_ENRICH) == 1, "the depth after the restart (AOF kept the queue)"
     )
+
+
+def test_a_consumer_refused_by_the_broker_stops_and_says_why(own_redis: RedisServer) -> None:
+    """Credentials the broker refuses end the consumer at once (no reconnect loop): ``crashed`` holds
+    the refusal with its fix, ``on_crash`` hears of it, and ``consuming`` never turns on."""
+    crashes: list[BaseException] = []
+    refused_url = own_redis.url.replace("redis://", "redis://nobody:wrong@", 1)
+    c = TaskConsumer(
+        create_app("refused-test", refused_url),
+        QUEUE_DONE,
+        {TASK_DONE: print},
+        name="t",
+        on_crash=crashes.append,
+    )
+    c.start()
+    try:
+        wait_until(lambda: bool(crashes), "the refusal", timeout=10)
+        assert isinstance(c.crashed, DependencyFailed) and crashes == [c.crashed]
+        assert str(c.crashed).startswith("broker: Redis refused the credentials")
+        assert not c.consuming.is_set()
+        assert c._thread is not None
+        c._thread.join(5)
+        assert not c._thread.is_alive()
+    finally:
+        c.stop()

@@ -4,13 +4,10 @@ runs in is dead-lettered alone)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,30 +15,12 @@ import redis
 
 from services.enrich import pool
 from services.enrich.batching import EnrichConsumer
-from shared.celery_app import (
-    MAX_DELIVERIES,
-    QUEUE_STORE,
-    TASK_ENRICH,
-    TASK_STORE,
-    TASK_STORE_BATCH,
-    TASK_STORE_FAILURE,
-    create_app,
-    send,
-)
-from shared.messages import (
-    Article,
-    DocumentDone,
-    DocumentEnriched,
-    DocumentReceived,
-    DocumentsEnriched,
-    decode,
-)
-from shared.metrics import create_metrics
-from tests.integration.badinput import queued
+from shared.celery_app import MAX_DELIVERIES, TASK_ENRICH, create_app, send
+from shared.messages import Article, DocumentReceived
+from tests.integration.enrichqueue import EnrichConsumers, numbered, store_queue
 
 pytestmark = [pytest.mark.integration]
 
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 DEADLINE_SECONDS = 30.0
 
 
@@ -64,63 +43,16 @@ class Slow:
         return articles
 
 
-def received(number: int, word: str = "gewoon") -> DocumentReceived:
-    text = f"Nieuws {number}\nZWOLLE (ANP) - In Zwolle is {word} bericht {number} verschenen.\n"
-    data = text.encode()
-    return DocumentReceived(
-        doc_id=hashlib.sha256(data).hexdigest(),
-        claim=f"c{number:04d}__p.txt",
-        name=f"p{number}.txt",
-        received_at=NOW,
-        mtime=NOW,
-        size=len(data),
-        encoding="utf-8",
-        text=text,
-    )
-
-
-def stored(client: redis.Redis) -> tuple[list[str], list[DocumentDone], list[int]]:
-    """Claims of every document in the store queue, the failures there, and the size of each message."""
-    claims: list[str] = []
-    failures: list[DocumentDone] = []
-    sizes: list[int] = []
-    for task, payload in queued(client, QUEUE_STORE):
-        if task == TASK_STORE_BATCH:
-            items = decode(DocumentsEnriched, payload).items
-            claims += [d.claim for d in items]
-            sizes.append(len(items))
-        elif task == TASK_STORE:
-            claims.append(decode(DocumentEnriched, payload).claim)
-            sizes.append(1)
-        elif task == TASK_STORE_FAILURE:
-            failures.append(decode(DocumentDone, payload))
-    return claims, failures, sizes
-
-
 @pytest.fixture
 def consumer(redis_url: str, tmp_path: Path) -> Iterator[Callable[..., EnrichConsumer]]:
-    stopping = threading.Event()
-    threads: list[threading.Thread] = []
+    consumers = EnrichConsumers(redis_url)
 
     def start(workers: int = 1, batch_size: int = 8) -> EnrichConsumer:
         pool.install(lambda: Slow(tmp_path / "hanging"))
-        made = EnrichConsumer(
-            create_app("test-enrich", redis_url, visibility_timeout=3600),
-            workers=workers,
-            batch_size=batch_size,
-            metrics=create_metrics(),
-            stopping=stopping,
-        )
-        thread = threading.Thread(target=made.run, daemon=True)
-        thread.start()
-        threads.append(thread)
-        assert made.consuming.wait(10)
-        return made
+        return consumers.start(workers=workers, batch_size=batch_size)
 
     yield start
-    stopping.set()
-    for thread in threads:
-        thread.join(30)
+    consumers.stop()
 
 
 def publish(redis_url: str, docs: list[DocumentReceived]) -> None:
@@ -140,50 +72,50 @@ def test_a_lone_document_goes_at_once_and_a_backlog_fills_batches(
     redis_url: str, consumer: Callable[..., EnrichConsumer]
 ) -> None:
     client = redis.Redis.from_url(redis_url)
-    backlog = [received(n) for n in range(40)]
+    backlog = [numbered(n) for n in range(40)]
     publish(redis_url, backlog)  # waiting before the consumer starts: a backlog
     consumer(workers=1, batch_size=8)
-    wait_for(lambda: len(stored(client)[0]) == 40)
-    claims, failures, sizes = stored(client)
-    assert sorted(claims) == sorted(d.claim for d in backlog) and not failures
-    assert max(sizes) == 8 and len(sizes) < 40  # several documents per store message
+    wait_for(lambda: len(store_queue(client).claims) == 40)
+    queue = store_queue(client)
+    assert sorted(queue.claims) == sorted(d.claim for d in backlog) and not queue.failures
+    assert max(queue.sizes) == 8 and len(queue.sizes) < 40  # several documents per store message
     # Then one document alone, at light load: it does not wait for seven more.
     started = time.monotonic()
-    publish(redis_url, [received(99)])
-    wait_for(lambda: len(stored(client)[0]) == 41)
+    publish(redis_url, [numbered(99)])
+    wait_for(lambda: len(store_queue(client).claims) == 41)
     assert time.monotonic() - started < 1.0
-    assert stored(client)[2][-1] == 1
+    assert store_queue(client).sizes[-1] == 1
 
 
 def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(
     redis_url: str, consumer: Callable[..., EnrichConsumer], tmp_path: Path
 ) -> None:
     client = redis.Redis.from_url(redis_url)
-    docs = [received(n) for n in range(5)] + [received(5, "HANG")] + [received(n) for n in range(6, 20)]
+    docs = [numbered(n) for n in range(5)] + [numbered(5, "HANG")] + [numbered(n) for n in range(6, 20)]
     publish(redis_url, docs)
     consumer(workers=2, batch_size=4)
     marker = tmp_path / "hanging"
     wait_for(marker.exists)
     os.kill(int(marker.read_text()), signal.SIGKILL)  # the process enriching HANG's batch, mid-batch
-    wait_for(lambda: len(stored(client)[0]) == 20)
+    wait_for(lambda: len(store_queue(client).claims) == 20)
     time.sleep(0.5)  # nothing more arrives
-    claims, failures, _ = stored(client)
-    assert sorted(claims) == sorted(d.claim for d in docs)  # each exactly once
-    assert not failures
+    queue = store_queue(client)
+    assert sorted(queue.claims) == sorted(d.claim for d in docs)  # each exactly once
+    assert not queue.failures
 
 
 def test_a_document_that_kills_every_worker_is_dead_lettered_alone(
     redis_url: str, consumer: Callable[..., EnrichConsumer]
 ) -> None:
     client = redis.Redis.from_url(redis_url)
-    docs = [received(n) for n in range(6)] + [received(6, "POISON")] + [received(n) for n in range(7, 12)]
+    docs = [numbered(n) for n in range(6)] + [numbered(6, "POISON")] + [numbered(n) for n in range(7, 12)]
     publish(redis_url, docs)
     consumer(workers=1, batch_size=4)
-    wait_for(lambda: len(stored(client)[1]) == 1)
-    wait_for(lambda: len(stored(client)[0]) == 11)
-    claims, failures, _ = stored(client)
-    assert sorted(claims) == sorted(d.claim for d in docs if d.claim != "c0006__p.txt")
-    assert [(f.claim, f.reason) for f in failures] == [("c0006__p.txt", "retries_exhausted")]
+    wait_for(lambda: len(store_queue(client).failures) == 1)
+    wait_for(lambda: len(store_queue(client).claims) == 11)
+    queue = store_queue(client)
+    assert sorted(queue.claims) == sorted(d.claim for d in docs if d.claim != "c0006__p.txt")
+    assert [(f.claim, f.reason) for f in queue.failures] == [("c0006__p.txt", "retries_exhausted")]
     assert MAX_DELIVERIES >= 1
 
 
@@ -200,25 +132,15 @@ def test_worker_processes_are_recycled_and_nothing_is_lost_on_the_way(redis_url:
             return articles
 
     pool.install(lambda: Recording(tmp_path / "hanging"))
-    stopping = threading.Event()
-    made = EnrichConsumer(
-        create_app("test-enrich", redis_url),
-        workers=1,
-        batch_size=2,
-        recycle_documents=4,
-        metrics=create_metrics(),
-        stopping=stopping,
-    )
-    docs = [received(n) for n in range(24)]
+    docs = [numbered(n) for n in range(24)]
     publish(redis_url, docs)
-    thread = threading.Thread(target=made.run, daemon=True)
-    thread.start()
+    consumers = EnrichConsumers(redis_url)
     try:
-        wait_for(lambda: len(stored(client)[0]) == 24)
+        consumers.start(workers=1, batch_size=2, recycle_documents=4)
+        wait_for(lambda: len(store_queue(client).claims) == 24)
         time.sleep(0.3)
-        claims, failures, _ = stored(client)
-        assert sorted(claims) == sorted(d.claim for d in docs) and not failures
+        queue = store_queue(client)
+        assert sorted(queue.claims) == sorted(d.claim for d in docs) and not queue.failures
         assert len(list(pids.iterdir())) >= 3  # 24 documents, a fresh process every 4
     finally:
-        stopping.set()
-        thread.join(30)
+        consumers.stop()

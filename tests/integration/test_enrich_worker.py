@@ -12,10 +12,8 @@ import redis
 
 from dropwire.stack import Stack, wait_until
 from shared.celery_app import (
-    QUEUE_STORE,
     TASK_ENRICH,
     TASK_STORE,
-    TASK_STORE_BATCH,
     TASK_STORE_FAILURE,
     create_app,
     forget_redeliveries,
@@ -23,8 +21,8 @@ from shared.celery_app import (
     send,
 )
 from shared.decoding import decode_bytes
-from shared.messages import DocumentDone, DocumentEnriched, DocumentReceived, DocumentsEnriched, decode
-from tests.integration.badinput import queued
+from shared.messages import DocumentDone, DocumentEnriched, DocumentReceived
+from tests.integration.enrichqueue import store_queue
 
 pytestmark = pytest.mark.integration
 
@@ -46,19 +44,6 @@ def received(name: str, data: bytes, text: str | None = None) -> DocumentReceive
     )
 
 
-def results(client: redis.Redis) -> list[tuple[str, DocumentEnriched | DocumentDone]]:
-    """Each document on the store queue with the task that carries it (a batch's: ``TASK_STORE``)."""
-    out: list[tuple[str, DocumentEnriched | DocumentDone]] = []
-    for task, payload in queued(client, QUEUE_STORE):
-        if task == TASK_STORE_BATCH:
-            out += [(TASK_STORE, item) for item in decode(DocumentsEnriched, payload).items]
-        elif task == TASK_STORE:
-            out.append((task, decode(DocumentEnriched, payload)))
-        else:
-            out.append((task, decode(DocumentDone, payload)))
-    return out
-
-
 def test_the_worker_enriches_dead_letters_and_survives_bad_messages(
     tmp_path: Path, redis_url: str, seeds_dir: Path
 ) -> None:
@@ -77,7 +62,9 @@ def test_the_worker_enriches_dead_letters_and_survives_bad_messages(
         send(app, TASK_ENRICH, empty.to_json())
         for i in range(4):  # more tasks than children: a model per task would show in the load count
             send(app, TASK_ENRICH, received(f"n{i}.txt", seed.read_bytes() + str(i).encode()).to_json())
-        messages = wait_until(lambda: len(results(client)) >= 6 and results(client), "six results", 60)
+        messages = wait_until(
+            lambda: len(store_queue(client).entries) >= 6 and store_queue(client).entries, "six results", 60
+        )
         codes = stack.stop()
         loads = [e for e in stack.events("enrich") if e.get("event") == "ner.loaded"]
         bad = [e for e in stack.events("enrich") if e.get("event") == "enrich.bad_message"]

@@ -4,11 +4,8 @@ the Celery pool's task ends in FAILURE; transient errors are still retried (``te
 
 from __future__ import annotations
 
-import hashlib
-import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,56 +19,15 @@ from services.enrich import pool
 from services.enrich.batching import EnrichConsumer
 from services.enrich.celery_state import failing_dead_letters
 from services.enrich.task import EnrichHandler, ExtractorSlot, register
-from shared.celery_app import (
-    QUEUE_ENRICH,
-    QUEUE_STORE,
-    TASK_ENRICH,
-    TASK_STORE,
-    TASK_STORE_BATCH,
-    TASK_STORE_FAILURE,
-    create_app,
-    send,
-)
+from shared.celery_app import QUEUE_ENRICH, TASK_ENRICH, TASK_STORE, TASK_STORE_BATCH, create_app, send
 from shared.errors import DeadLettered
-from shared.messages import (
-    Article,
-    DocumentDone,
-    DocumentEnriched,
-    DocumentReceived,
-    DocumentsEnriched,
-    decode,
-)
 from shared.metrics import create_metrics
-from tests.integration.badinput import queued
+from tests.documents import PassThrough
+from tests.integration.enrichqueue import EnrichConsumers, numbered, store_queue
 
 pytestmark = pytest.mark.integration
 
 DEADLINE_SECONDS = 30.0
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-class Plain:
-    """An extractor that finds no entity (the NER model is not what these tests are about)."""
-
-    version = "test-0"
-
-    def annotate(self, articles: tuple[Article, ...]) -> tuple[Article, ...]:
-        return articles
-
-
-def received(number: int, word: str = "gewoon") -> DocumentReceived:
-    text = f"Nieuws {number}\nZWOLLE (ANP) - In Zwolle is {word} bericht {number} verschenen.\n"
-    data = text.encode()
-    return DocumentReceived(
-        doc_id=hashlib.sha256(data).hexdigest(),
-        claim=f"c{number:04d}__p.txt",
-        name=f"p{number}.txt",
-        received_at=NOW,
-        mtime=NOW,
-        size=len(data),
-        encoding="utf-8",
-        text=text,
-    )
 
 
 class StoreMessageUnencodable:
@@ -89,20 +45,6 @@ class StoreMessageUnencodable:
         send(self.app, task_name, payload)
 
 
-def failures_queued(client: redis.Redis) -> list[DocumentDone]:
-    return [decode(DocumentDone, p) for t, p in queued(client, QUEUE_STORE) if t == TASK_STORE_FAILURE]
-
-
-def enriched_claims(client: redis.Redis) -> list[str]:
-    claims: list[str] = []
-    for task, payload in queued(client, QUEUE_STORE):
-        if task == TASK_STORE_BATCH:
-            claims += [d.claim for d in decode(DocumentsEnriched, payload).items]
-        elif task == TASK_STORE:
-            claims.append(decode(DocumentEnriched, payload).claim)
-    return claims
-
-
 def test_the_celery_pool_dead_letters_a_permanent_error_at_once_and_the_task_fails(redis_url: str) -> None:
     """A document whose store message cannot be encoded: one attempt, no retry; a failed DocumentDone
     (reason internal) goes to the store, the dead letter is counted, the task's state is FAILURE
@@ -110,7 +52,7 @@ def test_the_celery_pool_dead_letters_a_permanent_error_at_once_and_the_task_fai
     app = create_app("test-permanent", redis_url)
     metrics = create_metrics()
     publisher = StoreMessageUnencodable(app)
-    handler = failing_dead_letters(EnrichHandler(ExtractorSlot(Plain), publisher, metrics))
+    handler = failing_dead_letters(EnrichHandler(ExtractorSlot(PassThrough), publisher, metrics))
     register(app, handler)
     failed_tasks: list[tuple[str, BaseException]] = []
 
@@ -121,16 +63,18 @@ def test_the_celery_pool_dead_letters_a_permanent_error_at_once_and_the_task_fai
             failed_tasks.append((task_id, exception))
 
     task_failure.connect(on_failure, weak=False)
-    bad, good = received(1, "BUG"), received(2)
+    bad, good = numbered(1, "BUG"), numbered(2)
     client = redis.Redis.from_url(redis_url)
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, queues=[QUEUE_ENRICH]):
             send(app, TASK_ENRICH, bad.to_json())
             send(app, TASK_ENRICH, good.to_json())
-            wait_until(lambda: enriched_claims(client) == [good.claim], "the good document", DEADLINE_SECONDS)
+            wait_until(
+                lambda: store_queue(client).claims == [good.claim], "the good document", DEADLINE_SECONDS
+            )
     finally:
         task_failure.disconnect(on_failure)
-    [done] = failures_queued(client)
+    [done] = store_queue(client).failures
     assert (done.claim, done.outcome, done.stage, done.reason) == (bad.claim, "failed", "enrich", "internal")
     assert "EncodeError" in (done.detail or "")
     assert publisher.attempts == 1  # never retried
@@ -143,32 +87,9 @@ def test_the_celery_pool_dead_letters_a_permanent_error_at_once_and_the_task_fai
 
 @pytest.fixture
 def batch_consumer(redis_url: str) -> Iterator[Callable[..., EnrichConsumer]]:
-    stopping = threading.Event()
-    threads: list[threading.Thread] = []
-
-    def start(
-        send_with: Callable[[Any], Callable[[str, str], None]] | None = None, **kw: Any
-    ) -> EnrichConsumer:
-        app = create_app("test-enrich", redis_url, visibility_timeout=3600)
-        made = EnrichConsumer(
-            app,
-            workers=1,
-            batch_size=4,
-            metrics=create_metrics(),
-            stopping=stopping,
-            send=send_with(app) if send_with else None,
-            **kw,
-        )
-        thread = threading.Thread(target=made.run, daemon=True)
-        thread.start()
-        threads.append(thread)
-        assert made.consuming.wait(10)
-        return made
-
-    yield start
-    stopping.set()
-    for thread in threads:
-        thread.join(30)
+    consumers = EnrichConsumers(redis_url)
+    yield lambda **kw: consumers.start(**{"workers": 1, "batch_size": 4} | kw)
+    consumers.stop()
 
 
 def test_the_batch_pool_dead_letters_a_bug_in_its_worker_alone_without_redelivery(
@@ -185,17 +106,19 @@ def test_the_batch_pool_dead_letters_a_bug_in_its_worker_alone_without_redeliver
         return real_steps(result, *args, **kwargs)
 
     monkeypatch.setattr(pool, "with_enrich_steps", buggy_steps)  # before the fork: the worker has it
-    pool.install(Plain, provenance=True)
-    docs = [received(n) for n in range(3)] + [received(3, "BUG")] + [received(n) for n in range(4, 6)]
+    pool.install(PassThrough, provenance=True)
+    docs = [numbered(n) for n in range(3)] + [numbered(3, "BUG")] + [numbered(n) for n in range(4, 6)]
     app = create_app("test-producer", redis_url)
     for doc in docs:
         send(app, TASK_ENRICH, doc.to_json())
     consumer = batch_consumer()
     client = redis.Redis.from_url(redis_url)
     wait_until(
-        lambda: len(enriched_claims(client)) == 5 and failures_queued(client), "all six", DEADLINE_SECONDS
+        lambda: len(store_queue(client).claims) == 5 and store_queue(client).failures,
+        "all six",
+        DEADLINE_SECONDS,
     )
-    [done] = failures_queued(client)
+    [done] = store_queue(client).failures
     assert (done.claim, done.reason) == ("c0003__p.txt", "internal")
     assert "KeyError" in (done.detail or "")
     m = consumer.metrics
@@ -209,7 +132,7 @@ def test_the_batch_pool_dead_letters_a_batch_whose_store_message_cannot_be_sent(
 ) -> None:
     """The store message fails permanently (cannot be encoded): it is tried once, not retried, and each
     of its documents is dead-lettered with the reason; the consumer keeps consuming."""
-    pool.install(Plain, provenance=False)
+    pool.install(PassThrough, provenance=False)
     publishers: list[StoreMessageUnencodable] = []
 
     def publisher(app: Any) -> StoreMessageUnencodable:
@@ -218,13 +141,13 @@ def test_the_batch_pool_dead_letters_a_batch_whose_store_message_cannot_be_sent(
 
     consumer = batch_consumer(send_with=publisher)
     app = create_app("test-producer", redis_url)
-    send(app, TASK_ENRICH, received(1, "BUG").to_json())
+    send(app, TASK_ENRICH, numbered(1, "BUG").to_json())
     client = redis.Redis.from_url(redis_url)
-    wait_until(lambda: failures_queued(client), "the dead letter", DEADLINE_SECONDS)
-    send(app, TASK_ENRICH, received(2).to_json())
-    wait_until(lambda: enriched_claims(client), "the next document", DEADLINE_SECONDS)
+    wait_until(lambda: store_queue(client).failures, "the dead letter", DEADLINE_SECONDS)
+    send(app, TASK_ENRICH, numbered(2).to_json())
+    wait_until(lambda: store_queue(client).claims, "the next document", DEADLINE_SECONDS)
     time.sleep(0.3)  # a retry of the first would arrive by now (the first backoff is under a second)
-    assert [(d.claim, d.reason) for d in failures_queued(client)] == [("c0001__p.txt", "internal")]
+    assert [(d.claim, d.reason) for d in store_queue(client).failures] == [("c0001__p.txt", "internal")]
     assert publishers[0].attempts == 1
     assert consumer.metrics.retries.labels(stage="enrich")._value.get() == 0
     assert consumer.alive

@@ -8,7 +8,6 @@ against a scratch SQLite database and spool, and the modules it loaded are check
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,16 +16,12 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
+sys.path.insert(0, str(REPO_ROOT / "scripts"))
+
+from cli_start_time import COMMANDS, scratch_env
+
 pytestmark = pytest.mark.unit
 
-READ_COMMANDS = (
-    ("version",),
-    ("config",),
-    ("status",),
-    ("articles", "-n", "1"),
-    ("entities", "-n", "1"),
-    ("failed", "list"),
-)
 # Libraries no read-only command needs: the queue machinery, the NER engine, the metrics client, the
 # migration tool, the ORM (the reads are Core), the logging library (nothing is logged), the stemmer
 # (nothing is searched), and the story index's numerics.
@@ -59,27 +54,12 @@ finally:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    root = tmp_path_factory.mktemp("start")
-    for folder in ("inbox", "processing", "archive", "failed"):
-        (root / "spool" / folder).mkdir(parents=True)
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DROPWIRE_")}
-    made = clean | {
-        "PYTHONPATH": str(REPO_ROOT),
-        "DROPWIRE_DATABASE_URL": f"sqlite:///{root}/db.sqlite",
-        "DROPWIRE_SPOOL_DIR": str(root / "spool"),
-        "DROPWIRE_STATUS_SERVICES": "",
-        "DROPWIRE_BROKER_URL": "redis://127.0.0.1:1/15",  # nothing listens: status reports it down
-    }
-    subprocess.run(
-        [sys.executable, "-c", "from dropwire.cli import main; main()", "db", "upgrade"],
-        env=made,
-        check=True,
-        capture_output=True,
-    )
-    return made
+    # Nothing listens at the broker address: `status` reports it down.
+    made = scratch_env(tmp_path_factory.mktemp("start"), str(REPO_ROOT), "redis://127.0.0.1:1/15")
+    return made | {"PYTHONPATH": str(REPO_ROOT)}
 
 
-@pytest.mark.parametrize("args", READ_COMMANDS, ids=lambda a: " ".join(a))
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a))
 def test_a_read_only_command_imports_no_heavy_library(
     args: tuple[str, ...], env: dict[str, str], tmp_path: Path
 ) -> None:

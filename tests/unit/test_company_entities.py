@@ -185,25 +185,15 @@ def test_the_frozen_open_news_set_is_intact() -> None:
 def test_stored_top_entities_hold_no_company_as_a_person(extractor: EntityExtractor, sqlite_url: str) -> None:
     """The worker's enrichment and the store, as ``make run`` does: ``dropwire entities`` (top entities
     by stories and by mentions) lists no company of the business page as PER."""
-    import hashlib
 
     from services.enrich.enrichment import enrich
     from services.store.db import make_engine, upgrade
     from services.store.repository import Repository
-    from shared.messages import DocumentEnriched, DocumentReceived
+    from shared.messages import DocumentEnriched
+    from tests.documents import received_text
 
     text = BUSINESS_PAGE.read_text(encoding="utf-8")
-    data = text.encode()
-    received = DocumentReceived(
-        doc_id=hashlib.sha256(data).hexdigest(),
-        claim="b__business.txt",
-        name="business.txt",
-        received_at=RECEIVED_AT,
-        mtime=RECEIVED_AT,
-        size=len(data),
-        encoding="utf-8",
-        text=text,
-    )
+    received = received_text(text, claim="b__business.txt", name="business.txt", at=RECEIVED_AT)
     enriched = enrich(received, extractor)
     assert isinstance(enriched, DocumentEnriched)
     upgrade(sqlite_url)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
-
 import pytest
 
 from services.enrich.enrichment import enrich, enrich_batch
 from services.enrich.parser import PARSER_VERSION
-from shared.messages import Article, DocumentDone, DocumentEnriched, DocumentReceived
+from shared.messages import Article, DocumentDone, DocumentEnriched
+from tests.documents import NOW, PassThrough, received_text
 
 pytestmark = pytest.mark.unit
 
@@ -20,30 +18,6 @@ PAGE = (
     "ARNHEM (ANP) - De provincie Gelderland trekt extra geld uit voor dijkversterking.\n"
     "2 uur geleden\n"
 )
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-def received(text: str) -> DocumentReceived:
-    data = text.encode()
-    return DocumentReceived(
-        doc_id=hashlib.sha256(data).hexdigest(),
-        claim="abcd1234__p.txt",
-        name="p.txt",
-        received_at=NOW,
-        mtime=NOW,
-        size=len(data),
-        encoding="utf-8",
-        text=text,
-    )
-
-
-class PassThrough:
-    """The extractor interface, annotating nothing (the real model is tested by its own suite)."""
-
-    version = "test-0"
-
-    def annotate(self, articles: tuple[Article, ...]) -> tuple[Article, ...]:
-        return articles
 
 
 class Broken:
@@ -55,7 +29,7 @@ class Broken:
 
 def test_a_page_becomes_its_articles_with_both_versions() -> None:
     """The parser's articles come through in order, stamped with the parser and model versions."""
-    result = enrich(received(PAGE), PassThrough())
+    result = enrich(received_text(PAGE), PassThrough())
     assert isinstance(result, DocumentEnriched)
     assert [a.dateline.place if a.dateline else None for a in result.articles] == ["ZWOLLE", "ARNHEM"]
     assert (result.parser_version, result.model_version) == (PARSER_VERSION, "test-0")
@@ -64,7 +38,7 @@ def test_a_page_becomes_its_articles_with_both_versions() -> None:
 
 def test_a_page_without_articles_is_a_parse_error() -> None:
     """Text with no article in it is dead-lettered with reason parse_error, stage enrich."""
-    result = enrich(received("\n\n"), PassThrough())
+    result = enrich(received_text("\n\n"), PassThrough())
     assert isinstance(result, DocumentDone)
     assert (result.outcome, result.stage, result.reason, result.claim) == (
         "failed",
@@ -76,7 +50,7 @@ def test_a_page_without_articles_is_a_parse_error() -> None:
 
 def test_a_crash_inside_enrichment_is_a_recorded_failure_not_an_exception() -> None:
     """An unexpected error in the parser or model fails this document (reason internal) instead of the task."""
-    result = enrich(received(PAGE), Broken())
+    result = enrich(received_text(PAGE), Broken())
     assert isinstance(result, DocumentDone)
     assert (result.reason, result.stage) == ("internal", "enrich")
     assert result.detail is not None and "model exploded" in result.detail
@@ -99,7 +73,7 @@ class Counting(PassThrough):
 def test_a_batch_is_one_pass_and_each_result_is_what_enrich_gives_alone() -> None:
     """enrich_batch: one annotate_many call for the batch's parsable documents, the results in order,
     each equal to enrich's; a page without articles fails alone."""
-    pages = [received(PAGE), received("\n\n"), received(PAGE.replace("Zwolle", "Deventer"))]
+    pages = [received_text(PAGE), received_text("\n\n"), received_text(PAGE.replace("Zwolle", "Deventer"))]
     extractor = Counting()
     batch = enrich_batch(pages, extractor)
     assert extractor.calls == [2]
@@ -111,5 +85,5 @@ def test_a_batch_is_one_pass_and_each_result_is_what_enrich_gives_alone() -> Non
 
 def test_a_failing_batch_pass_falls_back_to_one_document_at_a_time() -> None:
     extractor = Counting(fail_batches=True)
-    batch = enrich_batch([received(PAGE), received(PAGE + "\n")], extractor)
+    batch = enrich_batch([received_text(PAGE), received_text(PAGE + "\n")], extractor)
     assert all(isinstance(r, DocumentEnriched) for r in batch)

@@ -9,15 +9,13 @@ check the build-time normalisation on its own, so they need no package beyond th
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from services.enrich.entities import EntityExtractor
-from services.enrich.entities.engine import LEXICON_DIR, load_pipeline
-from services.enrich.entities.rules import Lexicon
-from shared.messages import Article
+from services.enrich.entities.engine import LEXICON_DIR
+from tests.unit.lexicon_lists import labels, without_and_with
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
@@ -78,17 +76,8 @@ def test_the_shipped_list_holds_the_big_dutch_and_foreign_names_and_no_places() 
 
 @pytest.fixture(scope="module")
 def extractors() -> tuple[EntityExtractor, EntityExtractor]:
-    """The shipped extractor without and with the company list (same weights, same other lists)."""
-    nlp = load_pipeline(None)
-    full = Lexicon.from_dir(Path(LEXICON_DIR))
-    companies = frozenset(SHIPPED.read_text(encoding="utf-8").splitlines())
-    bare = replace(full, phrases={**full.phrases, "ORG": full.phrases["ORG"] - companies})
-    return EntityExtractor(nlp, bare), EntityExtractor(nlp, full)
-
-
-def labels(extractor: EntityExtractor, body: str) -> list[tuple[str, str]]:
-    found = extractor.annotate([Article(seq=0, role="main", body=body)])[0].entities
-    return [(e.text, e.label) for e in found]
+    """The shipped extractor without and with the company list."""
+    return without_and_with(SHIPPED)
 
 
 @pytest.mark.parametrize(

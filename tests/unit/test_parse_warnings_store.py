@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,8 +13,9 @@ from services.enrich.task import EnrichHandler, ExtractorSlot
 from services.store.db import make_engine, upgrade
 from services.store.repository import Repository
 from shared.celery_app import TASK_STORE
-from shared.messages import WARNING_KINDS, Article, DocumentEnriched, DocumentReceived, decode
+from shared.messages import WARNING_KINDS, DocumentEnriched, DocumentReceived, decode
 from shared.metrics import create_metrics
+from tests.documents import PassThrough, received_text
 
 pytestmark = pytest.mark.unit
 
@@ -23,26 +23,9 @@ PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
 NOW = datetime(2017, 10, 14, 12, 0, tzinfo=UTC)
 
 
-class PassThrough:
-    version = "test-0"
-
-    def annotate(self, articles: tuple[Article, ...]) -> tuple[Article, ...]:
-        return articles
-
-
 def received(name: str, *, heartbeat: bool = False) -> DocumentReceived:
     text = (PAGES / name).read_text(encoding="utf-8")
-    return DocumentReceived(
-        doc_id=hashlib.sha256(text.encode()).hexdigest(),
-        claim=f"abcd__{name}",
-        name=name,
-        received_at=NOW,
-        mtime=NOW,
-        size=len(text),
-        encoding="utf-8",
-        text=text,
-        heartbeat=heartbeat,
-    )
+    return received_text(text, claim=f"abcd__{name}", name=name, at=NOW, heartbeat=heartbeat)
 
 
 def run_enrich(*docs: DocumentReceived) -> tuple[list[DocumentEnriched], str]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from services.store.db import make_engine, upgrade
+from services.store.db import make_engine
 from services.store.repository import RejectedByDatabase, Repository
 from shared.errors import DependencyUnavailable
 from shared.messages import Article, Dateline, DocumentDone, DocumentEnriched, Entity, Place
@@ -86,19 +85,6 @@ def make_doc(key: str, *, name: str | None = None, heartbeat: bool = False) -> D
         model_version="test-model-1",
         heartbeat=heartbeat,
     )
-
-
-@pytest.fixture
-def db_url(sqlite_url: str) -> str:
-    return sqlite_url
-
-
-@pytest.fixture
-def repo(db_url: str) -> Iterator[Repository]:
-    upgrade(db_url)
-    engine = make_engine(db_url)
-    yield Repository(engine)
-    engine.dispose()
 
 
 def table_counts(repo: Repository) -> dict[str, int]:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from services.enrich.parser import ParsedPage, parse_page
 from shared.decoding import decode_bytes
-from shared.messages import Article
+from tests.unit.pages import PAGES, outline
 
 pytestmark = pytest.mark.unit
 
-PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
 RECEIVED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
@@ -24,19 +22,6 @@ def parse_fixture(name: str) -> tuple[str, str, ParsedPage]:
 
 def parse_text(text: str) -> ParsedPage:
     return parse_page(text, received_at=RECEIVED)
-
-
-def outline(article: Article) -> tuple[object, ...]:
-    """(role, headline, place, agencies, relative time, first five body words)."""
-    dateline = article.dateline
-    return (
-        article.role,
-        article.headline,
-        dateline.place if dateline else None,
-        dateline.agencies if dateline else None,
-        article.relative_time,
-        " ".join(article.body.split()[:5]),
-    )
 
 
 def test_standard_layout_in_cp1252_with_crlf() -> None:

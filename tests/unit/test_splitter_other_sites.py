@@ -13,11 +13,10 @@ import pytest
 
 from services.enrich.parser import ParsedPage, parse_page
 from shared.decoding import decode_bytes
-from shared.messages import Article
+from tests.unit.pages import PAGES, outline
 
 pytestmark = pytest.mark.unit
 
-PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
 # Saturday 14 October 2017, 14:00 in Amsterdam (summer time, UTC+2).
 RECEIVED = datetime(2017, 10, 14, 12, 0, tzinfo=UTC)
 KNOWN_LAYOUTS = [
@@ -43,19 +42,6 @@ def parse_fixture(name: str) -> ParsedPage:
 
 def parse_text(text: str) -> ParsedPage:
     return parse_page(text, received_at=RECEIVED)
-
-
-def outline(article: Article) -> tuple[object, ...]:
-    """(role, headline, place, agencies, relative time, first five body words)."""
-    dateline = article.dateline
-    return (
-        article.role,
-        article.headline,
-        dateline.place if dateline else None,
-        dateline.agencies if dateline else None,
-        article.relative_time,
-        " ".join(article.body.split()[:5]),
-    )
 
 
 def kinds(page: ParsedPage) -> list[tuple[str, int | None]]:

@@ -4,13 +4,11 @@ the same cases on PostgreSQL): in the batch, in any arrival order, idempotent, s
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from services.store.db import make_engine, upgrade
 from services.store.repository import Repository
 from shared.messages import Article, Dateline, DocumentEnriched, Entity, Place
 
@@ -87,19 +85,6 @@ def brief_page(name: str, minutes: int = 0) -> DocumentEnriched:
         article(2, DPA, agencies=("DPA",)),
         minutes=minutes,
     )
-
-
-@pytest.fixture
-def db_url(sqlite_url: str) -> str:
-    return sqlite_url
-
-
-@pytest.fixture
-def repo(db_url: str) -> Iterator[Repository]:
-    upgrade(db_url)
-    engine = make_engine(db_url)
-    yield Repository(engine)
-    engine.dispose()
 
 
 def story_of(repo: Repository, doc: DocumentEnriched, seq: int) -> int:

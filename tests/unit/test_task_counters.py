@@ -4,40 +4,22 @@ started = completed (ok + failed + retry) + in progress over documents only."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
 
 import pytest
 
 from services.enrich.task import EnrichHandler, ExtractorSlot
 from services.ingest.service import heartbeat_message
 from shared.errors import DependencyUnavailable
-from shared.messages import Article, DocumentReceived
+from shared.messages import DocumentReceived
 from shared.metrics import Metrics, create_metrics
+from tests.documents import NOW, PassThrough, received_text
 
 pytestmark = pytest.mark.unit
 
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-class Plain:
-    version = "test-0"
-
-    def annotate(self, articles: tuple[Article, ...]) -> tuple[Article, ...]:
-        return articles
-
 
 def page(text: str) -> DocumentReceived:
-    data = text.encode()
-    return DocumentReceived(
-        doc_id=hashlib.sha256(data).hexdigest(),
-        claim=f"c-{hashlib.sha256(data).hexdigest()[:6]}__p.txt",
-        name="p.txt",
-        received_at=NOW,
-        mtime=NOW,
-        size=len(data),
-        encoding="utf-8",
-        text=text,
-    )
+    """``text`` received, under a claim of its own."""
+    return received_text(text, claim=f"c-{hashlib.sha256(text.encode()).hexdigest()[:6]}__p.txt")
 
 
 def counters(m: Metrics) -> dict[str, float]:
@@ -62,7 +44,7 @@ def test_heartbeats_stay_out_of_the_document_counters_which_reconcile() -> None:
             raise DependencyUnavailable("broker unreachable while publishing")
         sent.append(task)
 
-    handler = EnrichHandler(ExtractorSlot(Plain), send, metrics, provenance=False)
+    handler = EnrichHandler(ExtractorSlot(PassThrough), send, metrics, provenance=False)
     good = page("Brug open\nGRONINGEN (ANP) - In Groningen is een brug geopend.\n")
     handler.process(good)
     handler.process(page("\n\n"))  # no article: dead-lettered (parse_error)
