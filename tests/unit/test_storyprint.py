@@ -20,7 +20,8 @@ from shared.storyprint import (
     story_print,
     with_story_print,
 )
-from tests.unit.test_enrichment import PAGE, PassThrough, received
+from tests.documents import PassThrough, received_text
+from tests.unit.test_enrichment import PAGE
 
 pytestmark = pytest.mark.unit
 
@@ -46,7 +47,7 @@ def test_the_print_minhash_is_datasketchs_bit_for_bit(length: int) -> None:
 
 def test_enrich_sends_every_article_with_its_story_print() -> None:
     """The print is made in enrich, from the article enrich sends (a per-article function)."""
-    result = enrich(received(PAGE), PassThrough())
+    result = enrich(received_text(PAGE), PassThrough())
     assert isinstance(result, DocumentEnriched)
     for article in result.articles:
         assert article.story_print == story_print(article)
