@@ -8,7 +8,9 @@
 * ``synthetic``: ``services.store.bench``'s documents, every article a new story (the dearest case).
 
 Each run stores into a fresh PostgreSQL database (dropped after), in batches of 50; pairs alternate
-which mode goes first. Prints each run, then the medians and the median of the pairs' ratios. Run the
+which mode goes first. ``--phases`` (``bench``) also times the first copies (the first 600 documents:
+new stories, versions, repeats inside the corpus) apart from the later copies (every article a repeat
+of a stored one), to show which of the two story assignment slows down. Prints each run, then the medians and the median of the pairs' ratios. Run the
 two checkouts one after the other in one session (``PYTHONPATH=<checkout>``) to compare code: the
 machine's load moves absolute figures, the ratio within a pair much less.
 """
@@ -17,21 +19,49 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import time
+from collections.abc import Sequence
 
 from dropwire.bench_enrich import distinct_copies, measure_store
 from dropwire.stack import fresh_postgres
 from shared.messages import DocumentEnriched
+
+# The bench corpus's pages: ``distinct_copies`` cycles over them, so documents from this index on repeat.
+BENCH_PAGES = 600
 
 
 def bench_documents(count: int) -> list[DocumentEnriched]:
     from dropwire.bench_enrich import _enrich_chunk
     from dropwire.corpus import generate
 
-    corpus = list(generate(600, seed=1))
+    corpus = list(generate(BENCH_PAGES, seed=1))
     docs: list[DocumentEnriched] = []
     for start in range(0, len(corpus), 16):
         docs.extend(_enrich_chunk(corpus[start : start + 16]))
     return distinct_copies(docs, count)
+
+
+def measure_phases(
+    url: str, docs: Sequence[DocumentEnriched], batch: int, stories: bool, first: int
+) -> tuple[float, float, float]:
+    """``measure_store``'s rows/s (the same loop), and the seconds the batches of the first ``first``
+    documents took and those of the rest (``first`` a multiple of ``batch``)."""
+    from services.store.db import make_engine, upgrade
+    from services.store.repository import Repository
+
+    upgrade(url)
+    engine = make_engine(url)
+    repo = Repository(engine, stories=stories)
+    rows, spent = 0, [0.0, 0.0]
+    start = time.perf_counter()
+    for i in range(0, len(docs), batch):
+        began = time.perf_counter()
+        result = repo.write(docs[i : i + batch])
+        spent[i >= first] += time.perf_counter() - began
+        rows += sum(n for table, n in result.rows.items() if table != "journey_events")
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return rows / elapsed, spent[0], spent[1]
 
 
 def main() -> None:
@@ -41,6 +71,7 @@ def main() -> None:
     parser.add_argument("corpus", choices=("bench", "synthetic"))
     parser.add_argument("--pairs", type=int, default=6)
     parser.add_argument("--docs", type=int, default=None, help="bench: 2,000; synthetic: 1,000")
+    parser.add_argument("--phases", action="store_true", help="bench: first copies and repeats timed apart")
     parser.add_argument("--admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     if args.corpus == "bench":
@@ -49,16 +80,30 @@ def main() -> None:
         from services.store.bench import synthetic_docs
 
         docs = synthetic_docs(args.docs or 1000)
+    phases = args.phases and args.corpus == "bench"
     runs: dict[bool, list[float]] = {True: [], False: []}
+    spent: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
     ratios = []
     for n in range(args.pairs):
         for stories in (True, False) if n % 2 == 0 else (False, True):
             with fresh_postgres(args.admin_url) as url:
-                runs[stories].append(measure_store(url, docs, batch=50, stories=stories))
+                if phases:
+                    rate, first, rest = measure_phases(url, docs, 50, stories, BENCH_PAGES)
+                    spent[stories].append((first, rest))
+                else:
+                    rate = measure_store(url, docs, batch=50, stories=stories)
+                runs[stories].append(rate)
+            timed = f" (first copies {first:.2f} s, repeats {rest:.2f} s)" if phases else ""
             print(
-                f"pair {n} stories={'on' if stories else 'off'} {runs[stories][-1]:,.0f} rows/s", flush=True
+                f"pair {n} stories={'on' if stories else 'off'} {runs[stories][-1]:,.0f} rows/s{timed}",
+                flush=True,
             )
         ratios.append(runs[True][-1] / runs[False][-1])
+    if phases:
+        for part, name in enumerate(("first copies", "repeats")):
+            on = statistics.median(s[part] for s in spent[True])
+            off = statistics.median(s[part] for s in spent[False])
+            print(f"{name}: on {on:.2f} s, off {off:.2f} s (medians), off/on {off / on:.3f}")
     print(
         f"{args.corpus}: on {statistics.median(runs[True]):,.0f} off {statistics.median(runs[False]):,.0f} rows/s "
         f"(medians of {args.pairs}); on/off per pair {[round(r, 3) for r in ratios]}, "

@@ -47,3 +47,23 @@ def test_store_rounds_measure_the_real_store(pg_admin: str) -> None:
     out = bench._store_rounds(pg_admin, synthetic_docs(6))
     assert all(v > 0 for v in out.values())
     assert out["store_stories_ratio_min"] <= out["store_stories_ratio"] <= out["store_stories_ratio_max"]
+
+
+def test_store_phases_time_first_copies_and_repeats_apart(pg_admin: str) -> None:
+    """``scripts/store_stories_ab.py --phases``: the batches before ``first`` and after are timed
+    apart, and the rate is that of the whole loop, as ``measure_store``'s."""
+    from dropwire.bench_enrich import distinct_copies
+    from dropwire.stack import fresh_postgres
+    from scripts.store_stories_ab import measure_phases
+
+    docs = distinct_copies(synthetic_docs(4), 8)  # the second four repeat the first
+    with fresh_postgres(pg_admin) as url:
+        rate, first, rest = measure_phases(url, docs, 2, True, 4)
+        engine = sa.create_engine(url)
+        with engine.connect() as conn:
+            stories = conn.execute(sa.text("SELECT count(*) FROM stories WHERE merged_into IS NULL")).scalar()
+            articles = conn.execute(sa.text("SELECT count(*) FROM articles")).scalar()
+        engine.dispose()
+    assert rate > 0 and first > 0 and rest > 0
+    assert articles == 2 * sum(len(d.articles) for d in docs[:4])  # every copy stored
+    assert stories == len({a.body for d in docs[:4] for a in d.articles})  # the copies added none
