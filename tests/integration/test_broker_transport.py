@@ -147,3 +147,36 @@ def test_other_transports_acknowledge_one_by_one() -> None:
         conn.drain_events(timeout=5)
         broker.ack_together(held)
         assert held[0].acknowledged
+
+
+def test_the_acknowledgements_of_a_batch_are_one_transaction(redis_url: str) -> None:
+    """What Redis is sent (``MONITOR``, this test's database only): one ``MULTI``, one ``ZREM`` and one
+    ``HDEL`` naming every tag of the batch, one ``EXEC``; not a round trip per message."""
+    app = create_app("transport-test", redis_url)
+    client = redis.Redis.from_url(redis_url)
+    db = client.connection_pool.connection_kwargs["db"]
+    for i in range(6):
+        send(app, TASK_DONE, f'{{"n": {i}}}')
+    held: list[Any] = []
+    seen: list[str] = []
+    with (
+        app.connection_for_read() as conn,
+        conn.Consumer(
+            [app.amqp.queues[QUEUE_DONE]], callbacks=[lambda body, m: held.append(m)], accept=["json"]
+        ) as consumer,
+    ):
+        consumer.qos(prefetch_count=6)
+        while len(held) < 6:
+            conn.drain_events(timeout=5)
+        with client.monitor() as monitor:
+            broker.ack_together(held)
+            client.echo("end-of-acks")
+            while not seen or "end-of-acks" not in seen[-1]:
+                command = monitor.next_command()
+                if command["db"] == db and not command["command"].upper().startswith("SELECT"):
+                    seen.append(command["command"])  # (SELECT: the echoing client connecting)
+    tags = {m.delivery_tag for m in held}
+    commands = [c.split()[0].upper() for c in seen[:-1]]
+    assert commands == ["MULTI", "ZREM", "HDEL", "EXEC"], seen
+    for line in seen[1:3]:
+        assert {word.strip('"') for word in line.split()[2:]} == tags
