@@ -1,4 +1,5 @@
-"""kombu's Redis transport with one change: each channel keeps its Redis client.
+"""kombu's Redis transport with two changes: each channel keeps its Redis client, and a batch of
+messages is acknowledged in one transaction.
 
 kombu's Redis channel builds a new ``redis.Redis`` object around its connection pool for nearly every
 command it sends (publish, the unacked bookkeeping of each delivery, each acknowledgement). Building
@@ -12,7 +13,7 @@ pool (after a fork, or after a reconnect) a new object is made for the new pool.
 ``shared.celery_app.create_app`` selects this transport for ``redis://`` broker URLs; everything else
 (the URL, its options, the key layout of the queues) is kombu's own.
 
-One addition: a batch's messages acknowledged together (``ack_together``). kombu emulates
+The second: a batch's messages acknowledged together (``ack_together``). kombu emulates
 acknowledgements on Redis with two keys per connection, the ``unacked`` hash (the message, for a
 restore) and the ``unacked_index`` sorted set (its delivery time, for the visibility timeout), and
 every ``message.ack()`` removes one tag from both in a ``MULTI``/``EXEC`` round trip of its own

@@ -70,6 +70,15 @@ def test_the_kombu_methods_the_transport_overrides_keep_their_shape() -> None:
     source = inspect.getsource(kombu_redis.Channel.conn_or_acquire)
     assert "self._create_client()" in source, source
     assert isinstance(inspect.getattr_static(kombu_redis.Channel, "pool"), property)
+    # ``ack_together`` relies on the Redis QoS's pipeline and key names, on the virtual QoS's ``ack``
+    # being its in-memory bookkeeping only, and on a message's ``_state`` being what ``ack`` sets.
+    from kombu.message import ACK_STATES, Message
+    from kombu.transport import virtual
+
+    assert list(inspect.signature(kombu_redis.QoS.pipe_or_acquire).parameters) == ["self", "pipe", "client"]
+    assert "self._remove_from_indices(delivery_tag).execute()" in inspect.getsource(kombu_redis.QoS.ack)
+    assert "self._quick_ack(delivery_tag)" in inspect.getsource(virtual.QoS.ack)
+    assert "self._state = 'ACK'" in inspect.getsource(Message.ack) and "ACK" in ACK_STATES
 
 
 def _unacked(client: redis.Redis) -> tuple[int, int]:
