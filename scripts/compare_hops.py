@@ -5,7 +5,8 @@ documents/s of ``dropwire run`` (``embedded``). Run it from two checkouts in tur
     PYTHONPATH=<checkout> python scripts/compare_hops.py stack redis://127.0.0.1:6379/<db> 501 200
     PYTHONPATH=<checkout> python scripts/compare_hops.py embedded - 701 150
 
-(arguments: mode, Redis URL whose database is used, corpus seed, files). Prints one JSON line.
+(arguments: mode, Redis URL whose database is used, corpus seed, files). Prints one JSON line; in
+``stack`` mode it also holds ``enrich_parent_cpu_ms_per_doc``: enrich's consumer process alone.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from dropwire.bench_pipeline import measure_backlog, measure_embedded, warm_up
+from dropwire.bench_procs import own_cpu_seconds
 from dropwire.corpus import generate
 from dropwire.stack import Stack, fresh_postgres
 from shared.logging import configure_logging
@@ -43,7 +45,11 @@ def main() -> None:
         ):
             stack.start()
             warm_up(stack, 2, seed + 100)
-            print(json.dumps(measure_backlog(stack, corpus)))
+            parent = [stack.procs["enrich"].pid]  # enrich's consumer process alone, its workers apart
+            before = own_cpu_seconds(parent)
+            out = measure_backlog(stack, corpus)
+            out["enrich_parent_cpu_ms_per_doc"] = (own_cpu_seconds(parent) - before) * 1000 / files
+            print(json.dumps(out))
 
 
 if __name__ == "__main__":

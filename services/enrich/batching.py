@@ -15,7 +15,7 @@ thread in the parent consumes the queue with kombu (the same Celery protocol-2 m
    (``enrichment.enrich_batch``) and returns the one store message (``DocumentsEnriched`` for
    several documents) and a failed ``DocumentDone`` for each that cannot be enriched (``pool.work``);
 3. the parent publishes those (``TASK_STORE``/``TASK_STORE_BATCH``, ``TASK_STORE_FAILURE``),
-   retrying a broker that is away with capped backoff, and only then acknowledges the batch's messages.
+   retrying a broker that is away with capped backoff, then acknowledges the batch's messages together.
    Errors are judged as the Celery pool judges them (``shared.retry.failure_of``): only transient
    ones are retried; a permanent one dead-letters the document at once, with its reason.
 
@@ -53,6 +53,7 @@ from services.enrich.deliveries import (
 )
 from services.enrich.enrichment import failed
 from services.enrich.pool import BatchResult, Outcome, record, start_pool, work
+from shared.broker import ack_together
 from shared.celery_app import (
     MAX_DELIVERIES,
     QUEUE_ENRICH,
@@ -301,10 +302,9 @@ class EnrichConsumer:
         for payload in result.failures:
             if not self._publish(TASK_STORE_FAILURE, payload):
                 return self._unfinished(batch.deliveries)
+        ack_together(d.message for d in batch.deliveries)  # one Redis round trip for the batch
         for delivery in batch.deliveries:
-            delivery.message.ack()
-            if delivery.task_id is not None:
-                self._requeued.pop(delivery.task_id, None)
+            self._requeued.pop(delivery.task_id or "", None)
         share = result.seconds / max(1, len(batch.deliveries))
         for delivery, outcome in zip(batch.deliveries, result.outcomes, strict=True):
             if not delivery.heartbeat:

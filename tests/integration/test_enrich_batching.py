@@ -144,3 +144,28 @@ def test_worker_processes_are_recycled_and_nothing_is_lost_on_the_way(redis_url:
         assert len(list(pids.iterdir())) >= 3  # 24 documents, a fresh process every 4
     finally:
         consumers.stop()
+
+
+def test_a_batch_is_held_unacknowledged_while_in_flight_and_acknowledged_together(
+    redis_url: str, consumer: Callable[..., EnrichConsumer], tmp_path: Path
+) -> None:
+    """kombu's Redis QoS holds every message of a batch in its ``unacked`` hash and ``unacked_index``
+    while the batch is enriched (what a killed consumer's restore reads), and none once it is done."""
+    client = redis.Redis.from_url(redis_url)
+    docs = [numbered(0, "HANG")] + [numbered(n) for n in range(1, 4)]
+    publish(redis_url, docs)
+    consumer(workers=1, batch_size=4)
+    marker = tmp_path / "hanging"
+    wait_for(marker.exists)
+    assert (client.hlen("unacked"), client.zcard("unacked_index")) == (4, 4)
+    assert not store_queue(client).claims  # nothing published for the batch in flight
+    os.kill(int(marker.read_text()), signal.SIGKILL)
+    wait_for(lambda: len(store_queue(client).claims) == 4)
+    wait_for(lambda: client.hlen("unacked") == 0)
+    assert client.zcard("unacked_index") == 0
+    more = [numbered(n) for n in range(10, 30)]
+    publish(redis_url, more)
+    wait_for(lambda: len(store_queue(client).claims) == 24)
+    wait_for(lambda: client.hlen("unacked") == 0)
+    assert client.zcard("unacked_index") == 0 and client.llen("enrich") == 0
+    assert sorted(store_queue(client).claims) == sorted(d.claim for d in docs + more)
