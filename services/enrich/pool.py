@@ -13,6 +13,7 @@ the model's weights copy-on-write, and a process that replaces a dead or recycle
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import time
@@ -212,6 +213,22 @@ def _child_start() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+_frozen = False
+
+
+def _freeze_once() -> None:
+    """Move what the parent holds now (above all the loaded model) out of the collector's sight before
+    the first fork: a child's collections would otherwise write to the header of every object they
+    traverse, and each such write copies a page the child shared with the parent. Done once only: what
+    the parent frees after the freeze is never collected, so refreezing at every recycle would hold
+    each cycle's garbage for good."""
+    global _frozen
+    if not _frozen:
+        gc.collect()
+        gc.freeze()
+        _frozen = True
+
+
 def _ready() -> bool:
     return True
 
@@ -232,6 +249,7 @@ def start_pool(workers: int) -> Executor:
     """``workers`` forked processes, started now (each answers once); 0: ``InThread``."""
     if workers == 0:
         return InThread()
+    _freeze_once()
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"), initializer=_child_start)
     for future in [pool.submit(_ready) for _ in range(workers)]:
         future.result()
