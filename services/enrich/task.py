@@ -202,7 +202,7 @@ def register(app: Celery, handler: EnrichHandler) -> Task:
     Celery's task id under a key of its own: one correlation id from ingest through the store.
     """
 
-    @app.task(name=TASK_ENRICH, bind=True, **task_options())
+    @app.task(name=TASK_ENRICH, bind=True, shared=False, **task_options())
     def enrich_document(self: Task, payload: str) -> None:
         request: Any = self.request
         received = handler.decode(payload, task_id=request.id)
