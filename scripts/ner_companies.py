@@ -82,7 +82,8 @@ def variants(name: str) -> set[str]:
     a generic head or tail word ("Koninklijke Ahold Delhaize N.V." → "Koninklijke Ahold Delhaize",
     "Ahold Delhaize"); an all-caps word of four or more letters also in title case ("ABN Amro")."""
     words = [w.strip(",") for w in _SPACES.split(name.replace(" , ", ", ").strip()) if w.strip(",")]
-    words = [_SHARE_CLASS.sub(r"\1", w) for w in words]  # "KalmarB", "IndustrivärdenC": the share class
+    # "KalmarB", "IndustrivärdenC": the share class (not a legal form's last letter: "SpA")
+    words = [w if w in LEGAL_FORMS else _SHARE_CLASS.sub(r"\1", w) for w in words]
     while words and words[-1] in LEGAL_FORMS:
         words.pop()
     forms = {" ".join(words)} if words else set()

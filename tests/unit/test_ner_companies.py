@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.enrich.entities import EntityExtractor
 from services.enrich.entities.engine import LEXICON_DIR
@@ -132,3 +134,31 @@ def test_plural_inhabitant_names_are_misc(
 ) -> None:
     _, with_list = extractors
     assert (name, "MISC") in labels(with_list, f"Veel {name} gingen gisteren de straat op.")
+
+
+# A listed name as an index page writes it: capitalised words of letters (any script the package has),
+# none of them a legal form or a generic word itself.
+_name_words = st.text(alphabet=st.characters(categories=["Ll"]), min_size=1, max_size=9).map(
+    lambda tail: tail[:1].upper() + tail[1:]
+)
+_names = st.lists(
+    _name_words.filter(
+        lambda w: (
+            w not in ner_companies.LEGAL_FORMS | ner_companies.GENERIC_TAILS | ner_companies.GENERIC_HEADS
+        )
+    ),
+    min_size=1,
+    max_size=4,
+).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=_names, legal=st.lists(st.sampled_from(sorted(ner_companies.LEGAL_FORMS - {"&"})), max_size=2))
+def test_legal_forms_after_any_name_change_none_of_its_forms(name: str, legal: list[str]) -> None:
+    """However the package spells the legal form behind a name (one, two or none), the list gets the
+    same forms, none ending in a legal form and none with stray spaces."""
+    forms = ner_companies.variants(" ".join([name, *legal]))
+    assert forms == ner_companies.variants(name)
+    for form in forms:
+        assert form and form == " ".join(form.split())
+        assert form.split()[-1] not in ner_companies.LEGAL_FORMS
