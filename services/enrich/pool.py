@@ -213,20 +213,15 @@ def _child_start() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-_frozen = False
-
-
 def _freeze_once() -> None:
     """Move what the parent holds now (above all the loaded model) out of the collector's sight before
     the first fork: a child's collections would otherwise write to the header of every object they
     traverse, and each such write copies a page the child shared with the parent. Done once only: what
     the parent frees after the freeze is never collected, so refreezing at every recycle would hold
     each cycle's garbage for good."""
-    global _frozen
-    if not _frozen:
+    if gc.get_freeze_count() == 0:
         gc.collect()
         gc.freeze()
-        _frozen = True
 
 
 def _ready() -> bool:

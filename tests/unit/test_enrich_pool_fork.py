@@ -24,4 +24,3 @@ def test_the_parent_freezes_what_it_holds_before_the_first_fork() -> None:
     finally:
         executor.shutdown()
         gc.unfreeze()
-        pool._frozen = False
