@@ -8,6 +8,7 @@ to JSON: a pickled message is refused at the door.
 from __future__ import annotations
 
 import random
+import socket
 from typing import Any
 
 from celery import Celery
@@ -41,6 +42,20 @@ TASK_QUEUES = {
 # The default broker visibility timeout (``DROPWIRE_VISIBILITY_TIMEOUT``); the trade-off is explained
 # at ``shared.settings.DEFAULT_VISIBILITY_TIMEOUT_SECONDS``.
 VISIBILITY_TIMEOUT_SECONDS = DEFAULT_VISIBILITY_TIMEOUT_SECONDS
+# A broker that stops answering (hung, or the network path cut without a reset) must surface as an
+# error the consumers' reconnect loops handle, not block a thread for ever: a command waits at most
+# this long for its reply, and the kernel gives up on a connection whose peer has gone silent (no
+# acknowledgement of sent data for TCP_USER_TIMEOUT; keepalive probes while idle). Without these a
+# worker whose network was cut kept a dead connection and ignored SIGTERM until it was killed. A stop
+# on a silent broker waits for at most two such timeouts: the command in progress, then kombu's
+# reading of the pending BRPOP's reply as it closes the channel (Redis answers in well under 1 ms).
+BROKER_SOCKET_TIMEOUT_SECONDS = 5.0
+BROKER_CONNECT_TIMEOUT_SECONDS = 5.0
+BROKER_KEEPALIVE_IDLE_SECONDS = 10
+BROKER_KEEPALIVE_INTERVAL_SECONDS = 5
+BROKER_KEEPALIVE_PROBES = 3
+BROKER_USER_TIMEOUT_MS = 20_000
+
 # A message whose worker died this many times is dead-lettered rather than redelivered again.
 MAX_DELIVERIES = 5
 
@@ -71,7 +86,10 @@ def create_app(
         task_queues=[Queue(q, exchange, routing_key=q) for q in (QUEUE_ENRICH, QUEUE_STORE, QUEUE_DONE)],
         task_routes={task: {"queue": q, "routing_key": q} for task, q in TASK_QUEUES.items()},
         task_default_exchange="dropwire",
-        broker_transport_options={"visibility_timeout": visibility_timeout},
+        broker_transport_options={
+            "visibility_timeout": visibility_timeout,
+            **(redis_socket_options() if broker_url.startswith(("redis://", "rediss://")) else {}),
+        },
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
         worker_cancel_long_running_tasks_on_connection_loss=True,
@@ -84,6 +102,23 @@ def create_app(
     )
     app.conf.update(overrides)
     return app
+
+
+def redis_socket_options() -> dict[str, Any]:
+    """Transport options bounding how long a silent Redis can hold a connection (see above)."""
+    keepalive = {
+        socket.TCP_KEEPIDLE: BROKER_KEEPALIVE_IDLE_SECONDS,
+        socket.TCP_KEEPINTVL: BROKER_KEEPALIVE_INTERVAL_SECONDS,
+        socket.TCP_KEEPCNT: BROKER_KEEPALIVE_PROBES,
+    }
+    if hasattr(socket, "TCP_USER_TIMEOUT"):  # Linux
+        keepalive[socket.TCP_USER_TIMEOUT] = BROKER_USER_TIMEOUT_MS
+    return {
+        "socket_timeout": BROKER_SOCKET_TIMEOUT_SECONDS,
+        "socket_connect_timeout": BROKER_CONNECT_TIMEOUT_SECONDS,
+        "socket_keepalive": True,
+        "socket_keepalive_options": keepalive,
+    }
 
 
 def task_events_enabled() -> bool:
