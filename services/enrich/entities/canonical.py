@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from services.enrich.entities.cues import NAME_PARTICLES
+from services.enrich.entities.cues import LEGAL_SUFFIXES, NAME_PARTICLES, ORG_END_WORDS
 from services.enrich.entities.rules import Span, is_capitalised
 
 SURNAME_WEIGHT = 1  # the surname of a full person name in the document outvotes the model's guesses
 STRONG_WEIGHT = 10  # a span a context cue made ("supermarktketen X", "X N.V.") outvotes the model's guesses
+COMPANY_ENDS = LEGAL_SUFFIXES | ORG_END_WORDS  # "Shell N.V.", "Tata Steel": the name before is the company
 MIN_PROPAGATED_CHARS = 3  # shorter strings ("EU" aside, listed anyway) are too ambiguous to copy around
 
 
@@ -27,6 +28,8 @@ def _votes(
         cued = strong[number] if number < len(strong) else set()
         for start, end, label in spans:
             votes[tuple(words[start:end])][label] += STRONG_WEIGHT if (start, end) in cued else 1
+            if label == "ORG" and (start, end) in cued and end - start > 1 and words[end - 1] in COMPANY_ENDS:
+                votes[tuple(words[start : end - 1])]["ORG"] += STRONG_WEIGHT  # "Tata" after "Tata Steel"
             if label == "PER" and end - start > 1:  # the surname alone is the same person
                 surname = tuple(w for w in words[start + 1 : end] if w not in NAME_PARTICLES)[-1:]
                 if surname and len(surname[0]) >= MIN_PROPAGATED_CHARS:

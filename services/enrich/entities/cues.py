@@ -137,6 +137,51 @@ ORG_CONTEXT_SUFFIXES = tuple(
     ]
 )
 
+# Capitalised words that start an institution's name after an article ("het Havenbedrijf
+# Antwerpen-Brugge", "het Gerechtshof Den Haag", "de Rechtbank Amsterdam"), matched as word endings.
+INSTITUTION_HEAD_SUFFIXES = (
+    *ORG_CONTEXT_SUFFIXES,
+    *("hof", "rechtbank", "raad", "autoriteit", "inspectie", "instituut", "universiteit", "hogeschool"),
+)
+
+# Run-time additions to the lexicon's lists (kept out of ``scripts/ner_cues.py`` so the silver training
+# labels, and with them the weights, stay as they are): English industry words that end a company's
+# name ("Tata Steel", "Shell Chemicals"), and person roles ("het lid Grinwis", "de leden X en Y").
+ORG_END_WORDS = frozenset(
+    {"Steel", "Oil", "Petroleum", "Chemicals", "Chemical", "Foods", "Logistics", "Electronics",
+     "Semiconductors", "Mining", "Shipping", "Automotive", "Aerospace", "Pharmaceuticals", "Therapeutics",
+     "Insurance", "Ventures", "Brands", "Retail", "Resources", "Robotics", "Biotech", "Airline"}
+)  # fmt: skip
+EXTRA_TITLES = frozenset({"lid", "leden"})
+
+# Dutch and Flemish political parties as written in brackets after a politician's name ("Kamerlid
+# Koekkoek (Volt)"): the name before the bracket is a person.
+PARTIES = frozenset(
+    {"VVD", "CDA", "D66", "PvdA", "GL", "GroenLinks", "GroenLinks-PvdA", "GL-PvdA", "SP", "PVV", "PvdD",
+     "ChristenUnie", "CU", "SGP", "DENK", "FvD", "FVD", "JA21", "Volt", "BBB", "NSC", "50PLUS", "BIJ1",
+     "Partij voor de Dieren", "Nieuw Sociaal Contract", "Forum voor Democratie", "N-VA", "CD&V",
+     "Open VLD", "Open Vld", "Vooruit", "Groen", "Vlaams Belang", "PVDA", "MR", "PS", "Ecolo"}
+)  # fmt: skip
+
+# Words before "van"/"voor" whose complement is a portfolio, not a name ("het ministerie van Defensie",
+# "de Minister van Economische Zaken", "de vaste commissie voor Financiën"), under the team's conventions.
+PORTFOLIO_HEADS = frozenset({"ministerie", "minister", "ministers", "staatssecretaris", "commissie"})
+# First words of Dutch portfolios ("minister David van Weel van Justitie"): a person's name ends before
+# "van" + one of these.
+PORTFOLIO_WORDS = frozenset(
+    {"Justitie", "Defensie", "Financiën", "Buitenlandse", "Binnenlandse", "Economische", "Sociale",
+     "Volksgezondheid", "Onderwijs", "Infrastructuur", "Landbouw", "Klimaat", "Asiel", "Migratie",
+     "Volkshuisvesting", "Medische", "Cultuur", "Wonen", "Natuur", "Verkeer"}
+)  # fmt: skip
+# Lower-case words inside an institution's name before its acronym ("Autoriteit Consument en Markt (ACM)").
+LINK_WORDS = frozenset({"voor", "en", "van", "de", "der", "het", "op", "in", "tegen", "&"})
+# One word with a capital inside: "UberEats", "PostNL", "FrieslandCampina" (companies) ...
+CAMEL_CASE = re.compile(r"^[A-Z][a-z]+[A-Z][A-Za-z]*$")
+# ... unless it starts like a person's name: "McCarthy", "MacKenzie", "DiCaprio", "LeBron", "DeSantis".
+CAMEL_PERSON_PREFIXES = ("Mc", "Mac", "Di", "De", "Da", "Du", "Le", "La", "Van", "Von", "Fitz", "Del")
+# Words allowed between the opening bracket and the party: "Rooderkerk ( beiden D66 )".
+PARTY_FILLERS = frozenset({"beiden", "allen", "allebei"})
+
 SENTENCE_OPENERS = frozenset(
     ['"', "'", "``", "''", ",,", ":", ";", "(", "-", "–", "—", ".", "!", "?", "•"]
 )  # a capital after these is no cue

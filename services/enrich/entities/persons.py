@@ -3,7 +3,7 @@ Ahold Delhaize", "minister Sophie Hermans van Klimaat" ran on into the organisat
 
 from __future__ import annotations
 
-from services.enrich.entities.cues import NAME_PARTICLES
+from services.enrich.entities.cues import NAME_PARTICLES, PORTFOLIO_WORDS
 
 
 def person_end(words: list[str], start: int, end: int, first_names: frozenset[str]) -> int:
@@ -17,6 +17,8 @@ def person_end(words: list[str], start: int, end: int, first_names: frozenset[st
             and all(w not in NAME_PARTICLES for w in words[start:k])
         ):
             return k
+        if words[k] == "van" and after_full_name and k + 1 < end and words[k + 1] in PORTFOLIO_WORDS:
+            return k  # "David van Weel van Justitie": a portfolio ends even a name with particles
     return end
 
 

@@ -5,11 +5,13 @@ The model proposes token spans; the rules then, in order:
    a model span that is exactly a listed name, and replace model spans that ran on past a listed name;
 2. a capitalised name right after a person title or role ("minister Kaag", "Eurocommissaris Teresa
    Ribera") or starting with a known first name is PER;
-3. a capitalised name right after an organisation noun ("het softwarebedrijf Tectrade") is ORG;
+3. a capitalised name right after an organisation noun ("het softwarebedrijf Tectrade") is ORG; the
+   company cues (``company.py``) and the context rules of ``context.py`` (institution names, portfolios,
+   party members, acronym expansions, camel-case companies) follow;
 4. an unclaimed all-caps word inside a sentence is an ORG acronym;
 5. a name compound ("Sabena-aandelen", "EU-landen") is MISC under CoNLL-2002 conventions;
 6. a model "person" after an article ("de Tros") is ORG, after "in"/"naar"/"uit" it is LOC;
-7. a name ending in an organisation word ("... Bank", "Newcastle United") is ORG.
+7. a name ending in an organisation word ("... Bank", "Newcastle United", "Tata Steel") is ORG.
 Phrase matching uses spaCy's ``PhraseMatcher`` on the exact text (a hash lookup per token: fast).
 """
 
@@ -23,20 +25,22 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
 from services.enrich.entities.company import company_spans, drop_noun
+from services.enrich.entities.context import context_rules
 from services.enrich.entities.cues import (
     ARTICLES,
     ENGLISH_ARTICLE,
+    EXTRA_TITLES,
     LEFTOVER_ACRONYM,
     LIST_LABELS,
     NAME_COMPOUND,
     NAME_PARTICLES,
     ORG_CONTEXT_SUFFIXES,
+    ORG_END_WORDS,
     ORG_HEADS,
     OVERRIDE_LABELS,
     PLACE_CONTEXT_OF,
     PLACE_CONTEXT_SUFFIXES,
     PLACE_PREPOSITIONS,
-    PREFIXED_NAME,
     REPORTING_VERBS,
     SENTENCE_OPENERS,
     STATE_HEADS,
@@ -45,32 +49,7 @@ from services.enrich.entities.cues import (
     WORK_CONTEXT_SUFFIXES,
 )
 from services.enrich.entities.persons import cut_after_name, person_end
-
-Span = tuple[int, int, str]  # token start, token end (exclusive), label
-
-
-def is_capitalised(word: str) -> bool:
-    """A token that can start or continue a name: an upper-case first letter (or "al-Sharaa")."""
-    return word[:1].isupper() or bool(PREFIXED_NAME.match(word))
-
-
-def name_end(words: list[str], start: int, *, particles: bool = True) -> int:
-    """End of the capitalised name starting at ``start`` (particles only inside, before a capital)."""
-    end = start
-    while end < len(words):
-        if is_capitalised(words[end]):
-            end += 1
-        elif particles and words[end] in NAME_PARTICLES and end > start:
-            nxt = end
-            while nxt < len(words) and words[nxt] in NAME_PARTICLES:
-                nxt += 1
-            if nxt < len(words) and is_capitalised(words[nxt]):
-                end = nxt
-            else:
-                break
-        else:
-            break
-    return end
+from services.enrich.entities.spans import Span, claim, is_capitalised, name_end, non_overlapping
 
 
 @dataclass(frozen=True)
@@ -105,7 +84,11 @@ class Lexicon:
         lower = word.lower()
         if lower.startswith(TITLE_PREFIXES):  # "oud-prins", "ex-president": the part after the hyphen
             lower = lower.split("-", 1)[1]
-        return lower in self.titles or (len(lower) > 6 and lower.endswith(TITLE_SUFFIXES))
+        return (
+            lower in self.titles
+            or lower in EXTRA_TITLES
+            or (len(lower) > 6 and lower.endswith(TITLE_SUFFIXES))
+        )
 
 
 class Rules:
@@ -117,6 +100,7 @@ class Rules:
         for label in reversed(LIST_LABELS):
             self.matcher.add(label, [phrase_doc(nlp, p) for p in sorted(lexicon.phrases[label])])
         self.precedence = {label: i for i, label in enumerate(LIST_LABELS)}
+        self.org_end_words = lexicon.org_cues | ORG_END_WORDS  # "Omega Pharma", "Tata Steel"
         self._phrase_starts: set[int] = set()  # token starts of listed names in the doc being ruled
         self.strong: set[tuple[int, int]] = set()  # spans of the last ``apply`` made on a strong cue
 
@@ -203,13 +187,18 @@ class Rules:
             first_names=self.lexicon.first_names,
             listed=self._listed,
         )
+        self.strong |= context_rules(
+            words, spans, taken, claim=claim, listed=self._listed, first_names=self.lexicon.first_names
+        )
         self._leftover_names(words, spans, taken)
         self._name_compounds(words, spans, taken)
         self._article_names(words, spans)
-        cues = self.lexicon.org_cues
+        cues = self.org_end_words
         for (start, end), label in list(spans.items()):  # "Newcastle United", "Omega Pharma"
             if label != "ORG" and end - start > 1 and (words[end - 1] in cues or words[start] in ORG_HEADS):
                 spans[(start, end)] = "ORG"
+                if words[end - 1] in ORG_END_WORDS:  # "Tata Steel": a strong cue, "Tata" follows it
+                    self.strong.add((start, end))
         i = 0
         while i < len(words):
             if taken[i] or not is_capitalised(words[i]) or i == 0:
@@ -369,27 +358,3 @@ def phrase_doc(nlp: Language, phrase: str) -> Doc:
     if all(ch.isalnum() or ch in " -" for ch in phrase):
         return Doc(nlp.vocab, words=phrase.split())
     return nlp.make_doc(phrase)
-
-
-def claim(spans: dict[tuple[int, int], str], taken: list[bool], start: int, end: int, label: str) -> bool:
-    """Make ``start:end`` one ``label`` span when every span it touches lies inside it."""
-    inside = [key for key in spans if key[0] < end and key[1] > start]
-    if not all(start <= s and e <= end for s, e in inside):
-        return False
-    for key in inside:
-        del spans[key]
-    spans[(start, end)] = label
-    for k in range(start, end):
-        taken[k] = True
-    return True
-
-
-def non_overlapping(spans: dict[tuple[int, int], str]) -> list[Span]:
-    """The spans sorted by position; where two overlap, the longer (then the earlier) one stays."""
-    kept: list[Span] = []
-    used: set[int] = set()
-    for (start, end), label in sorted(spans.items(), key=lambda item: (item[0][0] - item[0][1], item[0][0])):
-        if not used.intersection(range(start, end)):
-            kept.append((start, end, label))
-            used.update(range(start, end))
-    return sorted(kept)
