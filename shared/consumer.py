@@ -180,8 +180,8 @@ def consume_reconnecting(
     out of it clears ``consuming``, calls ``on_lost`` (what was received unacknowledged comes again)
     and reconnects after a capped, jittered pause, with one ``EVENTS.broker_unavailable`` warning a
     while. A refusal that waiting will not cure (a wrong password) ends it: logged as
-    ``EVENTS.broker_refused`` and returned; None when stopped. Shared by ``TaskConsumer`` and the
-    store's batch consumer, so both recover from a broker restart alike."""
+    ``EVENTS.broker_refused`` and returned; None when stopped. Shared by ``TaskConsumer``, the
+    store's batch consumer and enrich's, so all recover from a broker restart alike."""
     kombu_queue = app.amqp.queues[queue]
     errors = broker_errors(app)  # includes redis-py's own ConnectionError (a Redis restart)
     backoff = Backoff(first=RECONNECT_SECONDS, cap=RECONNECT_CAP_SECONDS)  # shared.retry

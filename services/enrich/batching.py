@@ -60,17 +60,17 @@ from shared.celery_app import (
     TASK_ENRICH,
     TASK_STORE_FAILURE,
     backoff_seconds,
-    broker_errors,
     forget_redeliveries,
     redelivery_count,
     task_argument,
 )
 from shared.celery_app import send as publish
+from shared.consumer import consume_reconnecting
 from shared.errors import BadMessage, RetriesExhausted
 from shared.logging import get_logger
 from shared.messages import DocumentReceived, decode
 from shared.metrics import Metrics
-from shared.retry import failure_of
+from shared.retry import DependencyFailed, failure_of
 
 log = get_logger(__name__)
 
@@ -82,7 +82,6 @@ LULL_SECONDS = 0.005
 POLL_SECONDS = 0.005
 # How long one drain waits for a message when idle, before checking the stop flag.
 DRAIN_TIMEOUT_SECONDS = 0.5
-RECONNECT_SECONDS = 1.0
 # Batches in flight at a stop are finished (published, acknowledged) within this.
 STOP_GRACE_SECONDS = 30.0
 
@@ -117,6 +116,7 @@ class EnrichConsumer:
         self.pool_factory = pool_factory
         self.consuming = threading.Event()
         self.crashed: BaseException | None = None
+        self.refused: DependencyFailed | None = None  # set when the broker refused us for good
         self._pool: Executor | None = None
         self._buffer: list[Delivery] = []
         self._inflight: dict[Future[BatchResult], Batch] = {}
@@ -139,7 +139,7 @@ class EnrichConsumer:
     @property
     def alive(self) -> bool:
         """False once the loop died of an error (``/readyz`` reports it; the process should exit)."""
-        return self.crashed is None
+        return self.crashed is None and self.refused is None
 
     def run(self) -> None:
         """Consume until ``stopping`` is set, reconnecting whenever the broker goes away."""
@@ -152,38 +152,30 @@ class EnrichConsumer:
 
     def _run(self) -> None:
         self.start_pool()
-        queue = self.app.amqp.queues[self.queue]
-        errors = broker_errors(self.app)
         try:
-            while not self.stopping.is_set():
-                try:
-                    with self.app.connection_for_read() as conn:
-                        conn.ensure_connection(max_retries=1)
-                        with conn.Consumer(
-                            [queue],
-                            callbacks=[self._on_message],
-                            accept=["json"],
-                            on_decode_error=self._on_decode_error,
-                        ) as consumer:
-                            consumer.qos(prefetch_count=(self.slots + 1) * self.batch_size)
-                            self.consuming.set()
-                            log.info("enrich.consuming", queue=self.queue, workers=self.workers)
-                            self._consume(conn)
-                except errors as exc:
-                    self.consuming.clear()
-                    # Unacknowledged, on a connection that is gone: the broker hands them out again.
-                    self._buffer.clear()
-                    count_handed_back(
-                        self.metrics, [d for b in self._inflight.values() for d in b.deliveries]
-                    )
-                    self._inflight.clear()  # their results are dropped: nothing to acknowledge them on
-                    log.warning("enrich.broker_unavailable", queue=self.queue, error=str(exc))
-                    self.stopping.wait(RECONNECT_SECONDS)
+            self.refused = consume_reconnecting(
+                self.app,
+                self.queue,
+                stopping=self.stopping,
+                consuming=self.consuming,
+                on_message=self._on_message,
+                on_decode_error=self._on_decode_error,
+                prefetch=(self.slots + 1) * self.batch_size,
+                serve=self._consume,
+                events=STAGE,
+                on_lost=self._hand_back,
+            )
         finally:
-            self.consuming.clear()
             self.close()
 
+    def _hand_back(self) -> None:
+        """The connection is gone: what it delivered unacknowledged, the broker hands out again."""
+        self._buffer.clear()
+        count_handed_back(self.metrics, [d for b in self._inflight.values() for d in b.deliveries])
+        self._inflight.clear()  # their results are dropped: nothing to acknowledge them on
+
     def _consume(self, conn: Any) -> None:
+        log.info("enrich.consuming", queue=self.queue, workers=self.workers)
         while not self.stopping.is_set():
             self._finish_done()
             if self._submit_ready():

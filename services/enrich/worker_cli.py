@@ -193,6 +193,8 @@ def run_batches(concurrency: int) -> None:
         stopping.set()
         thread.join()
         server.close()
+    if consumer.refused is not None:
+        raise consumer.refused  # one line and exit 2 from dropwire.cli: the broker refused the credentials
     if not consumer.alive:
         raise typer.Exit(1)
 

@@ -63,7 +63,9 @@ def test_store_gives_up_at_once_on_a_missing_database(pg_admin: str, tmp_path: P
     assert "does not exist" in result.stderr.strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize("command", [["ingest"], ["store"]])
+@pytest.mark.parametrize(
+    "command", [["ingest"], ["store"], ["enrich", "--concurrency", "1"]], ids=["ingest", "store", "enrich"]
+)
 def test_a_broker_refusing_the_password_is_one_line_and_exit_2(
     tmp_path: Path, sqlite_url: str, command: list[str]
 ) -> None:
