@@ -14,7 +14,9 @@ one corpus, so their ratio means something on a noisy machine:
    the whole corpus dropped at once. Rounds interleave with the ceiling (ceiling, pipeline, ceiling,
    pipeline, ...; ``ROUNDS`` of each, each round a fresh corpus of the same size and both halves of a
    round the same files): the ratio reported is the median of the rounds' ratios, with their spread,
-   so that a disturbance of the machine moves one round, not the result;
+   so that a disturbance of the machine moves one round, not the result. A second stack with
+   ``DROPWIRE_PROVENANCE=false`` runs the same files in every round (before or after the pipeline's,
+   alternately): provenance's cost is the median of the rounds' on/off ratios;
 6. pipeline, steady load: files dropped at 20 % and 80 % of the backlog rate, drop-to-stored latency;
 7. memory: peak RSS per service, and enrich's RSS across a long backlog (flat or growing);
 8. the embedded ``dropwire run`` (SQLite, in-process queue) on the same corpus.
@@ -28,6 +30,7 @@ from /proc), ``bench_broker`` (the transport alone), ``bench_report`` (the machi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -35,6 +38,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -60,7 +64,7 @@ from dropwire.bench_pipeline import (
 )
 from dropwire.bench_procs import RssSampler, console, percentile
 from dropwire.bench_report import kept_sections, machine_facts, render_markdown
-from dropwire.corpus import CorpusFile, generate
+from dropwire.corpus import generate
 from dropwire.stack import fresh_postgres
 
 # Sizes: --quick must finish in well under a minute on 2 cores; the full run in about a quarter hour.
@@ -151,14 +155,19 @@ def _run(
     ):
         root = Path(tmp)
         env = {"DROPWIRE_LOG_LEVEL": "WARNING"}
-        with Stack(
-            root, redis_url=options.redis_url, database_url=url, env=env, start_services=False
-        ) as stack:
+        with (
+            Stack(
+                root, redis_url=options.redis_url, database_url=url, env=env, start_services=False
+            ) as stack,
+            contextlib.ExitStack() as beside,
+        ):
             stack.start()
             pids = {name: proc.pid for name, proc in stack.procs.items()}
             warm_up(stack, processes, options.seed + 100)
+            off = beside.enter_context(provenance_off_stack(options, processes))
             with RssSampler(pids) as sampler:
-                results.update(interleaved_rounds(stack, ceiling, corpus, options.seed))
+                results.update(interleaved_rounds(stack, ceiling, corpus, options.seed, off))
+                beside.close()  # stopped before the steady phases: its idle loops would share the cores
                 latencies: dict[str, list[float]] = {}
                 phases = ((0.2, False), (0.8, False), (0.2, True))
                 # Enough fresh files for every phase to last its steady_seconds (1.2 x the backlog rate).
@@ -192,12 +201,6 @@ def _run(
     results["latency_inplace_p50_ms"] = percentile(in_place, 50)
     results["latency_inplace_p99_ms"] = percentile(in_place, 99)
 
-    console.print("[bold]pipeline, provenance off[/]: the same backlog without journey events")
-    results["pipeline_docs_per_s_no_provenance"] = measure_without_provenance(options, corpus, processes)
-    results["provenance_ratio"] = (
-        results["pipeline_docs_per_s"] / results["pipeline_docs_per_s_no_provenance"]
-    )
-
     if sizes["memory_files"]:
         results.update(measure_memory(options, int(sizes["memory_files"]), processes))
 
@@ -215,34 +218,62 @@ def _run(
     return results
 
 
-def measure_without_provenance(options: BenchOptions, corpus: list[CorpusFile], processes: int) -> float:
-    """The backlog phase once more, on a fresh stack with ``DROPWIRE_PROVENANCE=false``: documents/s."""
+@contextlib.contextmanager
+def provenance_off_stack(options: BenchOptions, processes: int) -> Iterator[Any]:
+    """A second stack, warmed up, with ``DROPWIRE_PROVENANCE=false`` (its own spool, PostgreSQL
+    database and Redis database): its backlog runs in the same rounds as the first stack's, so that
+    provenance's cost is a ratio within each round, not one run against another stretch of the host."""
+    import redis as redis_client
+
     from dropwire.stack import Stack
 
-    with (
-        tempfile.TemporaryDirectory(prefix="dropwire-bench-") as tmp,
-        fresh_postgres(options.pg_admin_url) as url,
-    ):
-        env = {"DROPWIRE_LOG_LEVEL": "WARNING", "DROPWIRE_PROVENANCE": "false"}
-        with Stack(
-            Path(tmp), redis_url=options.redis_url, database_url=url, env=env, start_services=False
-        ) as stack:
-            stack.start()
-            warm_up(stack, processes, options.seed + 100)
-            return float(measure_backlog(stack, corpus)["pipeline_docs_per_s"])
+    redis_url = sibling_redis_db(options.redis_url)
+    client = redis_client.Redis.from_url(redis_url)
+    client.flushdb()
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="dropwire-bench-") as tmp,
+            fresh_postgres(options.pg_admin_url) as url,
+        ):
+            env = {"DROPWIRE_LOG_LEVEL": "WARNING", "DROPWIRE_PROVENANCE": "false"}
+            with Stack(
+                Path(tmp), redis_url=redis_url, database_url=url, env=env, start_services=False
+            ) as stack:
+                stack.start()
+                warm_up(stack, processes, options.seed + 100)
+                yield stack
+    finally:
+        client.flushdb()
+        client.close()
 
 
-def interleaved_rounds(stack: Any, ceiling: Ceiling, corpus: list[Any], seed: int) -> dict[str, Any]:
+def sibling_redis_db(url: str) -> str:
+    """``url`` with the database number next to its own (``/14`` -> ``/13``, ``/0`` -> ``/1``)."""
+    base, _, db = url.rpartition("/")
+    number = int(db or 0)
+    return f"{base}/{number - 1 if number > 0 else number + 1}"
+
+
+def interleaved_rounds(
+    stack: Any, ceiling: Ceiling, corpus: list[Any], seed: int, off: Any | None = None
+) -> dict[str, Any]:
     """Ceiling and pipeline backlog in turn, ``ROUNDS`` times; the round with the median ratio gives
-    the per-process figures, and the ratio's spread is reported with it (see 5.)."""
+    the per-process figures, and the ratio's spread is reported with it (see 5.). With ``off`` (the
+    stack without provenance) each round also runs its backlog, in alternating order with the
+    pipeline's: provenance's cost is the median of the rounds' on/off ratios."""
     rounds: list[dict[str, float]] = []
     for number in range(ROUNDS):
         files = corpus if number == 0 else list(generate(len(corpus), seed=seed + 1000 * number))
         console.print(
             f"[bold]round {number + 1}/{ROUNDS}[/]: ceiling, then pipeline backlog ({len(files)} files)"
+            + (", with and without provenance" if off is not None else "")
         )
         figures, _ = ceiling.measure(files)
+        if off is not None and number % 2 == 1:
+            figures["no_provenance_docs_per_s"] = measure_backlog(off, files)["pipeline_docs_per_s"]
         figures.update(measure_backlog(stack, files))
+        if off is not None and number % 2 == 0:
+            figures["no_provenance_docs_per_s"] = measure_backlog(off, files)["pipeline_docs_per_s"]
         figures["ratio"] = figures["pipeline_docs_per_s"] / figures["ceiling_docs_per_s"]
         rounds.append(figures)
     ratios = [r["ratio"] for r in rounds]
@@ -254,6 +285,13 @@ def interleaved_rounds(stack: Any, ceiling: Ceiling, corpus: list[Any], seed: in
     out["ceiling_docs_per_s"] = statistics.median(r["ceiling_docs_per_s"] for r in rounds)
     out["pipeline_docs_per_s"] = statistics.median(r["pipeline_docs_per_s"] for r in rounds)
     out["rounds"] = ROUNDS
+    if off is not None:
+        provenance = [r["pipeline_docs_per_s"] / r["no_provenance_docs_per_s"] for r in rounds]
+        out["pipeline_docs_per_s_no_provenance"] = statistics.median(
+            r["no_provenance_docs_per_s"] for r in rounds
+        )
+        out["provenance_ratio"] = statistics.median(provenance)
+        out["provenance_ratio_min"], out["provenance_ratio_max"] = min(provenance), max(provenance)
     return out
 
 

@@ -22,6 +22,9 @@ REQUIRED = (
     "store_rows_per_s_postgres",
     "store_stories_ratio",
     "store_stories_ratio_min",
+    "provenance_ratio",
+    "provenance_ratio_min",
+    "pipeline_docs_per_s_no_provenance",
     "enrich_rss_mb",
 )
 
