@@ -3,9 +3,6 @@ consumer thread), ``queue_depth`` and ``send`` (ingest's main loop), against a p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from dropwire.stack import wait_until
@@ -16,16 +13,6 @@ from shared.retry import DependencyFailed
 from tests.redis_server import RedisServer
 
 pytestmark = [pytest.mark.integration]
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def consumer(url: str, received: list[str], dropped: list[str]) -> TaskConsumer:

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
@@ -28,16 +27,6 @@ FROZEN_SECONDS = 7.0
 # A stop may wait for two commands' timeouts (the one in progress; kombu reads the pending BRPOP's
 # reply as it closes the channel), plus the consumer's own reconnect pause.
 STOP_BOUND_SECONDS = 2 * BROKER_SOCKET_TIMEOUT_SECONDS + 3.0
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_a_consumer_survives_a_broker_that_hung_and_came_back(own_redis: RedisServer) -> None:
