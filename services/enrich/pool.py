@@ -13,6 +13,7 @@ the model's weights copy-on-write, and a process that replaces a dead or recycle
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import os
 import signal
@@ -205,12 +206,30 @@ def record(metrics: Metrics, outcome: Outcome, task_id: str | None = None, *, do
             )
 
 
-def _child_start() -> None:
+def _child_start(parent: int) -> None:
     # Ctrl-C reaches the whole process group: the parent decides when its workers stop. SIGTERM to the
     # group ends a worker at once (its batch goes back to the queue); the parent's handler, inherited
     # through the fork, would keep it working unseen.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with(parent)
+
+
+# prctl(2) option: the signal the kernel sends this process when its parent exits (Linux).
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when ``parent`` dies. A parent killed outright (SIGKILL, the OOM killer) never
+    shuts its pool down, and its workers, each waiting on a queue their siblings also hold open,
+    would stay for good with their share of the model (found as orphans after killed test runs)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: such orphans are left to the service manager
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def _freeze_once() -> None:
@@ -245,7 +264,9 @@ def start_pool(workers: int) -> Executor:
     if workers == 0:
         return InThread()
     _freeze_once()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"), initializer=_child_start)
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("fork"), initializer=_child_start, initargs=(os.getpid(),)
+    )
     for future in [pool.submit(_ready) for _ in range(workers)]:
         future.result()
     return pool
