@@ -103,34 +103,6 @@ _PG_UPSERT_STORIES = sa.text(
 )
 
 
-# The story index's primary key: the constraint a key already indexed violates.
-KEYS_PRIMARY_KEY = "pk_story_keys"
-_PG_STORY_FIGURES = sa.text(
-    "UPDATE stories s SET sightings = s.sightings + t.n,"
-    " first_seen = LEAST(s.first_seen, t.first), last_seen = GREATEST(s.last_seen, t.last),"
-    " fullest_article_id = CASE WHEN t.chars > s.fullest_chars THEN t.fullest ELSE s.fullest_article_id END,"
-    " fullest_chars = GREATEST(s.fullest_chars, t.chars),"
-    " newest_article_id = CASE WHEN t.version >= s.newest_version THEN t.newest ELSE s.newest_article_id END,"
-    " newest_version = GREATEST(s.newest_version, t.version), versions = GREATEST(s.versions, t.version),"
-    " headline = COALESCE(s.headline, t.hl), place = COALESCE(s.place, t.pl) "
-    "FROM unnest(CAST(:story AS bigint[]), CAST(:n AS int[]), CAST(:first AS timestamptz[]),"
-    " CAST(:last AS timestamptz[]), CAST(:fullest AS bigint[]), CAST(:chars AS int[]),"
-    " CAST(:newest AS bigint[]), CAST(:version AS int[]), CAST(:hl AS text[]), CAST(:pl AS text[]))"
-    " AS t(story, n, first, last, fullest, chars, newest, version, hl, pl) WHERE s.id = t.story"
-)
-
-
-_PG_INSERT_STORIES = sa.text(
-    "INSERT INTO stories (id, sightings, first_seen, last_seen, fullest_article_id, fullest_chars,"
-    " newest_article_id, newest_version, versions, headline, place) "
-    "SELECT story, n, first, last, fullest, chars, newest, version, version, hl, pl "
-    "FROM unnest(CAST(:story AS bigint[]), CAST(:n AS int[]), CAST(:first AS timestamptz[]),"
-    " CAST(:last AS timestamptz[]), CAST(:fullest AS bigint[]), CAST(:chars AS int[]),"
-    " CAST(:newest AS bigint[]), CAST(:version AS int[]), CAST(:hl AS text[]), CAST(:pl AS text[]))"
-    " AS t(story, n, first, last, fullest, chars, newest, version, hl, pl)"
-)
-
-
 def copy_keys(conn: Connection, rows: Sequence[tuple[int, int, int]]) -> bool:
     """PostgreSQL: the new story keys ``(key, story_id, article_id)`` by COPY, on the batch's own
     transaction; False when one of them was already in the index (the transaction is then aborted:

@@ -67,3 +67,17 @@ def test_store_phases_time_first_copies_and_repeats_apart(pg_admin: str) -> None
     assert rate > 0 and first > 0 and rest > 0
     assert articles == 2 * sum(len(d.articles) for d in docs[:4])  # every copy stored
     assert stories == len({a.body for d in docs[:4] for a in d.articles})  # the copies added none
+
+
+def test_store_cpu_counts_the_store_and_its_backend(pg_admin: str) -> None:
+    """``scripts/store_stories_ab.py --cpu``: the CPU of this process and of its PostgreSQL backend
+    over the same loop, growing with the work (ten times the documents: several times the CPU)."""
+    from dropwire.stack import fresh_postgres
+    from scripts.store_stories_ab import measure_cpu
+
+    server = {}
+    for count in (12, 120):
+        with fresh_postgres(pg_admin) as url:
+            rate, store_cpu, server[count] = measure_cpu(url, synthetic_docs(count), 12, True)
+        assert rate > 0 and store_cpu > 0 and server[count] > 0
+    assert server[120] > 3 * server[12]

@@ -243,3 +243,33 @@ def test_an_article_seen_out_of_order_merges_the_two_stories_it_belongs_to(repo:
             sa.text("SELECT id, merged_into FROM stories WHERE merged_into IS NOT NULL")
         ).all()
     assert [m.merged_into for m in merged] == [joined] and merged[0].id not in listed
+
+
+def test_an_article_that_ties_two_new_stories_in_its_own_batch_leaves_one(repo: Repository) -> None:
+    """The same three pages in one batch: the brief and the correction each start a story, the first
+    version then shows both to be one. Every article ends in that story (on PostgreSQL the
+    correction's row was already sent with the other story's id and is moved), which is listed
+    with all three sightings; the story it would have been is never written."""
+    brief = page("brief.txt", article(0, LEAD))
+    v2 = page(
+        "v2.txt",
+        article(
+            0,
+            "Een felle brand heeft zondag een pand in het centrum van Zwolle verwoest. Niemand raakte gewond.",
+            role="main",
+            headline="Zwolse binnenstad getroffen door brand (2)",
+            headline_version=2,
+            preamble="N i e u w bericht, vervangt: Grote brand in Zwolle",
+        ),
+        minutes=10,
+    )
+    v1 = main_page("v1.txt", minutes=20)
+    repo.write([brief, v2, v1])
+    joined = story_of(repo, brief, 0)
+    assert story_of(repo, v2, 0) == story_of(repo, v1, 0) == joined
+    listed = {s.id: (s.sightings, s.versions) for s in repo.stories_list(limit=50)}
+    assert listed[joined] == (3, 2)
+    with repo.engine.connect() as conn:
+        stories = set(conn.execute(sa.text("SELECT id FROM stories")).scalars())
+        used = set(conn.execute(sa.text("SELECT story_id FROM articles")).scalars())
+    assert stories == used == set(listed)  # no article left on the story it would have been
