@@ -257,7 +257,9 @@ def where_time_goes(results: dict[str, Any]) -> list[str]:
         "messages per document (received, enriched) and the hand-over between the Celery parent and its "
         "children, no one step large. Enrich now takes a batch per hand-over and sends the store one "
         'message per batch; the per-hop figures before and after are under "Measured apart from '
-        "`dropwire bench`\" below. In ingest, watchdog's event threads and one message per file remain.",
+        "`dropwire bench`\" below. Ingest reads its inbox's inotify events itself (no watchdog threads "
+        "since issue 13's third round, half its CPU before); one Celery message per file remains, about "
+        "half of what ingest spends per file.",
         "- Store and PostgreSQL (profiles of the store alone, `cProfile` and per-step CPU timers around "
         "`Repository.write`): with story assignment on, the store's own Python work per article (the "
         "batch's matching plan, the stories' figures) and the figures' upsert are most of what it adds; "

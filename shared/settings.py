@@ -158,7 +158,7 @@ class IngestSettings(BaseSettings):
     watch_mode: Literal["auto", "events", "poll"] = Field(
         "auto",
         description=(
-            "events: inotify via watchdog; poll: size+mtime scans (docker volumes, NFS); "
+            "events: inotify; poll: size+mtime scans (docker volumes, NFS); "
             "auto: events when inotify is available."
         ),
     )

@@ -1,4 +1,4 @@
-"""Noticing complete files in the inbox: inotify events through watchdog, or size+mtime polling.
+"""Noticing complete files in the inbox: inotify events (``services.ingest.inotify``), or size+mtime polling.
 
 A file is complete when
 * events mode: the kernel reported a rename into the inbox (``IN_MOVED_TO``: ``mv x.part x`` is the
@@ -9,15 +9,16 @@ A file is complete when
   across ``settle_seconds``.
 
 Files already in the inbox when ingest starts produce no events, so both modes scan at start-up and
-judge those by settling. In events mode a slow rescan also catches files whose events were lost
-(inotify queue overflow): only files nobody touched for ``RESCAN_SECONDS`` are taken that way, so a
-writer that pauses is not cut short. ``auto`` uses events when inotify can be started, else polling.
+judge those by settling. In events mode a slow rescan also catches files whose events were lost:
+only files nobody touched for ``RESCAN_SECONDS`` are taken that way, so a writer that pauses is not
+cut short. When the kernel says it dropped events (its queue overflowed), or the inbox was removed and
+made again, the files then present are judged by settling, as at start-up. ``auto`` uses events when
+inotify can be started, else polling. The events are read in the caller's thread, when it polls.
 """
 
 from __future__ import annotations
 
 import os
-import queue
 import stat
 import time
 from collections.abc import Callable
@@ -26,9 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
-from watchdog.observers.api import BaseObserver
-
+from services.ingest import inotify
 from shared.logging import get_logger
 from shared.spool import is_candidate_name
 
@@ -68,33 +67,6 @@ class SettleTracker:
         return name in self._seen
 
 
-class _Events(FileSystemEventHandler):
-    """Turns watchdog events for the inbox into (kind, name) items on a queue."""
-
-    def __init__(self, inbox: Path, out: queue.Queue[tuple[str, str]]) -> None:
-        self.inbox = inbox
-        self.out = out
-
-    def _name_in_inbox(self, path: str | bytes) -> str | None:
-        p = Path(os.fsdecode(path))
-        return p.name if p.parent == self.inbox and is_candidate_name(p.name) else None
-
-    def on_closed(self, event: FileSystemEvent) -> None:
-        if not event.is_directory and (name := self._name_in_inbox(event.src_path)):
-            self.out.put(("closed", name))
-
-    def on_moved(self, event: FileSystemEvent) -> None:
-        if not event.is_directory and event.dest_path and (name := self._name_in_inbox(event.dest_path)):
-            self.out.put(("complete", name))
-
-    def on_created(self, event: FileSystemEvent) -> None:
-        if not event.is_directory and (name := self._name_in_inbox(event.src_path)):
-            self.out.put(("writing", name))
-
-    def on_modified(self, event: FileSystemEvent) -> None:
-        self.on_created(event)
-
-
 @dataclass
 class Notice:
     """What the watcher saw since the last call: names complete now."""
@@ -124,8 +96,7 @@ class InboxWatcher:
         self.poll_interval = poll_interval
         self.tracker = SettleTracker(settle_seconds)
         self.mode: Literal["events", "poll"] = "poll"
-        self._events: queue.Queue[tuple[str, str]] = queue.Queue()
-        self._observer: BaseObserver | None = None
+        self._inotify: inotify.Inotify | None = None
         self._startup: set[str] = set()
         self._next_rescan = 0.0
 
@@ -133,20 +104,9 @@ class InboxWatcher:
         """Start inotify (events/auto) and note the files already present, to be judged by settling."""
         if self.requested_mode in ("auto", "events"):
             try:
-                from watchdog.observers.inotify import InotifyObserver
-
-                # Full events: a file moved in from an unwatched folder (``mv /elsewhere/x inbox/``) is
-                # then a move with an empty source, not a "created" that never gets its close-write.
-                observer = InotifyObserver(generate_full_events=True)
-                # The whole spool is watched, not just the inbox: watchdog holds back a rename whose
-                # other end it cannot see (an IN_MOVED_FROM without its IN_MOVED_TO) for 0.5 s, and
-                # every later event queues behind it. Ingest's own claims (inbox/ -> processing/)
-                # would then delay the next drop by up to half a second. Seen whole, they pair up.
-                observer.schedule(_Events(self.inbox, self._events), str(self.inbox.parent), recursive=True)
-                observer.start()
-                self._observer = observer
+                self._inotify = inotify.Inotify(self.inbox)
                 self.mode = "events"
-            except (OSError, ImportError) as exc:
+            except OSError as exc:
                 if self.requested_mode == "events":
                     raise
                 log.warning("watcher.events_unavailable", error=str(exc), fallback="poll")
@@ -155,10 +115,9 @@ class InboxWatcher:
         log.info("watcher.started", mode=self.mode, inbox=str(self.inbox), present=len(self._startup))
 
     def stop(self) -> None:
-        if self._observer is not None:
-            self._observer.stop()
-            self._observer.join(5)
-            self._observer = None
+        if self._inotify is not None:
+            self._inotify.close()
+            self._inotify = None
 
     def first_seen(self, name: str) -> datetime | None:
         """When this watcher first saw ``name`` in the inbox (forgotten once asked: it is claimed)."""
@@ -169,14 +128,8 @@ class InboxWatcher:
         complete: list[str] = []
         if self._closed:
             timeout = max(0.0, min(timeout, min(d for d, _, _ in self._closed.values()) - time.monotonic()))
-        try:
-            kind, name = self._events.get(timeout=timeout if self.mode == "events" else 0)
-            self._note(kind, name, complete)
-            while True:
-                kind, name = self._events.get_nowait()
-                self._note(kind, name, complete)
-        except queue.Empty:
-            pass
+        if self._inotify is not None:
+            self._read_events(self._inotify, timeout, complete)
         if self.mode == "poll":
             if not complete:
                 time.sleep(timeout)
@@ -199,6 +152,30 @@ class InboxWatcher:
                 self._forget_gone(entries)
                 complete.extend(e.name for e in entries if (_mtime(e) or cutoff) < cutoff)
         return Notice(complete=list(dict.fromkeys(complete)))
+
+    def _read_events(self, source: inotify.Inotify, timeout: float, complete: list[str]) -> None:
+        """Note the inbox's events that came within ``timeout``; after lost events, settle what is there."""
+        if not source.watching and not self._rewatch(source):
+            time.sleep(timeout)
+            return
+        for mask, name in source.read(timeout):
+            if mask & (inotify.IN_Q_OVERFLOW | inotify.IN_IGNORED):
+                log.warning("watcher.events_lost", overflow=bool(mask & inotify.IN_Q_OVERFLOW))
+                if source.watching:
+                    self._startup |= {e.name for e in self._scan()}
+                continue
+            kind = _KINDS.get(mask & _KIND_MASK)
+            if kind and not mask & inotify.IN_ISDIR and is_candidate_name(name):
+                self._note(kind, name, complete)
+
+    def _rewatch(self, source: inotify.Inotify) -> bool:
+        """Watch the inbox again once it exists again; what it holds then is judged by settling."""
+        try:
+            source.watch()
+        except OSError:
+            return False
+        self._startup |= {e.name for e in self._scan()}
+        return True
 
     def _forget_gone(self, entries: list[os.DirEntry[str]]) -> None:
         """First sightings of names no longer in the inbox (deleted, or taken by another replica)."""
@@ -245,9 +222,12 @@ class InboxWatcher:
             complete.append(name)
             return
         # Being written after start-up: leave it to its close-write event. A symlink, FIFO or socket
-        # never gets one: hand it over at once to be refused.
+        # never gets one: hand it over at once to be refused (it is seen created; a write to a file
+        # already there needs no look).
         self._startup.discard(name)
         self._closed.pop(name, None)
+        if kind == "written":
+            return
         try:
             mode = os.lstat(self.inbox / name).st_mode
         except FileNotFoundError:
@@ -283,6 +263,17 @@ class InboxWatcher:
                 done.append(entry.name)
         self.tracker.keep_only(present | set(self._startup))
         return done
+
+
+# An inbox event's kind, as ``InboxWatcher._note`` takes it (each event is of one kind; others, such as
+# an unmount's, are left to the IN_IGNORED that follows them).
+_KIND_MASK = inotify.IN_CREATE | inotify.IN_MODIFY | inotify.IN_CLOSE_WRITE | inotify.IN_MOVED_TO
+_KINDS = {
+    inotify.IN_MOVED_TO: "complete",
+    inotify.IN_CLOSE_WRITE: "closed",
+    inotify.IN_CREATE: "writing",
+    inotify.IN_MODIFY: "written",
+}
 
 
 def _mtime(entry: os.DirEntry[str]) -> float | None:

@@ -12,7 +12,7 @@ from services.ingest.watcher import InboxWatcher
 
 pytestmark = pytest.mark.unit
 
-# watchdog holds an unpaired rename for 0.5 s; a drop must be reported well before that.
+# A drop must be reported at once (watchdog, used before, held an unpaired rename for 0.5 s).
 PROMPT_SECONDS = 0.4
 
 
@@ -53,7 +53,7 @@ def test_a_drop_right_after_a_claim_is_not_held_back(tmp_path: Path) -> None:
 
 
 def test_files_written_in_other_spool_folders_are_not_reported(tmp_path: Path) -> None:
-    """Only the inbox's files are candidates, though the whole spool is watched."""
+    """Only the inbox's files are candidates, not files written in the folders beside it."""
     inbox, processing = _spool(tmp_path)
     watcher = InboxWatcher(inbox, mode="events", settle_seconds=1.0, poll_interval=0.05)
     watcher.start()
@@ -65,5 +65,55 @@ def test_files_written_in_other_spool_folders_are_not_reported(tmp_path: Path) -
         while "mine.txt" not in seen and time.monotonic() < deadline:
             seen += watcher.poll(0.05).complete
         assert seen == ["mine.txt"]
+    finally:
+        watcher.stop()
+
+
+def test_an_inbox_removed_and_made_again_is_watched_again(tmp_path: Path) -> None:
+    """After the inbox folder is removed and created anew, files dropped into it are still reported."""
+    inbox, _ = _spool(tmp_path)
+    watcher = InboxWatcher(inbox, mode="events", settle_seconds=0.1, poll_interval=0.05)
+    watcher.start()
+    try:
+        inbox.rmdir()
+        watcher.poll(0.2)  # reads the watch's end
+        inbox.mkdir()
+        _drop(inbox, "after.txt")
+        _wait_for(watcher, "after.txt", within=5.0)
+    finally:
+        watcher.stop()
+
+
+def test_a_symlink_is_reported_at_once(tmp_path: Path) -> None:
+    """A symlink never gets a close-write: it is handed over as soon as it appears, to be refused."""
+    inbox, _ = _spool(tmp_path)
+    watcher = InboxWatcher(inbox, mode="events", settle_seconds=5.0, poll_interval=0.05)
+    watcher.start()
+    try:
+        (inbox / "link.txt").symlink_to(tmp_path / "elsewhere")
+        _wait_for(watcher, "link.txt", within=PROMPT_SECONDS)
+    finally:
+        watcher.stop()
+
+
+def test_a_file_still_open_after_a_close_write_is_not_reported(tmp_path: Path) -> None:
+    """A writer that reopens its file after a close-write holds it back until its next close."""
+    inbox, _ = _spool(tmp_path)
+    watcher = InboxWatcher(
+        inbox, mode="events", settle_seconds=5.0, poll_interval=0.05, close_settle_seconds=0.2
+    )
+    watcher.start()
+    try:
+        path = inbox / "slow.txt"
+        path.write_text("first chunk\n")
+        with path.open("a") as fh:
+            fh.write("second chunk\n")
+            fh.flush()
+            seen: list[str] = []
+            deadline = time.monotonic() + 0.6
+            while time.monotonic() < deadline:
+                seen += watcher.poll(0.05).complete
+            assert seen == []
+        _wait_for(watcher, "slow.txt", within=2.0)
     finally:
         watcher.stop()
