@@ -350,7 +350,7 @@ def command(
 
     from shared.logging import configure_logging
 
-    configure_logging("WARNING")  # the embedded run logs in this process; keep the progress readable
+    configure_logging("WARNING")  # warnings only from this process: keep the progress readable
 
     client = redis_client.Redis.from_url(redis_url)
     client.flushdb()

@@ -167,20 +167,51 @@ def measure_steady(
 
 
 def measure_embedded(corpus: Sequence[CorpusFile], root: Path) -> dict[str, float]:
-    """``dropwire run`` (SQLite, in-process queue) over the same corpus."""
-    from dropwire.embedded import Embedded, EmbeddedConfig
-    from shared.settings import IngestSettings
+    """``dropwire run`` (SQLite, in-process queue) over the same corpus, started as a user starts it:
+    a process of its own, so that the bench's progress and its polling of the spool share the cores
+    with it, as any other program would, but not its interpreter."""
+    import subprocess
+    import urllib.error
+    import urllib.request
+
+    from dropwire.stack import dropwire_command, free_port, wait_until
 
     spool = root / "spool"
-    config = EmbeddedConfig(
-        spool_dir=spool,
-        database_url=f"sqlite:///{root / 'embedded.db'}",
-        ingest=IngestSettings(settle_seconds=0.2, poll_interval=0.05),
-        metrics_port=0,
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DROPWIRE_")}
+    env.update(
+        {
+            "DROPWIRE_SPOOL_DIR": str(spool),
+            "DROPWIRE_DATABASE_URL": f"sqlite:///{root / 'embedded.db'}",
+            "DROPWIRE_SETTLE_SECONDS": "0.2",
+            "DROPWIRE_POLL_INTERVAL": "0.05",
+            "DROPWIRE_METRICS_PORT": str(port),
+            "DROPWIRE_LOG_LEVEL": "WARNING",
+        }
     )
-    with Embedded(config):
+
+    def ready() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"dropwire run exited early: see {root / 'run.log'}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                return response.status == 200
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
+
+    with (root / "run.log").open("ab") as log:
+        proc = subprocess.Popen([*dropwire_command(), "run"], cwd=root, env=env, stdout=log, stderr=log)
+    try:
+        wait_until(ready, "dropwire run to answer /readyz", timeout=120)
         start = time.perf_counter()
         drop_all(spool / "inbox", corpus)
         wait_drained(spool, len(corpus), "embedded run")
         elapsed = time.perf_counter() - start
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
     return {"embedded_docs_per_s": len(corpus) / elapsed}
