@@ -48,6 +48,7 @@ from services.enrich.entities.cues import (
     TITLE_SUFFIXES,
     WORK_CONTEXT_SUFFIXES,
 )
+from services.enrich.entities.laws import law_names
 from services.enrich.entities.persons import cut_after_name, person_end
 from services.enrich.entities.spans import Span, claim, is_capitalised, name_end, non_overlapping
 
@@ -190,6 +191,7 @@ class Rules:
         self.strong |= context_rules(
             words, spans, taken, claim=claim, listed=self._listed, first_names=self.lexicon.first_names
         )
+        self.strong |= law_names(words, spans, taken, claim=claim, listed=self._listed)
         self._leftover_names(words, spans, taken)
         self._name_compounds(words, spans, taken)
         self._article_names(words, spans)
