@@ -1,5 +1,6 @@
 """The rules of the fifth round of issue 12 (0.1.5): laws are MISC, and so are compounds of a name
-that itself has a hyphen or starts with digits. One test per rule; each fails without it.
+that itself has a hyphen or starts with digits; a name between two persons of one enumeration is a
+person. One test per rule; each fails without it.
 
 Sentences are the team's own, written in the style of the dev material (none is from a frozen set).
 """
@@ -89,3 +90,18 @@ def test_laws_dev_split_size() -> None:
     documents = read_documents(text)
     labels = [label for d in documents for s in d.sentences for *_, label in spans(s.gold)]
     assert (len(documents), len(labels), labels.count("MISC")) == (6, 49, 36)
+
+
+def test_a_name_between_two_persons_of_one_enumeration_is_a_person(extractor: EntityExtractor) -> None:
+    """enumerated_persons: the model types "Thijssen" MISC here; both neighbours in the list are persons
+    (the party in brackets after one of them is a remark, not an item)."""
+    found = entities(
+        extractor,
+        "Vragen van de leden Kostić ( PvdD ) , Koekkoek ( Volt ) , Thijssen , Bamenga ( D66 ) aan de minister.",
+    )
+    assert ("Thijssen", "PER") in found
+
+
+def test_an_enumeration_of_organisations_stays_organisations(extractor: EntityExtractor) -> None:
+    found = entities(extractor, "Ajax speelde dit jaar tegen Feyenoord, PSV en AZ.")
+    assert not [name for name, label in found if label == "PER"]
