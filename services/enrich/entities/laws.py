@@ -35,6 +35,9 @@ def law_names(
     strong: set[tuple[int, int]] = set()
     i = 0
     while i < len(words):
+        if not words[i][:1].isupper():  # every law starts with a capital: most words are skipped here
+            i += 1
+            continue
         end = _law_end(words, i, listed)
         if end > i and claim(spans, taken, i, end, "MISC"):
             strong.add((i, end))

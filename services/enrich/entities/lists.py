@@ -16,6 +16,8 @@ MAX_BRACKET = 6  # "( beiden GroenLinks-PvdA )" after an item: skipped, up to th
 
 def enumerated_persons(words: list[str], spans: Spans, taken: list[bool], *, listed: frozenset[str]) -> None:
     """Make a name PER when the names right before and after it in one enumeration are persons."""
+    if sum(label == "PER" for label in spans.values()) < 2:  # most sentences: nothing to do
+        return
     items = _items(words, spans, taken)
     for k in range(1, len(items) - 1):
         (_, e0, label0), (s, e, label), (s1, _, label1) = items[k - 1], items[k], items[k + 1]
