@@ -21,6 +21,7 @@ from services.enrich.entities.cues import (
     ARTICLES,
     CAMEL_CASE,
     CAMEL_PERSON_PREFIXES,
+    HONORIFICS,
     INSTITUTION_HEAD_SUFFIXES,
     LINK_WORDS,
     NAME_PARTICLES,
@@ -119,8 +120,8 @@ def party_members(
             continue
         start = i
         while start > 0 and i - start < 5:  # "Gijs van Dijk ( PvdA )": particles inside the name
-            if capitalised(words[start - 1]):
-                start -= 1
+            if capitalised(words[start - 1]) and words[start - 1].lower() not in HONORIFICS:
+                start -= 1  # "Mevrouw Kant ( SP )" opening a line: the honorific is no part of the name
             elif (
                 words[start - 1] in NAME_PARTICLES
                 and start >= 2

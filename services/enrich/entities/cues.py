@@ -302,3 +302,8 @@ LAW_STOP_WORDS = frozenset(
      "door", "bij", "aan", "uit", "naar", "over", "sinds", "nog", "niet", "ook", "al", "wel", "dan",
      "maar", "of", "in", "met", "per", "na", "tijdens", "volgens", "zoals", "vanaf", "voor", "een"}
 )  # fmt: skip
+
+# Forms of address before a surname ("Mevrouw Kant ( SP ) :", "Mijnheer Ulenbelt"): never part of the name.
+HONORIFICS = frozenset({"mevrouw", "heer", "mijnheer", "meneer", "mevr.", "dhr.", "mw."})
+# A double surname whose second part starts with a particle: "Kraneveldt-van der Veen", "Nijkerken-de Haan".
+DOUBLE_SURNAME_HEAD = re.compile(r"^[A-Z][\w'’]+-(van|de|den|der|ter|ten|te|in|op)$")
