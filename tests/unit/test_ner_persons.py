@@ -1,4 +1,4 @@
-"""Person rules of the fifth round of issue 12 (0.1.5), chosen on ``tests/data/open_plenary_nl_dev``;
+"""Person and party rules of the fifth round of issue 12 (0.1.5), chosen on ``tests/data/open_plenary_nl_dev``;
 one test per rule, each fails without it. Sentences are the team's own (none is from a frozen set).
 """
 
@@ -56,3 +56,9 @@ def test_plenary_dev_split_size() -> None:
     documents = read_documents(text)
     labels = [label for d in documents for s in d.sentences for *_, label in spans(s.gold)]
     assert (len(documents), len(labels), labels.count("PER")) == (4, 56, 35)
+
+
+def test_a_party_of_several_words_is_an_organisation_outside_brackets(extractor: EntityExtractor) -> None:
+    """party_names: the model leaves "Partij voor de Dieren" untagged after "namens de"."""
+    found = entities(extractor, "Het woord is aan de heer Wassenberg namens de Partij voor de Dieren.")
+    assert ("Partij voor de Dieren", "ORG") in found
