@@ -42,7 +42,7 @@ def double_surnames(words: list[str], spans: dict[tuple[int, int], str], taken: 
     """ "Kraneveldt-van der Veen", "Nijkerken-de Haan": a name joined by a hyphen to a particle and a
     capitalised name is one person (not a compound "Kraneveldt-van" plus a place "Veen")."""
     for i, word in enumerate(words):
-        if not DOUBLE_SURNAME_HEAD.match(word):
+        if "-" not in word or not DOUBLE_SURNAME_HEAD.match(word):  # the test in front is the cheap one
             continue
         end = i + 1
         while end < len(words) and words[end] in NAME_PARTICLES:
