@@ -105,3 +105,9 @@ def test_a_name_between_two_persons_of_one_enumeration_is_a_person(extractor: En
 def test_an_enumeration_of_organisations_stays_organisations(extractor: EntityExtractor) -> None:
     found = entities(extractor, "Ajax speelde dit jaar tegen Feyenoord, PSV en AZ.")
     assert not [name for name, label in found if label == "PER"]
+
+
+def test_a_titled_report_is_misc(extractor: EntityExtractor) -> None:
+    """ "rapport" among WORK_CONTEXT_SUFFIXES: without it the camel-case rule made the report a company."""
+    found = entities(extractor, "De minister reageert op het eindrapport GrijsWerkt van de commissie.")
+    assert ("GrijsWerkt", "MISC") in found

@@ -214,6 +214,7 @@ WORK_CONTEXT_SUFFIXES = (
     "sitcom",
     "single",
     "bestseller",
+    "rapport",  # "het eindrapport GrijsWerkt": a titled report is MISC (0.1.5)
 )
 
 # Nouns that, right before a capitalised name, make it a place ("het dorp X", "de havenstad X").
