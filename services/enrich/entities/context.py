@@ -11,6 +11,8 @@
   Volksgezondheid en Milieu (RIVM)") are one name of the acronym's type.
 * A single word with a capital inside ("UberEats", "PostNL") is a company, unless it starts like a
   person's name ("McCarthy", "DiCaprio").
+* A party of more than one word is an organisation wherever it stands (0.1.5, chosen on
+  ``tests/data/open_plenary_nl_dev``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from services.enrich.entities.cues import (
     ARTICLES,
     CAMEL_CASE,
     CAMEL_PERSON_PREFIXES,
+    HONORIFICS,
     INSTITUTION_HEAD_SUFFIXES,
     LINK_WORDS,
     NAME_PARTICLES,
@@ -33,6 +36,11 @@ from services.enrich.entities.spans import is_capitalised, name_end
 
 Spans = dict[tuple[int, int], str]
 Claim = Callable[[Spans, list[bool], int, int, str], bool]
+
+PARTY_PHRASES: dict[str, list[tuple[str, ...]]] = {}  # first word -> multi-word parties starting with it
+for _party in sorted(PARTIES):
+    if " " in _party:
+        PARTY_PHRASES.setdefault(_party.split()[0], []).append(tuple(_party.split()))
 
 
 def context_rules(
@@ -54,7 +62,20 @@ def context_rules(
     )
     acronym_expansions(words, spans, taken)
     camel_case_names(words, spans, taken)
+    party_names(words, spans, taken, claim=claim)
     return strong
+
+
+def party_names(words: list[str], spans: Spans, taken: list[bool], *, claim: Claim) -> None:
+    """A party of more than one word ("Partij voor de Dieren", "Vlaams Belang") is an organisation
+    wherever it stands, not only in brackets after a member; one-word parties ("Volt", "Groen",
+    "Vooruit") are ordinary words too and are left to the model and the lists."""
+    for i, word in enumerate(words):
+        for party in PARTY_PHRASES.get(word, ()):
+            end = i + len(party)
+            if tuple(words[i:end]) == party:
+                claim(spans, taken, i, end, "ORG")
+                break
 
 
 def institution_names(
@@ -119,8 +140,8 @@ def party_members(
             continue
         start = i
         while start > 0 and i - start < 5:  # "Gijs van Dijk ( PvdA )": particles inside the name
-            if capitalised(words[start - 1]):
-                start -= 1
+            if capitalised(words[start - 1]) and words[start - 1].lower() not in HONORIFICS:
+                start -= 1  # "Mevrouw Kant ( SP )" opening a line: the honorific is no part of the name
             elif (
                 words[start - 1] in NAME_PARTICLES
                 and start >= 2

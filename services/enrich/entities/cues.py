@@ -189,8 +189,9 @@ ARTICLES = frozenset({"de", "het"})
 PLACE_PREPOSITIONS = frozenset({"in", "naar", "uit", "te", "nabij", "vanuit"})  # "in X": X is no person
 LEFTOVER_ACRONYM = "ORG"  # unclaimed all-caps words inside a sentence: mostly organisations
 
-# A capitalised or all-caps name, a hyphen, then a lower-case noun: "Sabena-aandelen", "EU-burgers".
-NAME_COMPOUND = re.compile(r"^[A-Z][\w&]*-[a-zà-ÿ]{3,}$")
+# A capitalised or all-caps name, a hyphen, then a lower-case noun: "Sabena-aandelen", "EU-burgers";
+# the name may itself have a hyphen or start with digits ("GroenLinks-PvdA-fractie", "50PLUS-fractie").
+NAME_COMPOUND = re.compile(r"^\d*[A-Z][\w&]*(?:-[A-Z][\w&]*)*-[a-zà-ÿ]{3,}$")
 
 PREFIXED_NAME = re.compile(r"^(al|el|ad|as|ash|at|az|ar|an|bin|ibn|abu|ben|ould)-[A-Z]")  # "al-Sharaa"
 
@@ -213,6 +214,7 @@ WORK_CONTEXT_SUFFIXES = (
     "sitcom",
     "single",
     "bestseller",
+    "rapport",  # "het eindrapport GrijsWerkt": a titled report is MISC (0.1.5)
 )
 
 # Nouns that, right before a capitalised name, make it a place ("het dorp X", "de havenstad X").
@@ -285,3 +287,24 @@ PARENT_NOUNS = frozenset(
     {"moederbedrijf", "dochterbedrijf", "dochteronderneming", "moedermaatschappij", "houdstermaatschappij",
      "moederconcern", "grootaandeelhouder", "zusterbedrijf"}
 )  # fmt: skip
+
+# Laws (MISC; services/enrich/entities/laws.py): compounds on a law word ("Omgevingswet",
+# "Invoeringsbesluit", "Invoeringsregeling"), a capitalised adjective before "wet" ("Algemene wet
+# bestuursrecht"), and the words that end a law's title after "Wet" because the sentence goes on there.
+LAW_WORD_SUFFIX = "wet"
+LAW_SUFFIXES = (LAW_WORD_SUFFIX, "besluit", "regeling")
+LAW_ADJECTIVE_ENDING = "e"  # "Algemene", "Tijdelijke"
+LAW_ARTICLE_AFTER = frozenset({"op", "van", "ter", "tot", "inzake", "betreffende"})  # "Wet op de ..."
+LAW_STOP_WORDS = frozenset(
+    {"is", "zijn", "was", "waren", "wordt", "worden", "werd", "werden", "moet", "moeten", "kan", "kunnen",
+     "zal", "zullen", "zou", "zouden", "heeft", "hebben", "had", "hadden", "mag", "mogen", "wil", "gaat",
+     "gaan", "komt", "treedt", "trad", "vormt", "geldt", "gold", "regelt", "bevat", "biedt", "maakt",
+     "blijft", "staat", "stelt", "die", "dat", "wat", "waarin", "waarmee", "waarbij", "als", "om", "te",
+     "door", "bij", "aan", "uit", "naar", "over", "sinds", "nog", "niet", "ook", "al", "wel", "dan",
+     "maar", "of", "in", "met", "per", "na", "tijdens", "volgens", "zoals", "vanaf", "voor", "een"}
+)  # fmt: skip
+
+# Forms of address before a surname ("Mevrouw Kant ( SP ) :", "Mijnheer Ulenbelt"): never part of the name.
+HONORIFICS = frozenset({"mevrouw", "heer", "mijnheer", "meneer", "mevr.", "dhr.", "mw."})
+# A double surname whose second part starts with a particle: "Kraneveldt-van der Veen", "Nijkerken-de Haan".
+DOUBLE_SURNAME_HEAD = re.compile(r"^[A-Z][\w'’]+-(van|de|den|der|ter|ten|te|in|op)$")

@@ -1,9 +1,11 @@
 """Where a person's name ends: not in "van X" after a full name (issue 12: "Topvrouw Natalie Knight van
-Ahold Delhaize", "minister Sophie Hermans van Klimaat" ran on into the organisation or ministry)."""
+Ahold Delhaize", "minister Sophie Hermans van Klimaat" ran on into the organisation or ministry), and
+double surnames with a particle."""
 
 from __future__ import annotations
 
-from services.enrich.entities.cues import NAME_PARTICLES, PORTFOLIO_WORDS
+from services.enrich.entities.cues import DOUBLE_SURNAME_HEAD, NAME_PARTICLES, PORTFOLIO_WORDS
+from services.enrich.entities.spans import claim
 
 
 def person_end(words: list[str], start: int, end: int, first_names: frozenset[str]) -> int:
@@ -34,3 +36,17 @@ def cut_after_name(
         for k in range(end, key[1]):
             taken[k] = False
         spans[(start, end)] = "PER"
+
+
+def double_surnames(words: list[str], spans: dict[tuple[int, int], str], taken: list[bool]) -> None:
+    """ "Kraneveldt-van der Veen", "Nijkerken-de Haan": a name joined by a hyphen to a particle and a
+    capitalised name is one person (not a compound "Kraneveldt-van" plus a place "Veen")."""
+    for i, word in enumerate(words):
+        if "-" not in word or not DOUBLE_SURNAME_HEAD.match(word):  # the test in front is the cheap one
+            continue
+        end = i + 1
+        while end < len(words) and words[end] in NAME_PARTICLES:
+            end += 1
+        if end == len(words) or not words[end][:1].isupper():
+            continue
+        claim(spans, taken, i, end + 1, "PER")

@@ -48,7 +48,9 @@ from services.enrich.entities.cues import (
     TITLE_SUFFIXES,
     WORK_CONTEXT_SUFFIXES,
 )
-from services.enrich.entities.persons import cut_after_name, person_end
+from services.enrich.entities.laws import law_names
+from services.enrich.entities.lists import enumerated_persons
+from services.enrich.entities.persons import cut_after_name, double_surnames, person_end
 from services.enrich.entities.spans import Span, claim, is_capitalised, name_end, non_overlapping
 
 
@@ -190,7 +192,10 @@ class Rules:
         self.strong |= context_rules(
             words, spans, taken, claim=claim, listed=self._listed, first_names=self.lexicon.first_names
         )
+        self.strong |= law_names(words, spans, taken, claim=claim, listed=self._listed)
+        enumerated_persons(words, spans, taken, listed=self._listed)
         self._leftover_names(words, spans, taken)
+        double_surnames(words, spans, taken)
         self._name_compounds(words, spans, taken)
         self._article_names(words, spans)
         cues = self.org_end_words
