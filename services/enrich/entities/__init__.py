@@ -18,7 +18,8 @@ from spacy.tokens import Doc
 from services.enrich.entities.canonical import canonical_names, propagate
 from services.enrich.entities.conll import Document, to_iob, with_dateline
 from services.enrich.entities.engine import LEXICON_DIR, load_pipeline, map_label, pipeline_version
-from services.enrich.entities.rules import Lexicon, Rules, Span
+from services.enrich.entities.rules import Lexicon, Rules
+from services.enrich.entities.spans import Span
 from shared.messages import Article, Entity, Place
 
 if TYPE_CHECKING:

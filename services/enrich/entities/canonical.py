@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from services.enrich.entities.cues import LEGAL_SUFFIXES, NAME_PARTICLES, ORG_END_WORDS
-from services.enrich.entities.rules import Span, is_capitalised
+from services.enrich.entities.spans import Span, is_capitalised
 
 SURNAME_WEIGHT = 1  # the surname of a full person name in the document outvotes the model's guesses
 STRONG_WEIGHT = 10  # a span a context cue made ("supermarktketen X", "X N.V.") outvotes the model's guesses
