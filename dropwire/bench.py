@@ -197,9 +197,9 @@ def _run(
     high = latencies["80%"]
     results["latency_80pct_p50_ms"] = percentile(high, 50)
     results["latency_80pct_p99_ms"] = percentile(high, 99)
-    in_place = latencies["20% in place"]
-    results["latency_inplace_p50_ms"] = percentile(in_place, 50)
-    results["latency_inplace_p99_ms"] = percentile(in_place, 99)
+    written_in_place = latencies["20% in place"]
+    results["latency_inplace_p50_ms"] = percentile(written_in_place, 50)
+    results["latency_inplace_p99_ms"] = percentile(written_in_place, 99)
 
     if sizes["memory_files"]:
         results.update(measure_memory(options, int(sizes["memory_files"]), processes))

@@ -195,7 +195,7 @@ def measure_embedded(corpus: Sequence[CorpusFile], root: Path) -> dict[str, floa
             raise RuntimeError(f"dropwire run exited early: see {root / 'run.log'}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
-                return response.status == 200
+                return bool(response.status == 200)
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
 

@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from celery import Celery
 
@@ -70,7 +71,10 @@ IN_PROCESS_BROKER = "memory://localhost/"
 # they are instead of base64-encoded and decoded again (kombu's default for its virtual transports):
 # 0.76 -> 0.44 ms of CPU per 72 kB message sent and received, about 40 µs per document of an enrich
 # batch (BENCHMARKS.md, "Ingest's CPU per file, and the embedded run's per-document overhead").
-IN_PROCESS_OVERRIDES = {"broker_transport": TRANSPORT, "broker_transport_options": {"body_encoding": None}}
+IN_PROCESS_OVERRIDES: dict[str, Any] = {
+    "broker_transport": TRANSPORT,
+    "broker_transport_options": {"body_encoding": None},
+}
 # A store batch being written at stop finishes (commit, report, acknowledge) well within this.
 STORE_STOP_SECONDS = 30.0
 # dropwire run's metrics port when DROPWIRE_METRICS_PORT is not set.

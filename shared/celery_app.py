@@ -15,7 +15,9 @@ from celery import Celery
 from kombu.entity import Exchange, Queue
 
 from shared import broker
-from shared.queues import QUEUE_DONE, QUEUE_ENRICH, QUEUE_STORE
+from shared.queues import QUEUE_DONE as QUEUE_DONE  # re-exported: the topology is named here
+from shared.queues import QUEUE_ENRICH as QUEUE_ENRICH
+from shared.queues import QUEUE_STORE as QUEUE_STORE
 from shared.settings import DEFAULT_VISIBILITY_TIMEOUT_SECONDS, BrokerSettings
 
 TASK_ENRICH = "dropwire.enrich.document"

@@ -32,7 +32,7 @@ SUFFIX = ".jsonl"
 HOST = socket.gethostname()
 
 
-def step(kind: JourneyKind, at: datetime | None = None, **facts: Fact) -> JourneyEvent:
+def step(kind: JourneyKind, at: datetime | None = None, /, **facts: Fact) -> JourneyEvent:
     """One journey event (now, unless ``at`` is given)."""
     return JourneyEvent(kind=kind, at=at or datetime.now(UTC), facts=facts)
 

@@ -8,7 +8,7 @@ ends, so the sum still holds). Heartbeats are counted by ``dropwire_heartbeats_t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,11 +34,13 @@ class Batch:
     deliveries: list[Delivery]
 
 
-def as_delivery(message: Any, payload: str, requeued: Iterable[str]) -> Delivery:
+def as_delivery(message: Any, payload: str, requeued: Container[str]) -> Delivery:
     """The ``Delivery`` of ``message``: redelivered if the broker says so or this consumer put it back."""
     headers = message.headers or {}
     task_id = headers.get("id") if isinstance(headers.get("id"), str) else None
-    redelivered = bool((message.delivery_info or {}).get("redelivered")) or task_id in requeued
+    redelivered = bool((message.delivery_info or {}).get("redelivered")) or (
+        task_id is not None and task_id in requeued
+    )
     return Delivery(message, payload, task_id, redelivered, headers.get(HEARTBEAT_HEADER) is True)
 
 

@@ -9,6 +9,7 @@ are reported to the store's failure task so the failure table sees them too.
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import os
 import threading
@@ -161,7 +162,7 @@ class IngestService:
                     del self.pending[name]
                     if ("inbox", name) in self.skipped:
                         continue
-                    if self.contain("inbox", name, lambda n=name: self.take(n)) is not None:
+                    if self.contain("inbox", name, functools.partial(self.take, name)) is not None:
                         room -= 1
                 if time.monotonic() >= self._next_housekeeping:
                     self._next_housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
@@ -238,14 +239,14 @@ class IngestService:
     def housekeeping(self) -> None:
         """Retry publishing what the broker refused, re-publish expired leases, refresh folder gauges."""
         for claim_name in sorted(self.unpublished):
-            self.contain("processing", claim_name, lambda c=claim_name: self.publish(c))
+            self.contain("processing", claim_name, functools.partial(self.publish, claim_name))
         for claim_name in claims.expired_leases(
             self.spool, lease_seconds=self.settings.lease_seconds, now=time.time()
         ):
             if ("processing", claim_name) in self.skipped:
                 continue
             log.warning("lease.expired", claim=escape_name(claim_name))
-            self.contain("processing", claim_name, lambda c=claim_name: self.republish(c))
+            self.contain("processing", claim_name, functools.partial(self.republish, claim_name))
         in_processing = set(os.listdir(self.spool.processing))
         for claim_name in set(self.dropped_at) - in_processing:
             del self.dropped_at[claim_name]

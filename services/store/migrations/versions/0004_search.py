@@ -48,7 +48,9 @@ def upgrade() -> None:
         op.execute(f"ALTER TABLE articles ADD COLUMN {PG_COLUMN} tsvector GENERATED ALWAYS AS ({PG_DOCUMENT}) STORED")
         op.execute(f"CREATE INDEX {PG_INDEX} ON articles USING gin ({PG_COLUMN})")
         return
-    register_sqlite_functions(bind.connection.driver_connection)
+    driver = bind.connection.driver_connection
+    assert driver is not None  # a live connection: Alembic runs the migration on it
+    register_sqlite_functions(driver)
     op.execute("CREATE VIRTUAL TABLE articles_search USING fts5(headline, body)")
     op.execute(
         "INSERT INTO articles_search (rowid, headline, body) "
