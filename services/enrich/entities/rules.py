@@ -11,7 +11,8 @@ The model proposes token spans; the rules then, in order:
 4. an unclaimed all-caps word inside a sentence is an ORG acronym;
 5. a name compound ("Sabena-aandelen", "EU-landen") is MISC under CoNLL-2002 conventions;
 6. a model "person" after an article ("de Tros") is ORG, after "in"/"naar"/"uit" it is LOC;
-7. a name ending in an organisation word ("... Bank", "Newcastle United", "Tata Steel") is ORG.
+7. a name ending in an organisation word ("... Bank", "Newcastle United", "Tata Steel") is ORG;
+8. no name inside a headline set in capitals unless listed (``headlines.py``).
 Phrase matching uses spaCy's ``PhraseMatcher`` on the exact text (a hash lookup per token: fast).
 """
 
@@ -48,6 +49,7 @@ from services.enrich.entities.cues import (
     TITLE_SUFFIXES,
     WORK_CONTEXT_SUFFIXES,
 )
+from services.enrich.entities.headlines import drop_headline_names
 from services.enrich.entities.laws import law_names
 from services.enrich.entities.lists import enumerated_persons
 from services.enrich.entities.persons import cut_after_name, double_surnames, person_end
@@ -213,6 +215,7 @@ class Rules:
             if words[end - 1] in cues and end - i > 1:  # "Omega Pharma" where the model saw "Pharma"
                 claim(spans, taken, i, end, "ORG")
             i = max(end, i + 1)
+        drop_headline_names(words, spans, self._listed)
         return non_overlapping(spans)
 
     def _first_names(self, words: list[str], spans: dict[tuple[int, int], str], taken: list[bool]) -> None:

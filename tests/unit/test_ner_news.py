@@ -1,0 +1,53 @@
+"""Rules of the sixth round of issue 12 (0.1.6), chosen on the news dev split ``tests/data/open_news_nl_dev``;
+one test per rule, each fails without it. Sentences are the team's own (none is from a frozen set).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.enrich.entities import EntityExtractor, load_extractor
+from services.enrich.entities.conll import read_documents, spans
+from services.enrich.entities.engine import SHIPPED_MODEL
+from services.enrich.entities.headlines import headline_runs
+from shared.messages import Article
+
+pytestmark = pytest.mark.unit
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture(scope="module")
+def extractor() -> EntityExtractor:
+    return load_extractor(str(SHIPPED_MODEL))
+
+
+def entities(extractor: EntityExtractor, body: str) -> list[tuple[str, str]]:
+    return [
+        (e.text, e.label)
+        for a in extractor.annotate([Article(seq=0, role="main", body=body)])
+        for e in a.entities
+    ]
+
+
+def test_a_headline_in_capitals_holds_no_names(extractor: EntityExtractor) -> None:
+    """drop_headline_names: the model and the acronym rule made ORGs of the common words before."""
+    found = entities(extractor, "BRANDWEER BLUST GROTE BRAND ; BEWONERS ONGEDEERD\nDe brand woedde urenlang.")
+    assert found == []
+
+
+def test_a_dateline_and_a_row_of_acronyms_are_no_headline() -> None:
+    """headline_runs: one capitalised word before a dash, or short acronyms, keep their names."""
+    assert headline_runs(["ROTTERDAM", "-", "De", "politie", "zocht"]) == []
+    assert headline_runs(["NOS", ",", "RTL", ",", "SBS", "en", "KRO"]) == []
+    assert headline_runs(["BRANDWEER", "BLUST", "GROTE", "BRAND"]) == [(0, 4)]
+
+
+def test_news_dev_split_size() -> None:
+    """The dev split the news rules were chosen on: 8 documents, 108 names (23 ORG)."""
+    text = (DATA / "open_news_nl_dev" / "test.conll").read_text(encoding="utf-8").splitlines()
+    documents = read_documents(text)
+    labels = [label for d in documents for s in d.sentences for *_, label in spans(s.gold)]
+    assert (len(documents), len(labels), labels.count("ORG")) == (8, 108, 23)
