@@ -51,3 +51,17 @@ def test_news_dev_split_size() -> None:
     documents = read_documents(text)
     labels = [label for d in documents for s in d.sentences for *_, label in spans(s.gold)]
     assert (len(documents), len(labels), labels.count("ORG")) == (8, 108, 23)
+
+
+@pytest.mark.parametrize(
+    ("body", "name"),
+    [
+        ("De Koning ontving de gasten op Paleis Noordeinde in Den Haag.", "Paleis Noordeinde"),
+        ("De president van de Republiek Korea kwam op staatsbezoek.", "Republiek Korea"),
+    ],
+)
+def test_a_palace_or_state_head_and_its_name_are_one_place(
+    extractor: EntityExtractor, body: str, name: str
+) -> None:
+    """_place_context: the model took "Noordeinde" alone and missed "Republiek Korea" before."""
+    assert (name, "LOC") in entities(extractor, body)

@@ -236,6 +236,8 @@ PLACE_CONTEXT_OF = frozenset({"haven", "stad", "dorp"})  # "de haven van X": X i
 
 # First words of a state's name: "Volksrepubliek Donetsk", "Koninkrijk Saoedi-Arabië" are places.
 STATE_HEADS = ("republiek", "koninkrijk", "emiraat", "sultanaat", "vorstendom", "groothertogdom")
+# Head words that make a place of the name after them, head included ("Paleis Noordeinde", "Republiek Korea").
+PLACE_HEADS = (*STATE_HEADS, "paleis", "kasteel")
 
 # Prefixes of compound titles: "oud-prins", "ex-president", "vice-premier" are titles like the rest.
 TITLE_PREFIXES = ("oud-", "ex-", "vice-", "interim-", "adjunct-", "co-")

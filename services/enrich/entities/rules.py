@@ -41,6 +41,7 @@ from services.enrich.entities.cues import (
     OVERRIDE_LABELS,
     PLACE_CONTEXT_OF,
     PLACE_CONTEXT_SUFFIXES,
+    PLACE_HEADS,
     PLACE_PREPOSITIONS,
     REPORTING_VERBS,
     SENTENCE_OPENERS,
@@ -277,10 +278,19 @@ class Rules:
 
     def _place_context(self, words: list[str], spans: dict[tuple[int, int], str], taken: list[bool]) -> None:
         """A name right after a settlement noun ("het dorp X", "de haven van X") or one that starts with
-        a state word ("Volksrepubliek X") is a place."""
+        a state word or a palace ("Volksrepubliek X", "Paleis X") is a place."""
         for (start, end), label in list(spans.items()):
             if label != "LOC" and words[start].lower().endswith(STATE_HEADS):
                 spans[(start, end)] = "LOC"
+        for i in range(len(words) - 1):  # "op Paleis Noordeinde", "de Republiek Korea": head and name
+            if (
+                is_capitalised(words[i])
+                and words[i].lower().endswith(PLACE_HEADS)
+                and is_capitalised(words[i + 1])
+            ):
+                end = name_end(words, i)
+                if " ".join(words[i:end]) not in self._listed:
+                    claim(spans, taken, i, end, "LOC")
         for i in range(len(words) - 1):
             word = words[i]
             if not word.islower() or not word.endswith(PLACE_CONTEXT_SUFFIXES):
