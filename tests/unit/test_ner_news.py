@@ -65,3 +65,11 @@ def test_a_palace_or_state_head_and_its_name_are_one_place(
 ) -> None:
     """_place_context: the model took "Noordeinde" alone and missed "Republiek Korea" before."""
     assert (name, "LOC") in entities(extractor, body)
+
+
+def test_a_capitalised_institution_compound_after_an_article_is_an_organisation(
+    extractor: EntityExtractor,
+) -> None:
+    """institution_compounds: the model left "Rijksvoorlichtingsdienst" untagged after "de"."""
+    found = entities(extractor, "Dat meldde de Rijksvoorlichtingsdienst dinsdag in een korte verklaring.")
+    assert ("Rijksvoorlichtingsdienst", "ORG") in found

@@ -143,6 +143,8 @@ INSTITUTION_HEAD_SUFFIXES = (
     *ORG_CONTEXT_SUFFIXES,
     *("hof", "rechtbank", "raad", "autoriteit", "inspectie", "instituut", "universiteit", "hogeschool"),
 )
+# Institution nouns that end a one-word name ("Rijksvoorlichtingsdienst", "Belastingdienst").
+INSTITUTION_COMPOUND_SUFFIXES = ("dienst", "inspectie", "autoriteit", "instituut")
 
 # Run-time additions to the lexicon's lists (kept out of ``scripts/ner_cues.py`` so the silver training
 # labels, and with them the weights, stay as they are): English industry words that end a company's
