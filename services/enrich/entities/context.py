@@ -13,6 +13,8 @@
   person's name ("McCarthy", "DiCaprio").
 * A party of more than one word is an organisation wherever it stands (0.1.5, chosen on
   ``tests/data/open_plenary_nl_dev``).
+* A capitalised one-word compound ending in an institution noun after an article ("de
+  Rijksvoorlichtingsdienst") is an organisation (0.1.6, chosen on ``tests/data/open_news_nl_dev``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from services.enrich.entities.cues import (
     CAMEL_CASE,
     CAMEL_PERSON_PREFIXES,
     HONORIFICS,
+    INSTITUTION_COMPOUND_SUFFIXES,
     INSTITUTION_HEAD_SUFFIXES,
     LINK_WORDS,
     NAME_PARTICLES,
@@ -56,6 +59,7 @@ def context_rules(
     strong = institution_names(
         words, spans, taken, capitalised=is_capitalised, name_end=name_end, claim=claim
     )
+    institution_compounds(words, spans, taken, claim=claim)
     drop_portfolios(words, spans, taken)
     strong |= party_members(
         words, spans, taken, capitalised=is_capitalised, listed=listed, first_names=first_names
@@ -103,6 +107,24 @@ def institution_names(
         if claim(spans, taken, i, end, "ORG"):
             strong.add((i, end))
     return strong
+
+
+def institution_compounds(words: list[str], spans: Spans, taken: list[bool], *, claim: Claim) -> None:
+    """A capitalised compound ending in an institution noun right after an article ("de
+    Rijksvoorlichtingsdienst", "de Belastingdienst") is one ORG: Dutch capitalises it only as a name."""
+    for i in range(1, len(words)):
+        word = words[i]
+        lower = word.lower()
+        suffix = next((s for s in INSTITUTION_COMPOUND_SUFFIXES if lower.endswith(s)), None)
+        if (
+            suffix is None
+            or len(word) < len(suffix) + 3
+            or words[i - 1].lower() not in ARTICLES
+            or not word[:1].isupper()
+            or not word[1:].islower()
+        ):
+            continue
+        claim(spans, taken, i, i + 1, "ORG")
 
 
 def drop_portfolios(words: list[str], spans: Spans, taken: list[bool]) -> None:

@@ -143,6 +143,8 @@ INSTITUTION_HEAD_SUFFIXES = (
     *ORG_CONTEXT_SUFFIXES,
     *("hof", "rechtbank", "raad", "autoriteit", "inspectie", "instituut", "universiteit", "hogeschool"),
 )
+# Institution nouns that end a one-word name ("Rijksvoorlichtingsdienst", "Belastingdienst").
+INSTITUTION_COMPOUND_SUFFIXES = ("dienst", "inspectie", "autoriteit", "instituut")
 
 # Run-time additions to the lexicon's lists (kept out of ``scripts/ner_cues.py`` so the silver training
 # labels, and with them the weights, stay as they are): English industry words that end a company's
@@ -236,6 +238,8 @@ PLACE_CONTEXT_OF = frozenset({"haven", "stad", "dorp"})  # "de haven van X": X i
 
 # First words of a state's name: "Volksrepubliek Donetsk", "Koninkrijk Saoedi-Arabië" are places.
 STATE_HEADS = ("republiek", "koninkrijk", "emiraat", "sultanaat", "vorstendom", "groothertogdom")
+# Head words that make a place of the name after them, head included ("Paleis Noordeinde", "Republiek Korea").
+PLACE_HEADS = (*STATE_HEADS, "paleis", "kasteel")
 
 # Prefixes of compound titles: "oud-prins", "ex-president", "vice-premier" are titles like the rest.
 TITLE_PREFIXES = ("oud-", "ex-", "vice-", "interim-", "adjunct-", "co-")

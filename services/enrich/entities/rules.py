@@ -11,7 +11,8 @@ The model proposes token spans; the rules then, in order:
 4. an unclaimed all-caps word inside a sentence is an ORG acronym;
 5. a name compound ("Sabena-aandelen", "EU-landen") is MISC under CoNLL-2002 conventions;
 6. a model "person" after an article ("de Tros") is ORG, after "in"/"naar"/"uit" it is LOC;
-7. a name ending in an organisation word ("... Bank", "Newcastle United", "Tata Steel") is ORG.
+7. a name ending in an organisation word ("... Bank", "Newcastle United", "Tata Steel") is ORG;
+8. no name inside a headline set in capitals unless listed (``headlines.py``).
 Phrase matching uses spaCy's ``PhraseMatcher`` on the exact text (a hash lookup per token: fast).
 """
 
@@ -40,6 +41,7 @@ from services.enrich.entities.cues import (
     OVERRIDE_LABELS,
     PLACE_CONTEXT_OF,
     PLACE_CONTEXT_SUFFIXES,
+    PLACE_HEADS,
     PLACE_PREPOSITIONS,
     REPORTING_VERBS,
     SENTENCE_OPENERS,
@@ -48,6 +50,7 @@ from services.enrich.entities.cues import (
     TITLE_SUFFIXES,
     WORK_CONTEXT_SUFFIXES,
 )
+from services.enrich.entities.headlines import drop_headline_names
 from services.enrich.entities.laws import law_names
 from services.enrich.entities.lists import enumerated_persons
 from services.enrich.entities.persons import cut_after_name, double_surnames, person_end
@@ -213,6 +216,7 @@ class Rules:
             if words[end - 1] in cues and end - i > 1:  # "Omega Pharma" where the model saw "Pharma"
                 claim(spans, taken, i, end, "ORG")
             i = max(end, i + 1)
+        drop_headline_names(words, spans, self._listed)
         return non_overlapping(spans)
 
     def _first_names(self, words: list[str], spans: dict[tuple[int, int], str], taken: list[bool]) -> None:
@@ -274,10 +278,19 @@ class Rules:
 
     def _place_context(self, words: list[str], spans: dict[tuple[int, int], str], taken: list[bool]) -> None:
         """A name right after a settlement noun ("het dorp X", "de haven van X") or one that starts with
-        a state word ("Volksrepubliek X") is a place."""
+        a state word or a palace ("Volksrepubliek X", "Paleis X") is a place."""
         for (start, end), label in list(spans.items()):
             if label != "LOC" and words[start].lower().endswith(STATE_HEADS):
                 spans[(start, end)] = "LOC"
+        for i in range(len(words) - 1):  # "op Paleis Noordeinde", "de Republiek Korea": head and name
+            if (
+                is_capitalised(words[i])
+                and words[i].lower().endswith(PLACE_HEADS)
+                and is_capitalised(words[i + 1])
+            ):
+                end = name_end(words, i)
+                if " ".join(words[i:end]) not in self._listed:
+                    claim(spans, taken, i, end, "LOC")
         for i in range(len(words) - 1):
             word = words[i]
             if not word.islower() or not word.endswith(PLACE_CONTEXT_SUFFIXES):
