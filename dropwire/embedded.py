@@ -59,7 +59,7 @@ from shared.observability import (
     redis_check,
     serve,
 )
-from shared.settings import IngestSettings
+from shared.settings import DEFAULT_ENRICH_BATCH_SIZE, IngestSettings
 from shared.spool import Spool
 
 log = get_logger(__name__)
@@ -92,7 +92,7 @@ class EmbeddedConfig:
     batch_size: int = 50
     batch_seconds: float = 0.2
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
-    enrich_batch_size: int = 16
+    enrich_batch_size: int = DEFAULT_ENRICH_BATCH_SIZE
     enrich_recycle_documents: int = 1000
     metrics_host: str = "127.0.0.1"
     metrics_port: int = DEFAULT_METRICS_PORT

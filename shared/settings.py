@@ -312,13 +312,22 @@ class NerSettings(BaseSettings):
     )
 
 
+# Documents per enrich batch at most (see ``EnrichSettings.enrich_batch_size``).
+DEFAULT_ENRICH_BATCH_SIZE = 8
+
+
 class EnrichSettings(BaseSettings):
     """The enrich worker's batches and worker processes (``dropwire enrich``, ``dropwire run``)."""
 
     model_config = _prefixed()
 
+    # 8, not 16: at 80 % of the backlog rate most batches filled to the cap, and every document of a
+    # batch waits for its whole NER pass; with 8 the drop-to-stored p99 there fell from 543-621 to
+    # 397-412 ms for a backlog rate 2-4 % lower (scripts/latency_hops.py, BENCHMARKS.md).
     enrich_batch_size: int = Field(
-        16, gt=0, description="Documents per enrich batch at most (one NER pass, one store message)."
+        DEFAULT_ENRICH_BATCH_SIZE,
+        gt=0,
+        description="Documents per enrich batch at most (one NER pass, one store message).",
     )
     enrich_recycle_documents: int = Field(
         1000,
