@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from services.enrich.entities import EntityExtractor, load_extractor
+from services.enrich.entities import EntityExtractor
 from services.enrich.entities.conll import Score, dateline_spans, read_documents, spans
-from services.enrich.entities.engine import SHIPPED_MODEL
 from services.enrich.parser import parse_page
 from shared.messages import Article
 
@@ -32,11 +31,6 @@ COMPANIES = {
     "Ahold Delhaize", "Albert Heijn", "Tata Steel", "Adyen", "Booking Holdings Inc.", "Booking.com",
     "Naspers", "FNV", "Financial Times", "CBS News", "Fox News", "The New York Times",
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def extractor() -> EntityExtractor:
-    return load_extractor(str(SHIPPED_MODEL))
 
 
 def page_entities(extractor: EntityExtractor, text: str) -> list[list[tuple[str, str, str]]]:

@@ -8,7 +8,7 @@ import pytest
 
 from services.enrich.entities import EntityExtractor, load_extractor
 from services.enrich.entities.canonical import canonical_names, propagate
-from services.enrich.entities.engine import SHIPPED_MODEL, map_label
+from services.enrich.entities.engine import map_label
 from shared.messages import Article
 
 pytestmark = pytest.mark.unit
@@ -27,11 +27,6 @@ SEED_SENTENCES = [
     ("De Russische president sprak over Oekraïne.", "Russische", "MISC"),
     ("De Russische president sprak over Oekraïne.", "Oekraïne", "LOC"),
 ]
-
-
-@pytest.fixture(scope="module")
-def extractor() -> EntityExtractor:
-    return load_extractor(str(SHIPPED_MODEL))
 
 
 def article(body: str, seq: int = 0) -> Article:

@@ -11,25 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from services.enrich.entities import EntityExtractor, load_extractor
+from services.enrich.entities import EntityExtractor
 from services.enrich.entities.conll import read_documents, spans
-from services.enrich.entities.engine import SHIPPED_MODEL
-from shared.messages import Article
+from tests.entities import entities
 
 pytestmark = pytest.mark.unit
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-@pytest.fixture(scope="module")
-def extractor() -> EntityExtractor:
-    return load_extractor(str(SHIPPED_MODEL))
-
-
-def entities(extractor: EntityExtractor, *bodies: str) -> list[tuple[str, str]]:
-    """(text, label) of every entity of the articles of one document."""
-    articles = [Article(seq=n, role="main", body=body) for n, body in enumerate(bodies)]
-    return [(e.text, e.label) for a in extractor.annotate(articles) for e in a.entities]
 
 
 @pytest.mark.parametrize(

@@ -7,24 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from services.enrich.entities import EntityExtractor, load_extractor
-from services.enrich.entities.engine import SHIPPED_MODEL
-from shared.messages import Article
+from services.enrich.entities import EntityExtractor
+from tests.entities import entities
 
 pytestmark = pytest.mark.unit
-
-
-@pytest.fixture(scope="module")
-def extractor() -> EntityExtractor:
-    return load_extractor(str(SHIPPED_MODEL))
-
-
-def entities(extractor: EntityExtractor, body: str) -> list[tuple[str, str]]:
-    return [
-        (e.text, e.label)
-        for a in extractor.annotate([Article(seq=0, role="main", body=body)])
-        for e in a.entities
-    ]
 
 
 @pytest.mark.parametrize(

@@ -8,27 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from services.enrich.entities import EntityExtractor, load_extractor
+from services.enrich.entities import EntityExtractor
 from services.enrich.entities.conll import read_documents, spans
-from services.enrich.entities.engine import SHIPPED_MODEL
-from shared.messages import Article
+from tests.entities import entities
 
 pytestmark = pytest.mark.unit
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-@pytest.fixture(scope="module")
-def extractor() -> EntityExtractor:
-    return load_extractor(str(SHIPPED_MODEL))
-
-
-def entities(extractor: EntityExtractor, body: str) -> list[tuple[str, str]]:
-    return [
-        (e.text, e.label)
-        for a in extractor.annotate([Article(seq=0, role="main", body=body)])
-        for e in a.entities
-    ]
 
 
 def test_an_honorific_opening_a_line_is_no_part_of_the_name(extractor: EntityExtractor) -> None:

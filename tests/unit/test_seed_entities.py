@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from services.enrich.entities import EntityExtractor, load_extractor
-from services.enrich.entities.engine import SHIPPED_MODEL
+from services.enrich.entities import EntityExtractor
 from services.enrich.parser import parse_page
 
 pytestmark = pytest.mark.unit
@@ -51,11 +50,6 @@ EXPECTED = [
 
 # Words that are part of no person's name, whatever else they are.
 NOT_PERSONS = [("000", "Verba-lanceereenheden"), ("000", "One Battle After Another"), ("000", "Louvre")]
-
-
-@pytest.fixture(scope="module")
-def extractor() -> EntityExtractor:
-    return load_extractor(str(SHIPPED_MODEL))
 
 
 @pytest.fixture(scope="module")
