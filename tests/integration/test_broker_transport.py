@@ -3,10 +3,13 @@ batch in one transaction, on the real Redis."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis
+from celery import Celery
 from kombu.exceptions import MessageStateError
 
 from shared import broker
@@ -86,10 +89,11 @@ def _unacked(client: redis.Redis) -> tuple[int, int]:
     return int(client.hlen("unacked")), int(client.zcard("unacked_index"))
 
 
-def test_a_batch_is_acknowledged_together_and_kombus_bookkeeping_agrees(redis_url: str) -> None:
-    app = create_app("transport-test", redis_url)
-    client = redis.Redis.from_url(redis_url)
-    for i in range(5):
+@contextlib.contextmanager
+def holding(app: Celery, count: int) -> Iterator[tuple[Any, list[Any]]]:
+    """``count`` messages sent to ``ingest.done`` and received unacknowledged (prefetch ``count``) on
+    one connection: ``(connection, messages)`` while it is open."""
+    for i in range(count):
         send(app, TASK_DONE, f'{{"n": {i}}}')
     held: list[Any] = []
     with (
@@ -98,9 +102,16 @@ def test_a_batch_is_acknowledged_together_and_kombus_bookkeeping_agrees(redis_ur
             [app.amqp.queues[QUEUE_DONE]], callbacks=[lambda body, m: held.append(m)], accept=["json"]
         ) as consumer,
     ):
-        consumer.qos(prefetch_count=5)
-        while len(held) < 5:
+        consumer.qos(prefetch_count=count)
+        while len(held) < count:
             conn.drain_events(timeout=5)
+        yield conn, held
+
+
+def test_a_batch_is_acknowledged_together_and_kombus_bookkeeping_agrees(redis_url: str) -> None:
+    app = create_app("transport-test", redis_url)
+    client = redis.Redis.from_url(redis_url)
+    with holding(app, 5) as (conn, held):
         qos = conn.default_channel.qos
         assert qos.unacked_key == "unacked" and qos.unacked_index_key == "unacked_index"
         assert _unacked(client) == (5, 5)  # in flight: every message of the batch is held
@@ -126,18 +137,7 @@ def test_messages_not_acknowledged_together_come_back(redis_url: str) -> None:
     batch is restored, the part acknowledged before is not."""
     app = create_app("transport-test", redis_url)
     client = redis.Redis.from_url(redis_url)
-    for i in range(4):
-        send(app, TASK_DONE, f'{{"n": {i}}}')
-    held: list[Any] = []
-    with (
-        app.connection_for_read() as conn,
-        conn.Consumer(
-            [app.amqp.queues[QUEUE_DONE]], callbacks=[lambda body, m: held.append(m)], accept=["json"]
-        ) as consumer,
-    ):
-        consumer.qos(prefetch_count=4)
-        while len(held) < 4:
-            conn.drain_events(timeout=5)
+    with holding(app, 4) as (_, held):
         broker.ack_together(held[:1])
     assert _unacked(client) == (0, 0)
     assert sorted(body for _, body in queued(client, QUEUE_DONE)) == ['{"n": 1}', '{"n": 2}', '{"n": 3}']
@@ -164,26 +164,14 @@ def test_the_acknowledgements_of_a_batch_are_one_transaction(redis_url: str) -> 
     app = create_app("transport-test", redis_url)
     client = redis.Redis.from_url(redis_url)
     db = client.connection_pool.connection_kwargs["db"]
-    for i in range(6):
-        send(app, TASK_DONE, f'{{"n": {i}}}')
-    held: list[Any] = []
     seen: list[str] = []
-    with (
-        app.connection_for_read() as conn,
-        conn.Consumer(
-            [app.amqp.queues[QUEUE_DONE]], callbacks=[lambda body, m: held.append(m)], accept=["json"]
-        ) as consumer,
-    ):
-        consumer.qos(prefetch_count=6)
-        while len(held) < 6:
-            conn.drain_events(timeout=5)
-        with client.monitor() as monitor:
-            broker.ack_together(held)
-            client.echo("end-of-acks")
-            while not seen or "end-of-acks" not in seen[-1]:
-                command = monitor.next_command()
-                if command["db"] == db and not command["command"].upper().startswith("SELECT"):
-                    seen.append(command["command"])  # (SELECT: the echoing client connecting)
+    with holding(app, 6) as (_, held), client.monitor() as monitor:
+        broker.ack_together(held)
+        client.echo("end-of-acks")
+        while not seen or "end-of-acks" not in seen[-1]:
+            command = monitor.next_command()
+            if command["db"] == db and not command["command"].upper().startswith("SELECT"):
+                seen.append(command["command"])  # (SELECT: the echoing client connecting)
     tags = {m.delivery_tag for m in held}
     commands = [c.split()[0].upper() for c in seen[:-1]]
     assert commands == ["MULTI", "ZREM", "HDEL", "EXEC"], seen
