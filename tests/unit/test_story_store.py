@@ -213,9 +213,9 @@ def test_stories_off_stores_articles_without_one_and_rebuild_assigns_them(repo: 
     assert repo.rebuild_stories().assigned == 0  # idempotent: nothing left to do
 
 
-def test_an_article_seen_out_of_order_merges_the_two_stories_it_belongs_to(repo: Repository) -> None:
-    """A brief, then a correction with a rewritten lead (linked to nothing yet), then the first version
-    that ties both together: one story; the other row points to it and is no longer listed."""
+def brief_correction_and_first_version() -> tuple[DocumentEnriched, DocumentEnriched, DocumentEnriched]:
+    """A brief, a correction whose lead was rewritten (it matches neither alone), and the first version
+    that ties both to one item: the pages of the out-of-order merge tests."""
     brief = page("brief.txt", article(0, LEAD))
     v2 = page(
         "v2.txt",
@@ -229,7 +229,13 @@ def test_an_article_seen_out_of_order_merges_the_two_stories_it_belongs_to(repo:
         ),
         minutes=10,
     )
-    v1 = main_page("v1.txt", minutes=20)
+    return brief, v2, main_page("v1.txt", minutes=20)
+
+
+def test_an_article_seen_out_of_order_merges_the_two_stories_it_belongs_to(repo: Repository) -> None:
+    """A brief, then a correction with a rewritten lead (linked to nothing yet), then the first version
+    that ties both together: one story; the other row points to it and is no longer listed."""
+    brief, v2, v1 = brief_correction_and_first_version()
     repo.store([brief])
     repo.store([v2])
     assert story_of(repo, brief, 0) != story_of(repo, v2, 0)
@@ -250,20 +256,7 @@ def test_an_article_that_ties_two_new_stories_in_its_own_batch_leaves_one(repo: 
     version then shows both to be one. Every article ends in that story (on PostgreSQL the
     correction's row was already sent with the other story's id and is moved), which is listed
     with all three sightings; the story it would have been is never written."""
-    brief = page("brief.txt", article(0, LEAD))
-    v2 = page(
-        "v2.txt",
-        article(
-            0,
-            "Een felle brand heeft zondag een pand in het centrum van Zwolle verwoest. Niemand raakte gewond.",
-            role="main",
-            headline="Zwolse binnenstad getroffen door brand (2)",
-            headline_version=2,
-            preamble="N i e u w bericht, vervangt: Grote brand in Zwolle",
-        ),
-        minutes=10,
-    )
-    v1 = main_page("v1.txt", minutes=20)
+    brief, v2, v1 = brief_correction_and_first_version()
     repo.write([brief, v2, v1])
     joined = story_of(repo, brief, 0)
     assert story_of(repo, v2, 0) == story_of(repo, v1, 0) == joined
