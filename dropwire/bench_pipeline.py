@@ -171,10 +171,8 @@ def measure_embedded(corpus: Sequence[CorpusFile], root: Path) -> dict[str, floa
     a process of its own, so that the bench's progress and its polling of the spool share the cores
     with it, as any other program would, but not its interpreter."""
     import subprocess
-    import urllib.error
-    import urllib.request
 
-    from dropwire.stack import dropwire_command, free_port, wait_until
+    from dropwire.stack import answers_ready, dropwire_command, free_port, wait_until
 
     spool = root / "spool"
     port = free_port()
@@ -193,11 +191,7 @@ def measure_embedded(corpus: Sequence[CorpusFile], root: Path) -> dict[str, floa
     def ready() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"dropwire run exited early: see {root / 'run.log'}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
-                return bool(response.status == 200)
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            return False
+        return answers_ready(f"http://127.0.0.1:{port}/readyz")
 
     with (root / "run.log").open("ab") as log:
         proc = subprocess.Popen([*dropwire_command(), "run"], cwd=root, env=env, stdout=log, stderr=log)

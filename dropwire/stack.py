@@ -93,6 +93,15 @@ def wait_until(condition: Callable[[], Any], what: str, timeout: float = 30.0, i
     raise AssertionError(f"timed out after {timeout:g}s waiting for {what} (last: {last!r})")
 
 
+def answers_ready(url: str) -> bool:
+    """Whether ``url`` (a service's ``/readyz``) answers 200 now."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
 def dropwire_command() -> list[str]:
     """The ``dropwire`` console script of the running interpreter's environment."""
     script = Path(sys.executable).parent / "dropwire"
@@ -211,12 +220,8 @@ class Stack:
                 raise AssertionError(
                     f"{service} exited with {proc.returncode} during start-up:\n{self.log(service)[-4000:]}"
                 )
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
+            if answers_ready(url):
+                return
             time.sleep(0.1)
         raise AssertionError(f"{service} not ready at {url} in time:\n{self.log(service)[-4000:]}")
 
